@@ -1,0 +1,171 @@
+"""Command line: ``privscan scan``, ``privscan demo`` and the subcommands other modules add.
+
+Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 for usage
+or configuration mistakes (with a message saying how to fix them). Findings go to stdout or
+``--output``; progress and unreadable-item notices go to stderr. Credentials are never taken as
+options: connectors read them from the environment or the standard config files.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner import __version__
+
+FAIL_ON = ("error", "warning", "note", "none")
+
+
+def _fail(message: str) -> None:
+    raise click.UsageError(message)
+
+
+def _progress_callback():  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    task = progress.add_task("scanning", total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
+
+
+def write_report(report: Any, fmt: str, output: str | None, anchor: str | None = None) -> None:
+    from scanner.registry import REPORTERS
+
+    text = REPORTERS.get(fmt)().render(report, anchor=anchor)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def exit_code(report: Any, fail_on: str) -> int:
+    from scanner.model import Level
+
+    if fail_on == "none":
+        return 0
+    threshold = Level(fail_on).rank
+    return 1 if any(f.level.rank >= threshold and not f.suppressions for f in report.findings) else 0
+
+
+def echo_notifications(report: Any) -> None:
+    for note in report.notifications:
+        click.echo(f"privscan: {note.level.value}: {note.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="privscan")
+def main() -> None:
+    """Find customer personal data where it should not be, and who can read it."""
+
+
+@main.command()
+@click.argument("targets", nargs=-1, metavar="TARGET...")
+@click.option("--format", "fmt", type=click.Choice(["sarif", "json", "text"]), default=None,
+              help="Output format (default: text on a terminal, else inferred from --output, else text).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write findings to FILE.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this level is present.")
+@click.option("--include", multiple=True, metavar="GLOB", help="Only scan files matching GLOB (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files and directories matching GLOB.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0 = all cores).")
+@click.option("--policy", "policy_name", default=None, metavar="PACK|FILE",
+              help="Policy pack name or YAML file (default: financial-cn).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
+              help="Skip files larger than BYTES (default 256 MiB for non-log files... see docs).")
+@click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loop-safe).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Minimum detection confidence.")
+def scan(targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str, include: tuple[str, ...],
+         exclude: tuple[str, ...], jobs: int, policy_name: str | None, max_file_size: int | None,
+         follow_symlinks: bool, min_score: float) -> None:
+    """Scan paths and data stores for personal data and exposures."""
+    from scanner.connector import ScanOptions
+    from scanner.policy import load_policy
+    from scanner.scan import UsageError, connector_for, run_scan
+    from scanner.yamlschema import ConfigError
+
+    if not targets:
+        _fail("give at least one TARGET to scan, e.g. `privscan scan /srv/share` (or run `privscan demo`).")
+    for target in targets:
+        if "://" not in target and not Path(target).exists():
+            _fail(f"target {target!r} does not exist; give an existing path or a URI such as postgresql://host/db.")
+        try:
+            connector_for(target)
+        except UsageError as exc:
+            _fail(str(exc))
+    fmt = fmt or _infer_format(output)
+    try:
+        policy = load_policy(policy_name)
+    except ConfigError as exc:
+        click.echo("privscan: the policy is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        sys.exit(2)
+    options_kwargs: dict[str, Any] = {
+        "include": include, "exclude": exclude, "jobs": jobs, "follow_symlinks": follow_symlinks,
+        "min_score": min_score,
+    }
+    if max_file_size:
+        options_kwargs["max_file_size"] = max_file_size
+    progress, update = _progress_callback()
+    if progress is not None:
+        progress.start()
+    try:
+        report = run_scan(list(targets), ScanOptions(**options_kwargs), policy, progress=update,
+                          command_line=["privscan", "scan", *targets])
+    finally:
+        if progress is not None:
+            progress.stop()
+    echo_notifications(report)
+    write_report(report, fmt, output)
+    sys.exit(exit_code(report, fail_on))
+
+
+def _infer_format(output: str | None) -> str:
+    if output:
+        suffix = Path(output).suffix.lower()
+        if suffix in (".sarif", ".json") and output.endswith(".sarif.json"):
+            return "sarif"
+        return {".sarif": "sarif", ".json": "json"}.get(suffix, "text")
+    return "text"
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Create the demo estate here instead of a temporary directory.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Also write the SARIF log to FILE.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0 = all cores).")
+def demo(directory: str | None, output: str | None, jobs: int) -> None:
+    """Create a small demo estate (customer exports, logs, a database) and scan it."""
+    from scanner.connector import ScanOptions
+    from scanner.demo import create_demo_estate
+    from scanner.scan import run_scan
+
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="privscan-demo-"))
+    create_demo_estate(root)
+    click.echo(f"Demo estate created in {root}", err=True)
+    report = run_scan([str(root)], ScanOptions(jobs=jobs), command_line=["privscan", "demo"])
+    echo_notifications(report)
+    write_report(report, "text", None)
+    if output:
+        write_report(report, "sarif", output)
+        click.echo(f"SARIF written to {output}", err=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,192 @@
+"""What a connector is: the contract every data source implements.
+
+A connector turns one target (a path, ``postgresql://…``, ``s3://…``, ``sftp://…``) into resources,
+reads each resource's content as UTF-8 :class:`~scanner.model.Chunk` s, and reports target-level
+:class:`~scanner.model.Fact` s (grants, bucket posture) for rules to judge. It declares the URI
+schemes it serves and the permissions it needs (Cloud Custodian style), so a security team can grant
+exactly those and a test can check the connector asks for nothing more.
+
+Connectors never write to what they scan, never build clients at import time, and connect lazily.
+They run inside worker processes: the constructor must be cheap and picklable arguments only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from scanner.model import Chunk, Fact, Match, Notification, Resource, ResourceScan
+
+MAX_MATCHES_KEPT_PER_ENTITY = 20
+
+
+class ContentProtected(Exception):
+    """The resource is encrypted (PGP, age, ...): protected, not scanned as plaintext."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
+
+
+class ContentSkipped(Exception):
+    """The resource holds no text to scan (binary, empty): counted, not reported."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ReadError(Exception):
+    """A resource could not be read (permission, corruption, vanished): becomes a notification."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Options every connector receives; connector-specific settings live in ``extra``."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = 256 * 1024 * 1024
+    max_depth: int = 64
+    follow_symlinks: bool = False
+    jobs: int = 0
+    min_score: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkPart:
+    """A slice of a resource scanned on its own (a byte range of a large uncompressed file)."""
+
+    index: int
+    start: int
+    end: int
+
+
+class Connector(ABC):
+    """Base class of all connectors; subclasses register with ``@CONNECTORS.register``."""
+
+    name: ClassVar[str]
+    schemes: ClassVar[tuple[str, ...]]
+    permissions: ClassVar[tuple[str, ...]]
+    description: ClassVar[str] = ""
+
+    def __init__(self, target: str, options: ScanOptions) -> None:
+        self.target = target
+        self.options = options
+
+    @property
+    def display_target(self) -> str:
+        """The target as shown in reports (connectors with credentials in URIs redact them)."""
+        return self.target
+
+    @abstractmethod
+    def discover(self) -> Iterator[Resource | Notification]:
+        """List the resources to scan; problems with single items are yielded as notifications."""
+
+    @abstractmethod
+    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
+        """Yield the content of ``resource`` (or one part of it); raise :class:`ReadError`."""
+
+    def parts(self, resource: Resource) -> list[WorkPart | None]:
+        """Split a resource into independently scannable parts; default: scan it whole."""
+        return [None]
+
+    def facts(self) -> Iterator[Fact | Notification]:
+        """Target-level observations (grants, posture, transport settings) for rules."""
+        return iter(())
+
+    def close(self) -> None:
+        """Release connections; called once per process when the scan ends."""
+        return None
+
+    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
+        """Read and detect one resource (or part). Connectors with richer structure override this."""
+        scan = ResourceScan(resource=resource)
+        try:
+            for chunk in self.read(resource, part):
+                accumulate(scan, chunk, detector.scan(chunk))
+        except ContentProtected as exc:
+            scan.protected = exc.label
+        except ContentSkipped as exc:
+            scan.skipped = exc.reason
+        except ReadError as exc:
+            scan.notifications.append(
+                Notification(message=_sentence(f"{resource.display_name}: {exc}"), resource_uri=resource.uri,
+                             kind=exc.kind)
+            )
+        except OSError as exc:
+            scan.notifications.append(
+                Notification(
+                    message=_sentence(f"{resource.display_name}: {exc.strerror or exc}"),
+                    resource_uri=resource.uri,
+                    kind="permission" if isinstance(exc, PermissionError) else "unreadable",
+                    exception=type(exc).__name__,
+                )
+            )
+        return scan
+
+
+def accumulate(scan: ResourceScan, chunk: Chunk, detections: Any) -> None:
+    """Add one chunk's detections to a resource scan, keeping a bounded sample of matches."""
+    scan.bytes_scanned += len(chunk.data)
+    scan.lines_scanned += chunk.data.count(b"\n")
+    for entity, count in detections.masked.items():
+        scan.masked[entity] = scan.masked.get(entity, 0) + count
+    for match in detections.matches:
+        seen = scan.occurrences.get(match.entity_type, 0)
+        scan.occurrences[match.entity_type] = seen + 1
+        if seen < MAX_MATCHES_KEPT_PER_ENTITY:
+            scan.matches.append(match)
+
+
+def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
+    """Join the scans of a resource's parts, shifting line numbers by the lines before each part."""
+    merged = ResourceScan(resource=parts[0].resource)
+    lines_before = 0
+    kept: dict[str, int] = {}
+    for part in parts:
+        for match in part.matches:
+            if kept.get(match.entity_type, 0) < MAX_MATCHES_KEPT_PER_ENTITY:
+                kept[match.entity_type] = kept.get(match.entity_type, 0) + 1
+                merged.matches.append(_shift(match, lines_before))
+        for entity, count in part.occurrences.items():
+            merged.occurrences[entity] = merged.occurrences.get(entity, 0) + count
+        for entity, count in part.masked.items():
+            merged.masked[entity] = merged.masked.get(entity, 0) + count
+        merged.bytes_scanned += part.bytes_scanned
+        merged.lines_scanned += part.lines_scanned
+        merged.items_examined += part.items_examined
+        merged.protected = merged.protected or part.protected
+        merged.skipped = merged.skipped or part.skipped
+        merged.facts.extend(part.facts)
+        merged.notifications.extend(part.notifications)
+        lines_before += part.lines_scanned
+    return merged
+
+
+def _shift(match: Match, lines: int) -> Match:
+    if not lines:
+        return match
+    return Match(
+        entity_type=match.entity_type,
+        start=match.start,
+        end=match.end,
+        line=match.line + lines,
+        score=match.score,
+        evidence=match.evidence,
+        value_hash=match.value_hash,
+        protection=match.protection,
+        field=match.field,
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(".") else text + "."

@@ -1,0 +1,107 @@
+"""Base class for identifier recognizers.
+
+A recognizer *is* a Presidio ``PatternRecognizer`` (patterns, context words, ``validate_result``),
+so it runs unchanged inside a Presidio ``AnalyzerEngine`` (see :mod:`scanner.detection.presidio`).
+It additionally declares what the fast engine (:mod:`scanner.detection.engine`) needs to run it
+candidate-first over raw bytes:
+
+* ``candidates``: ASCII regexes without look-arounds (Hyperscan compiles them into one
+  multi-pattern database). The engine adds the word boundary itself (``boundary``), so a
+  candidate is never part of a longer token: a phone-like run inside an order number, a UUID or
+  a hex digest does not match;
+* ``masked``: regexes of the masked display forms (``622202******1234``); they are counted as
+  masked, never reported as exposures (requirement 5);
+* ``validate``: the checksum / calendar / allocation check that turns a candidate into a match;
+* ``requires_context``: for formats with no check digit (passport numbers, bare phone numbers),
+  a context word or a field name must be present;
+* ``priority``: when two recognizers claim overlapping text, the more specific one wins
+  (CN_MOBILE_NUMBER over PHONE_NUMBER, CN_BANK_CARD over CREDIT_CARD).
+
+Adding a recognizer = one module in :mod:`scanner.detection.recognizers` decorated with
+``@RECOGNIZERS.register``, plus its table of test cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+ALNUM = "0-9A-Za-z"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate pattern: ``regex`` is the identifier itself, without boundaries."""
+
+    name: str
+    regex: str
+    score: float
+    caseless: bool = False
+
+
+class Recognizer(PatternRecognizer):
+    """An identifier recognizer usable by Presidio and by the fast candidate engine."""
+
+    id: ClassVar[str]
+    entity_type: ClassVar[str]
+    candidates: ClassVar[tuple[Candidate, ...]]
+    masked: ClassVar[tuple[str, ...]] = ()
+    context_words: ClassVar[tuple[str, ...]] = ()
+    requires_context: ClassVar[bool] = False
+    boundary: ClassVar[str] = ALNUM
+    priority: ClassVar[int] = 10
+    enabled_by_default: ClassVar[bool] = True
+
+    def __init__(self, supported_language: str = "en") -> None:
+        patterns = [
+            Pattern(c.name, f"{self.bounded(c.regex)}", c.score) for c in self.candidates
+        ]
+        super().__init__(
+            supported_entity=self.entity_type,
+            name=self.id,
+            supported_language=supported_language,
+            patterns=patterns,
+            context=list(self.context_words),
+        )
+
+    @classmethod
+    def bounded(cls, regex: str) -> str:
+        """The candidate regex with look-around boundaries, for engines that support them."""
+        return f"(?<![{cls.boundary}])(?:{regex})(?![{cls.boundary}])"
+
+    # -- what subclasses override -------------------------------------------------------------
+
+    def normalize(self, text: str) -> str:
+        """Canonical form used for validation and fingerprints (separators removed)."""
+        return "".join(ch for ch in text if ch.isalnum() or ch in "@.+").upper()
+
+    def validate(self, value: str) -> bool | None:
+        """True: the check passed; False: reject; None: no check exists for this format."""
+        return None
+
+    def mask(self, text: str) -> str:
+        """Masked evidence shown in reports: keep a short prefix and suffix, star the rest."""
+        return mask_middle(self.normalize(text), keep_start=2, keep_end=2)
+
+    # -- Presidio integration ---------------------------------------------------------------
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        return self.validate(self.normalize(pattern_text))
+
+
+def mask_middle(value: str, keep_start: int, keep_end: int, char: str = "*") -> str:
+    """``6222021234567890123`` -> ``622202*********0123`` with keep_start=6, keep_end=4.
+
+    The keep counts follow the display masks of the financial rulebooks (card 6+4, mobile 3+4,
+    resident ID 6+4); at least four characters, and at least a third of the value, stay hidden.
+    """
+    n = len(value)
+    hidden = max(4, -(-n // 3))
+    while keep_start + keep_end > n - hidden and (keep_start or keep_end):
+        if keep_start >= keep_end:
+            keep_start -= 1
+        else:
+            keep_end -= 1
+    return value[:keep_start] + char * (n - keep_start - keep_end) + value[n - keep_end :]

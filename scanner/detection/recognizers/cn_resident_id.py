@@ -1,0 +1,52 @@
+"""Chinese resident identity card number (居民身份证号码).
+
+Format: GB 11643-1999 — 6-digit administrative division code (GB/T 2260), 8-digit birth date
+(YYYYMMDD), 3-digit sequence (odd for men), 1 check character computed with ISO 7064 MOD 11-2
+(``X`` stands for 10). Validation (``stdnum.cn.ric``) checks the check character, that the birth
+date is a real calendar date and that the division code exists, so 18-digit order or trace
+numbers almost never pass.
+
+Fictitious test values: ``11010519491231002X``, ``440524188001010014``.
+"""
+
+from __future__ import annotations
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.registry import RECOGNIZERS
+
+
+@RECOGNIZERS.register
+class CnResidentIdRecognizer(Recognizer):
+    id = "cn_resident_id"
+    entity_type = "CN_RESIDENT_ID"
+    candidates = (
+        Candidate(
+            "cn_ric_18",
+            r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]",
+            0.7,
+        ),
+    )
+    masked = (
+        r"[1-9][0-9]{5}[*xX#]{8}[0-9]{3}[0-9Xx]",
+        r"[1-9][0-9]{2,5}[*#]{8,12}[0-9]{2,3}[0-9Xx]",
+        r"[*#]{14}[0-9]{3}[0-9Xx]",
+    )
+    context_words = ("身份证", "证件号", "证件号码", "身份证号", "sfz", "sfzh", "id card", "id_card", "idcard",
+                     "id no", "id_no", "resident id", "citizen id", "identity")
+    priority = 40
+
+    def normalize(self, text: str) -> str:
+        return text.upper()
+
+    def validate(self, value: str) -> bool:
+        try:
+            ric.validate(value)
+        except (ValidationError, KeyError, ValueError):
+            return False
+        return True
+
+    def mask(self, text: str) -> str:
+        return mask_middle(self.normalize(text), keep_start=6, keep_end=4)

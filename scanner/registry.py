@@ -1,0 +1,92 @@
+"""The one plug-in mechanism: a named registry per kind of plug-in, filled by discovery.
+
+Adding a recognizer, connector, rule or reporter means adding one module to the registry's
+package and decorating the class with ``@REGISTRY.register``; nothing else is edited (the
+detect-secrets model). Discovery imports every module below the package on first use, never at
+import time of this module, so no plug-in does work before the user asks for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class RegistryError(LookupError):
+    """An unknown plug-in name, or two plug-ins claiming one name."""
+
+
+class Registry(Generic[T]):
+    """Maps names to plug-in classes; ``package`` is scanned for modules on first lookup."""
+
+    def __init__(self, kind: str, packages: tuple[str, ...], key: Callable[[T], str]) -> None:
+        self.kind = kind
+        self.packages = packages
+        self._key = key
+        self._items: dict[str, T] = {}
+        self._loaded = False
+        self._lock = threading.RLock()
+
+    def register(self, item: T) -> T:
+        """Class decorator: add ``item`` under its key (``id`` / ``name`` attribute)."""
+        name = self._key(item)
+        existing = self._items.get(name)
+        if existing is not None and existing is not item:
+            raise RegistryError(f"two {self.kind}s are named {name!r}: {existing!r} and {item!r}")
+        self._items[name] = item
+        return item
+
+    def load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            for package_name in self.packages:
+                package = importlib.import_module(package_name)
+                for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
+                    if info.name.rsplit(".", 1)[-1].startswith("_"):
+                        continue
+                    importlib.import_module(info.name)
+            self._loaded = True
+
+    def get(self, name: str) -> T:
+        self.load()
+        try:
+            return self._items[name]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "none"
+            raise RegistryError(f"unknown {self.kind} {name!r}; known: {known}") from None
+
+    def names(self) -> list[str]:
+        self.load()
+        return sorted(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        self.load()
+        return iter([self._items[k] for k in sorted(self._items)])
+
+    def __contains__(self, name: object) -> bool:
+        self.load()
+        return name in self._items
+
+    def __len__(self) -> int:
+        self.load()
+        return len(self._items)
+
+
+def _id(item: object) -> str:
+    return item.id  # type: ignore[attr-defined, no-any-return]
+
+
+def _name(item: object) -> str:
+    return item.name  # type: ignore[attr-defined, no-any-return]
+
+
+RECOGNIZERS: Registry = Registry("recognizer", ("scanner.detection.recognizers",), _id)
+CONNECTORS: Registry = Registry("connector", ("connectors",), _name)
+RULES: Registry = Registry("rule", ("scanner.rules",), _id)
+REPORTERS: Registry = Registry("report format", ("reports",), _name)

@@ -1,0 +1,243 @@
+"""Scan orchestration: targets -> connectors -> resources -> detection (in parallel) -> rules.
+
+Work is spread over processes (both cores by default): each worker builds the detector once and
+keeps one connector per target, so database or SFTP sessions are reused across resources. A
+resource that fails becomes a notification; the scan goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from scanner import __version__
+from scanner.connector import Connector, ReadError, ScanOptions, WorkPart, merge_parts
+from scanner.model import Finding, Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
+from scanner.policy import Policy, load_policy
+from scanner.registry import CONNECTORS, RULES
+from scanner.rule import RuleContext, TargetScan
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class UsageError(ValueError):
+    """A mistake in how the scanner was invoked (exit code 2)."""
+
+
+def connector_for(target: str) -> type[Connector]:
+    """The connector class that serves ``target``'s URI scheme (bare paths are files)."""
+    scheme = urlparse(target).scheme if "://" in target else ""
+    for cls in CONNECTORS:
+        if scheme in cls.schemes:
+            return cls
+    known = sorted({s for cls in CONNECTORS for s in cls.schemes if s})
+    raise UsageError(
+        f"no connector handles {scheme}:// targets; use a path or one of: {', '.join(s + '://' for s in known)}"
+    )
+
+
+# -- worker side --------------------------------------------------------------------------------
+
+_worker_detector: Any = None
+_worker_connectors: dict[tuple[str, str], Connector] = {}
+
+
+def _worker_init(min_score: float) -> None:
+    global _worker_detector
+    from scanner.detection.engine import Detector
+
+    _worker_detector = Detector(min_score=min_score)
+
+
+def _scan_one(target: str, options: ScanOptions, resource: Resource, part: WorkPart | None) -> ResourceScan:
+    if _worker_detector is None:
+        _worker_init(options.min_score)
+    key = (resource.connector, target)
+    connector = _worker_connectors.get(key)
+    if connector is None:
+        connector = CONNECTORS.get(resource.connector)(target, options)
+        _worker_connectors[key] = connector
+    try:
+        return connector.scan_resource(resource, _worker_detector, part)
+    except ReadError as exc:
+        scan = ResourceScan(resource=resource)
+        scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
+        return scan
+    except Exception as exc:  # one resource must never abort the scan
+        scan = ResourceScan(resource=resource)
+        scan.notifications.append(
+            Notification(
+                f"{resource.display_name} could not be scanned: {type(exc).__name__}: {exc}.",
+                resource.uri,
+                level=Level.ERROR,
+                kind="internal-error",
+                exception=type(exc).__name__,
+            )
+        )
+        return scan
+
+
+def _close_worker_connectors() -> None:
+    for connector in _worker_connectors.values():
+        with contextlib.suppress(Exception):
+            connector.close()
+    _worker_connectors.clear()
+
+
+# -- orchestration -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    target: str
+    connector: Connector
+    summary: TargetSummary
+    resources: list[Resource] = field(default_factory=list)
+    parts: dict[str, list[ResourceScan]] = field(default_factory=dict)
+    expected_parts: dict[str, int] = field(default_factory=dict)
+    scans: list[ResourceScan] = field(default_factory=list)
+    facts: list[Any] = field(default_factory=list)
+
+
+def run_scan(
+    targets: Iterable[str],
+    options: ScanOptions | None = None,
+    policy: Policy | None = None,
+    *,
+    now: dt.datetime | None = None,
+    progress: ProgressCallback | None = None,
+    command_line: list[str] | None = None,
+) -> ScanReport:
+    """Scan every target and evaluate every rule; never raises for unreadable data."""
+    options = options or ScanOptions()
+    policy = policy or load_policy()
+    started = dt.datetime.now(dt.UTC)
+    notifications: list[Notification] = []
+    planned: list[_Target] = []
+    for target in targets:
+        cls = connector_for(target)
+        connector = cls(target, options)
+        summary = TargetSummary(target=connector.display_target, connector=cls.name)
+        entry = _Target(target, connector, summary)
+        try:
+            for item in connector.discover():
+                if isinstance(item, Notification):
+                    notifications.append(item)
+                    if item.kind in ("too-large", "zip-bomb", "limit", "symlink-loop"):
+                        summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + 1
+                    if item.kind == "missing":
+                        summary.failed = True
+                else:
+                    entry.resources.append(item)
+            for fact in connector.facts():
+                if isinstance(fact, Notification):
+                    notifications.append(fact)
+                else:
+                    entry.facts.append(fact)
+        except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
+            summary.failed = True
+            notifications.append(
+                Notification(
+                    f"Target {connector.display_target} could not be scanned: {exc}.",
+                    connector.display_target,
+                    level=Level.ERROR,
+                    kind="target-failed",
+                    exception=type(exc).__name__,
+                )
+            )
+        planned.append(entry)
+
+    work: list[tuple[_Target, Resource, WorkPart | None]] = []
+    for entry in planned:
+        for resource in entry.resources:
+            parts = entry.connector.parts(resource)
+            entry.expected_parts[resource.uri] = len(parts)
+            work.extend((entry, resource, part) for part in parts)
+
+    jobs = options.jobs or os.cpu_count() or 1
+    total = len(work)
+    done = 0
+
+    def collect(entry: _Target, scan: ResourceScan) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+        uri = scan.resource.uri
+        bucket = entry.parts.setdefault(uri, [])
+        bucket.append(scan)
+        if len(bucket) == entry.expected_parts[uri]:
+            entry.scans.append(merge_parts(bucket) if len(bucket) > 1 else bucket[0])
+            del entry.parts[uri]
+
+    if jobs <= 1 or total <= 1:
+        for entry, resource, part in work:
+            collect(entry, _scan_one(entry.target, options, resource, part))
+        _close_worker_connectors()
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(options.min_score,)) as pool:
+            pending: dict[Future, _Target] = {}
+            queue = iter(work)
+            for entry, resource, part in queue:
+                pending[pool.submit(_scan_one, entry.target, options, resource, part)] = entry
+                if len(pending) >= jobs * 4:
+                    break
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    entry = pending.pop(future)
+                    collect(entry, future.result())
+                for entry, resource, part in queue:
+                    pending[pool.submit(_scan_one, entry.target, options, resource, part)] = entry
+                    if len(pending) >= jobs * 4:
+                        break
+    for entry in planned:
+        with contextlib.suppress(Exception):
+            entry.connector.close()
+
+    ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
+    findings: list[Finding] = []
+    rules = [cls() for cls in RULES if policy.rule_enabled(cls.id)]
+    for entry in planned:
+        entry.scans.sort(key=lambda s: s.resource.uri)
+        for scan in entry.scans:
+            notifications.extend(scan.notifications)
+            _summarize(entry.summary, scan)
+            for rule in rules:
+                findings.extend(rule.evaluate(scan, ctx))
+        target_scan = TargetScan(entry.target, entry.connector.name, entry.scans, entry.facts)
+        for rule in rules:
+            findings.extend(rule.evaluate_target(target_scan, ctx))
+    findings = [f for f in findings if f.level is not Level.NONE]
+    findings.sort(key=lambda f: (-f.level.rank, f.resource.uri, f.rule_id, f.entity_type or ""))
+    return ScanReport(
+        findings=findings,
+        notifications=notifications,
+        targets=[e.summary for e in planned],
+        rules=[type(r) for r in rules],
+        started=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        tool_version=__version__,
+        policy_name=policy.name,
+        command_line=command_line if command_line is not None else list(sys.argv),
+        working_directory=os.getcwd(),
+    )
+
+
+def _summarize(summary: TargetSummary, scan: ResourceScan) -> None:
+    summary.resources += 1
+    summary.bytes_scanned += scan.bytes_scanned
+    summary.items_examined += scan.items_examined
+    if scan.skipped:
+        summary.skipped[scan.skipped] = summary.skipped.get(scan.skipped, 0) + 1
+    if scan.protected:
+        summary.protected[scan.protected] = summary.protected.get(scan.protected, 0) + 1
+    for entity, count in scan.masked.items():
+        summary.masked[entity] = summary.masked.get(entity, 0) + count
