@@ -81,7 +81,25 @@ def _artifact_location(finding: Finding, bases: _Bases, anchor: str | None) -> o
         return om.ArtifactLocation(uri=resource.uri)
     if anchor:
         return om.ArtifactLocation(uri=anchor)
-    return None
+    return om.ArtifactLocation(uri=_pseudo_path(resource.uri))
+
+
+def _pseudo_path(uri: str) -> str:
+    """A relative path standing for a non-file resource (a column, an object, a remote file).
+
+    GitHub code scanning rejects a whole SARIF file whose results have only non-file URIs
+    (``postgresql://…``), so such resources get a stable relative path derived from their URI
+    (without credentials) unless the caller anchors them to a file such as the scan config; the
+    real identity is in ``logicalLocations`` and ``properties.resource``.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}_{parts.port}"
+    tail = "/".join(p for p in (parts.path + ("/" + parts.fragment if parts.fragment else "")).split("/") if p)
+    return _uri_path("/".join(p for p in (".privscan", parts.scheme, host, tail) if p))
 
 
 def _uri_path(relative: str) -> str:

@@ -67,7 +67,33 @@ def echo_notifications(report: Any) -> None:
         click.echo(f"privscan: {note.level.value}: {note.message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _PluginGroup(click.Group):
+    """Adds the commands of :mod:`scanner.commands` (one module each) to the built-in ones."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        import pkgutil
+
+        import scanner.commands
+
+        found = {info.name.replace("_", "-") for info in pkgutil.iter_modules(scanner.commands.__path__)}
+        return sorted(set(super().list_commands(ctx)) | found)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        import importlib
+
+        try:
+            module = importlib.import_module(f"scanner.commands.{name.replace('-', '_')}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("scanner.commands"):
+                return None
+            raise
+        return getattr(module, "command", None)
+
+
+@click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="privscan")
 def main() -> None:
     """Find customer personal data where it should not be, and who can read it."""
