@@ -5,3 +5,5 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("PRIVSCAN_FINGERPRINT_KEY", "privscan-test-key")
+
+pytest_plugins = ["tests.servers"]
