@@ -44,9 +44,12 @@ from scanner.connector import (
 from scanner.model import Chunk, Notification, Resource
 from scanner.registry import CONNECTORS
 
-BLOCK_SIZE = 4 * 1024 * 1024
-PART_SIZE = 32 * 1024 * 1024
-SPLIT_THRESHOLD = 64 * 1024 * 1024
+BLOCK_SIZE = 1 * 1024 * 1024
+# Large files are cut into about-equal parts of at most PART_SIZE that workers scan in parallel:
+# small enough that the last part to finish leaves no core idle for long, large enough that the
+# per-part cost (open, seek, sniff, result pickling) stays negligible.
+PART_SIZE = 16 * 1024 * 1024
+SPLIT_THRESHOLD = 32 * 1024 * 1024
 ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_MEMBER_SIZE = 1024 * 1024 * 1024
 ZIP_MAX_RATIO = 200
@@ -280,7 +283,9 @@ class FilesConnector(Connector):
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _sniff_encoding(head) != "utf-8":
             return [None]
         size = resource.size or 0
-        return [WorkPart(i, start, min(start + PART_SIZE, size)) for i, start in enumerate(range(0, size, PART_SIZE))]
+        count = -(-size // PART_SIZE)
+        bounds = [size * i // count for i in range(count + 1)]
+        return [WorkPart(i, bounds[i], bounds[i + 1]) for i in range(count)]
 
     def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
         inner_name = resource.metadata.get("member") or resource.relative_path or resource.uri
@@ -414,7 +419,7 @@ def _chunks(
         fields = _parse_header(header_line, delimiter)
     position = first_offset
     line_offset = 0
-    byte_offset = 0
+    byte_offset = first_offset  # bytes of the resource before ``data`` (a part starts mid-file)
     pending = head
     done = False
     while True:
@@ -428,14 +433,18 @@ def _chunks(
             pending = pending[: cut + 1]
             done = True
         if not done:
+            # never read past a part's end: the lines after it belong to the next part
+            want = BLOCK_SIZE if limit is None else min(BLOCK_SIZE, limit - position - len(pending))
             try:
-                block = stream.read(BLOCK_SIZE)
+                block = stream.read(want)
             except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
                 raise ReadError(f"content could not be read: {exc}", kind="corrupt") from exc
             if not block:
                 done = True
             else:
                 pending += block
+                if limit is not None and position + len(pending) >= limit:
+                    continue  # cut at the end of the line holding the part's last byte
                 if len(pending) < BLOCK_SIZE and limit is None:
                     continue
         if done:

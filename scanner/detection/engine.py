@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scanner.detection.fields import FieldHint, classify_field
 from scanner.detection.recognizer import Recognizer
-from scanner.fingerprint import value_hash
+from scanner.fingerprint import load_key, value_hash
 from scanner.model import Chunk, Match, Protection
 from scanner.registry import RECOGNIZERS
 
@@ -33,6 +33,13 @@ FIELD_BOOST = 0.35
 NEGATIVE_FIELD_PENALTY = 0.5
 DEFAULT_MIN_SCORE = 0.5
 CONTEXT_WINDOW = 48
+# Candidates longer than this are not expected; unbounded patterns (e-mail) search back at most this
+# far from a candidate's end for its start (and then to the line start if the candidate reaches it).
+MAX_CANDIDATE_SPAN = 512
+# Validation, normalisation, masking and hashing are pure functions of a candidate's bytes: their
+# results are memoised per detector (values recur in logs: the same customers, the same accounts).
+# The memo is bounded and simply cleared when full; it lives only in process memory.
+VALUE_CACHE_SIZE = 8_192
 
 _KEY_BEFORE_VALUE = re.compile(
     rb"""["']?([A-Za-z_\x80-\xff][A-Za-z0-9_.\-\x80-\xff]{0,40})["']?\s{0,3}(?:[:=]|=>|\xef\xbc\x9a)\s{0,3}["']?\s{0,2}$"""
@@ -52,6 +59,24 @@ class _Entry:
     score: float
     caseless: bool
     table: bytes
+    rec_index: int = 0
+    # candidate anchored at the end of the searched range, with the leading boundary as look-behind:
+    # finds the leftmost start of a candidate whose end Hyperscan reported
+    anchored: re.Pattern[bytes] | None = None
+    max_width: int = MAX_CANDIDATE_SPAN
+
+
+def _max_width(regex: str) -> int | None:
+    """Longest text ``regex`` can match, or None when unbounded (or over MAX_CANDIDATE_SPAN)."""
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        width = sre_parse.parse(regex).getwidth()[1]
+    except Exception:  # pragma: no cover - a regex sre cannot parse is compiled by Hyperscan only
+        return None
+    return width + 1 if width < MAX_CANDIDATE_SPAN else None
 
 
 def _boundary(entry: _Entry) -> str:
@@ -89,17 +114,21 @@ class Detector:
         self.min_score = min_score
         self._entries: list[_Entry] = []
         self._context: dict[str, re.Pattern[bytes] | None] = {}
-        for rec in self.recognizers:
+        for rec_index, rec in enumerate(self.recognizers):
             table = _byte_table(rec.boundary)
             masked_table = _byte_table("*#" + rec.boundary)
             for cand in rec.candidates:
-                self._entries.append(_Entry(rec, False, cand.regex, cand.score, cand.caseless, table))
+                self._entries.append(
+                    _Entry(rec, False, cand.regex, cand.score, cand.caseless, table, rec_index)
+                )
             for regex in rec.masked:
-                self._entries.append(_Entry(rec, True, regex, 0.0, False, masked_table))
+                self._entries.append(_Entry(rec, True, regex, 0.0, False, masked_table, rec_index))
             words = [w.lower().encode("utf-8") for w in rec.context_words]
+            # ``window.lower()`` then a search == an ASCII-caseless search (bytes patterns fold ASCII only)
             self._context[rec.entity_type] = (
-                re.compile(b"|".join(re.escape(w) for w in words)) if words else None
+                re.compile(b"|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
             )
+        self._value_cache: dict[tuple[int, bytes], list] = {}
         self.backend = "hyperscan" if (use_hyperscan and hyperscan is not None) else "re"
         if self.backend == "hyperscan":
             self._db = self._compile_hyperscan()
@@ -113,15 +142,23 @@ class Detector:
             ]
 
     def _compile_hyperscan(self):  # type: ignore[no-untyped-def]
+        # No HS_FLAG_SOM_LEFTMOST: start-of-match tracking halves Hyperscan's speed on digit-heavy
+        # logs. Hyperscan reports where candidates end; the few that do are located exactly by a
+        # Python regex anchored at that end (``_Entry.anchored``), same leftmost-start semantics.
         expressions, ids, flags = [], [], []
         for index, entry in enumerate(self._entries):
             boundary = _boundary(entry)
             expressions.append(f"(?:^|[^{boundary}])(?:{entry.regex})(?:[^{boundary}]|$)".encode())
             ids.append(index)
-            flag = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_MULTILINE
+            flag = hyperscan.HS_FLAG_MULTILINE
             if entry.caseless:
                 flag |= hyperscan.HS_FLAG_CASELESS
             flags.append(flag)
+            entry.anchored = re.compile(
+                f"(?<![{boundary}])(?:{entry.regex})\\Z".encode(), re.IGNORECASE if entry.caseless else 0
+            )
+            width = _max_width(entry.regex)
+            entry.max_width = width if width is not None else MAX_CANDIDATE_SPAN
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
         return db
@@ -135,47 +172,70 @@ class Detector:
             for index, regex in enumerate(self._regexes):
                 found.extend((m.start(), m.end(), index) for m in regex.finditer(data))
             return found
-        hits: list[tuple[int, int, int]] = []
-        append = hits.append
+        ends: list[tuple[int, int]] = []
+        append = ends.append
 
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            append((start, end, index))
+            append((end, index))
 
         self._db.scan(data, match_event_handler=on_match)
+        if not ends:
+            return []
         entries = self._entries
-        out = set()
-        for start, end, index in hits:
-            table = entries[index].table
-            if not table[data[start]]:
-                start += 1
-            if end > start and not table[data[end - 1]]:
+        seen: set[tuple[int, int]] = set()
+        out: list[tuple[int, int, int]] = []
+        for end, index in ends:
+            entry = entries[index]
+            # the reported end includes the trailing boundary character unless the candidate ends the line
+            if not entry.table[data[end - 1]]:
                 end -= 1
-            out.add((start, end, index))
-        return list(out)
+            key = (end, index)
+            if key in seen:
+                continue
+            seen.add(key)
+            found = entry.anchored.search(data, max(0, end - entry.max_width), end)  # type: ignore[union-attr]
+            if found is not None and found.start() == end - entry.max_width and entry.max_width >= MAX_CANDIDATE_SPAN:
+                # an unbounded candidate may begin further back: search from the start of its line
+                found = entry.anchored.search(data, data.rfind(b"\n", 0, found.start()) + 1, end)  # type: ignore[union-attr]
+            if found is not None:
+                out.append((found.start(), end, index))
+        return out
 
     def scan(self, chunk: Chunk) -> ChunkDetections:
         data = chunk.data
-        accepted: list[tuple[int, int, int, float, Recognizer, str, str | None]] = []
+        accepted: list[tuple[int, int, int, float, Recognizer, str, str | None, list]] = []
         masked_spans: list[tuple[int, int, str]] = []
         field_cache: dict[int, str | None] = {}
+        entries = self._entries
+        contexts = self._context
+        cache = self._value_cache
+        min_score = self.min_score
         for start, end, index in self._candidates(data):
-            entry = self._entries[index]
+            entry = entries[index]
             rec = entry.recognizer
             if entry.masked:
                 masked_spans.append((start, end, rec.entity_type))
                 continue
-            text = data[start:end].decode("ascii", "replace")
-            value = rec.normalize(text)
-            verdict = rec.validate(value)
-            if verdict is False:
+            raw = data[start:end]
+            key = (entry.rec_index, raw)
+            memo = cache.get(key)
+            if memo is None:
+                text = raw.decode("ascii", "replace")
+                value = rec.normalize(text)
+                # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported]
+                memo = [text, value, rec.validate(value) is not False, None]
+                if len(cache) >= VALUE_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = memo
+            if not memo[2]:
                 continue
             line_start = data.rfind(b"\n", 0, start) + 1
             window = data[max(line_start, start - CONTEXT_WINDOW) : start]
             field = self._field_for(chunk, data, line_start, start, window, field_cache)
             hint: FieldHint | None = classify_field(field) if field else None
             score = entry.score
-            context_re = self._context[rec.entity_type]
-            has_context = bool(context_re and context_re.search(window.lower()))
+            context_re = contexts[rec.entity_type]
+            has_context = context_re is not None and context_re.search(window) is not None
             if has_context:
                 score += CONTEXT_BOOST
             if hint is not None:
@@ -186,11 +246,11 @@ class Detector:
                     has_context = True
             if rec.requires_context and not has_context:
                 continue
-            if score < self.min_score:
+            if score < min_score:
                 continue
-            accepted.append((start, end, rec.priority, min(score, 1.0), rec, text, field))
+            accepted.append((start, end, rec.priority, min(score, 1.0), rec, memo[0], field, memo))
 
-        matches = self._to_matches(chunk, self._resolve_overlaps(accepted))
+        matches = self._to_matches(chunk, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
         last_end = -1
         for start, end, entity in sorted(masked_spans):
@@ -214,6 +274,9 @@ class Detector:
         if chunk.layout == "delimited" and chunk.fields:
             column = data.count(chunk.delimiter, line_start, start)
             return chunk.fields[column] if column < len(chunk.fields) else None
+        tail = window[-10:]
+        if b":" not in tail and b"=" not in tail and b"\xbc\x9a" not in tail:
+            return None  # no ``key:`` / ``key=`` / ``key：`` right before the value
         found = _KEY_BEFORE_VALUE.search(window[-64:])
         if found is None:
             return None
@@ -239,20 +302,31 @@ class Detector:
         matches = []
         line = chunk.line_offset + 1
         position = 0
-        for start, end, _priority, score, rec, text, field in kept:
+        byte_offset = chunk.byte_offset
+        plaintext = Protection.PLAINTEXT
+        key = load_key()  # memoised hashes are only reused under the key they were made with
+        for start, end, _priority, score, rec, text, field, *memo in kept:
             line += data.count(b"\n", position, start)
             position = start
-            value = rec.normalize(text)
+            if memo:
+                entry = memo[0]
+                value = entry[1]
+                if entry[3] is None or entry[3][2] is not key:
+                    entry[3] = (rec.mask(text), value_hash(rec.entity_type, value), key)
+                evidence, hashed = entry[3][0], entry[3][1]
+            else:
+                value = rec.normalize(text)
+                evidence, hashed = rec.mask(text), value_hash(rec.entity_type, value)
             matches.append(
                 Match(
                     entity_type=rec.entity_type,
-                    start=chunk.byte_offset + start,
-                    end=chunk.byte_offset + end,
+                    start=byte_offset + start,
+                    end=byte_offset + end,
                     line=line,
                     score=round(score, 2),
-                    evidence=rec.mask(text),
-                    value_hash=value_hash(rec.entity_type, value),
-                    protection=Protection.PLAINTEXT,
+                    evidence=evidence,
+                    value_hash=hashed,
+                    protection=plaintext,
                     field=field,
                 )
             )

@@ -1,0 +1,126 @@
+"""Recognise ciphertext and hashes, so encrypted data is never reported as plaintext personal data.
+
+JR/T 0171-2020 §7 and PCI DSS 3.5 ask that C3/C2 data be stored encrypted or as one-way hashes; a
+scanner that reports such columns or files as plaintext exposures drowns the real ones. The labels
+here are evidence for the ``protected`` state of a value or a whole file:
+
+- OpenPGP ASCII armour (RFC 4880 §6.2) and binary packets, age (age-encryption.org/v1) files;
+- password hashes: bcrypt (``$2a$``/``$2b$``/``$2y$``), argon2 (PHC string format), crypt(3)
+  SHA-256/SHA-512 (``$5$``/``$6$``), scrypt and PBKDF2 PHC strings;
+- hex digests of MD5/SHA-1/SHA-2 lengths, and long high-entropy hex or base64 blobs (typical of AES
+  output stored as text, pgcrypto's ``encode(encrypt(...), 'base64')``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections import Counter
+
+_PGP_ARMOR = re.compile(r"-----BEGIN PGP (?:MESSAGE|PRIVATE KEY BLOCK|SIGNED MESSAGE)-----")
+_AGE_ARMOR = "-----BEGIN AGE ENCRYPTED FILE-----"
+_PASSWORD_HASHES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bcrypt", re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")),
+    ("argon2", re.compile(r"^\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")),
+    ("scrypt", re.compile(r"^\$(?:scrypt|7)\$[A-Za-z0-9./+$=,]{20,}$")),
+    ("pbkdf2", re.compile(r"^(?:\$pbkdf2(?:-sha\d+)?\$|pbkdf2_sha\d+\$)[A-Za-z0-9./+$=]{20,}$")),
+    ("sha512-crypt", re.compile(r"^\$6\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$")),
+    ("sha256-crypt", re.compile(r"^\$5\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43}$")),
+    ("md5-crypt", re.compile(r"^\$1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}$")),
+)
+_HEX = re.compile(r"^(?:\\x|0x)?[0-9A-Fa-f]+$")
+_B64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
+_HEX_DIGESTS = {32: "md5-hex", 40: "sha1-hex", 56: "sha224-hex", 64: "sha256-hex", 96: "sha384-hex",
+                128: "sha512-hex"}
+
+MIN_BLOB_LENGTH = 24
+HEX_MIN_ENTROPY = 3.0  # bits/char; 16 symbols give at most 4
+BASE64_MIN_ENTROPY = 4.0  # bits/char; 64 symbols give at most 6, English text about 4.1 but has spaces
+
+
+def shannon_entropy(text: str) -> float:
+    """Shannon entropy of ``text`` in bits per character (0 for an empty string)."""
+    if not text:
+        return 0.0
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
+
+
+def classify_protected(value: str) -> str | None:
+    """A label (``bcrypt``, ``sha256-hex``, ``pgp-armor``, ``base64-ciphertext`` …) when ``value`` is a
+    hash or ciphertext rather than readable data, else None.
+
+    Digits-only strings are never labelled: card numbers, IDs and phones are decimal, and a run of
+    decimal digits is not a hex digest even when its length matches one.
+    """
+    v = value.strip()
+    if not v:
+        return None
+    if _PGP_ARMOR.search(v):
+        return "pgp-armor"
+    if _AGE_ARMOR in v or v.startswith("age-encryption.org/v1"):
+        return "age"
+    if v.startswith("$"):
+        for label, pattern in _PASSWORD_HASHES:
+            if pattern.match(v):
+                return label
+        return None
+    if any(c.isspace() for c in v) or v.isdigit():
+        return None
+    if _HEX.match(v):
+        digits = v[2:] if v[:2] in ("\\x", "0x") else v
+        if digits.isdigit():
+            return None
+        if len(digits) in _HEX_DIGESTS:
+            return _HEX_DIGESTS[len(digits)]
+        if len(digits) >= 32 and len(digits) % 2 == 0 and shannon_entropy(digits.lower()) > HEX_MIN_ENTROPY:
+            return "hex-ciphertext"
+        return None
+    if len(v) >= MIN_BLOB_LENGTH and _B64.match(v) and shannon_entropy(v) > BASE64_MIN_ENTROPY:
+        # readable words glued together (identifiers, camelCase) are not ciphertext: require mixed classes
+        has_digit = any(c.isdigit() for c in v)
+        has_upper = any(c.isupper() for c in v)
+        has_lower = any(c.islower() for c in v)
+        if not (has_digit and has_upper and has_lower):
+            return None
+        altchars = b"-_" if ("-" in v or "_" in v) else None
+        try:
+            raw = base64.b64decode(v + "=" * (-len(v) % 4), altchars=altchars, validate=altchars is None)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) >= 16:
+            return "base64-ciphertext"
+    return None
+
+
+def looks_encrypted_file(head: bytes) -> str | None:
+    """Label of an encrypted file judged from its first bytes, or None.
+
+    Recognises OpenPGP armour and binary messages (RFC 4880 §4.2: packet tag octet with bit 7 set,
+    tags 1 public-key encrypted session key, 3 symmetric-key ESK, 18 SEIPD), and age files
+    (``age-encryption.org/v1`` header, or its ASCII armour).
+    """
+    if not head:
+        return None
+    start = head.lstrip()[:64]
+    if start.startswith(b"-----BEGIN PGP MESSAGE-----"):
+        return "pgp-armor"
+    if start.startswith(b"age-encryption.org/v1") or start.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----"):
+        return "age"
+    first = head[0]
+    if first & 0x80:
+        # new packet format: tag in the low six bits; old format: tag in bits 5..2
+        tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+        if tag in (1, 3, 18) and len(head) >= 16 and _binary_share(head[:4096]) > 0.3:
+            return "pgp-binary"
+    return None
+
+
+def _binary_share(data: bytes) -> float:
+    """Share of bytes outside printable ASCII and common whitespace."""
+    if not data:
+        return 0.0
+    binary = sum(1 for b in data if b < 9 or (13 < b < 32) or b > 126)
+    return binary / len(data)
