@@ -1,0 +1,728 @@
+"""Replay migration statements against :class:`SchemaState` and report privacy-relevant changes.
+
+Each statement updates the state and yields *events* (a column became personal data in plaintext,
+a relation holding graded data was granted, RLS was disabled, ...). Events carry a snapshot of what
+mattered at that moment (names, graded columns) because later statements may rename or drop
+things. Rules (``scanner/rules/migrations``) turn events into findings; they never parse SQL.
+
+sqlglot gives proper trees for CREATE/ALTER/DROP/COMMENT and views; statements it only knows as an
+opaque ``exp.Command`` are read here with small grammars over the comment-free statement text:
+
+* ``GRANT``/``REVOKE`` (sqlglot parses only a subset into ``exp.Grant``, so every GRANT/REVOKE goes
+  through one grammar: privilege lists with column lists, ``ON [TABLE] a, b``,
+  ``ON ALL TABLES IN SCHEMA s``, MySQL ``ON *.*``/``db.*``/``db.t``, grantees ``PUBLIC``, roles,
+  ``'user'@'host'``; a MySQL account without host is ``'user'@'%'``);
+* ``ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s] GRANT|REVOKE ... ON TABLES TO|FROM ...``;
+* ``ALTER TABLE t ENABLE|DISABLE|[NO] FORCE ROW LEVEL SECURITY``;
+* ``CREATE POLICY p ON t ...`` / ``DROP POLICY [IF EXISTS] p ON t``;
+* MySQL ``RENAME TABLE a TO b[, c TO d]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from scanner.migrations.parsing import Statement
+from scanner.migrations.schema import (
+    MASKING_FUNCTIONS,
+    READ_PRIVILEGES,
+    Column,
+    ColumnType,
+    Grantee,
+    Relation,
+    SchemaState,
+    Sensitivity,
+    StandingGrant,
+    column_type,
+)
+from scanner.policy import Policy
+
+_IDENT = r'(?:"[^"]*"|`[^`]*`|\[[^\]]*\]|[^\s,.;()"`]+)'
+_QNAME = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
+_RLS = re.compile(
+    rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QNAME})\s+"
+    r"(?P<action>ENABLE|DISABLE|FORCE|NO\s+FORCE)\s+ROW\s+LEVEL\s+SECURITY\s*$",
+    re.IGNORECASE,
+)
+_CREATE_POLICY = re.compile(
+    rf"^CREATE\s+POLICY\s+(?P<name>{_IDENT})\s+ON\s+(?P<table>{_QNAME})(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
+)
+_DROP_POLICY = re.compile(
+    rf"^DROP\s+POLICY\s+(?:IF\s+EXISTS\s+)?(?P<name>{_IDENT})\s+ON\s+(?P<table>{_QNAME})", re.IGNORECASE
+)
+_DEFAULT_PRIVILEGES = re.compile(
+    r"^ALTER\s+DEFAULT\s+PRIVILEGES(?:\s+FOR\s+(?:ROLE|USER)\s+(?P<owners>.+?))?"
+    r"(?:\s+IN\s+SCHEMA\s+(?P<schemas>.+?))?\s+(?P<verb>GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?"
+    r"(?P<privs>.+?)\s+ON\s+(?P<objects>TABLES|SEQUENCES|FUNCTIONS|ROUTINES|TYPES|SCHEMAS)\s+(?:TO|FROM)\s+"
+    r"(?P<grantees>.+?)(?:\s+WITH\s+GRANT\s+OPTION)?(?:\s+CASCADE|\s+RESTRICT)?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_GRANT = re.compile(
+    r"^(?P<verb>GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(?P<privs>.+?)\s+ON\s+(?P<target>.+?)\s+"
+    r"(?:TO|FROM)\s+(?P<grantees>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_GRANTEE_TAIL = re.compile(
+    r"\s+(?:WITH\s+(?:GRANT|ADMIN)\s+OPTION|GRANTED\s+BY|REQUIRE|IDENTIFIED|AS\s|CASCADE|RESTRICT)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_GRANTEE = re.compile(
+    r"^(?:GROUP\s+|ROLE\s+|USER\s+)?(?P<user>'[^']*'|\"[^\"]*\"|`[^`]*`|[^\s@'\"`]+)"
+    r"(?:\s*@\s*(?P<host>'[^']*'|\"[^\"]*\"|`[^`]*`|\S+))?$",
+    re.IGNORECASE,
+)
+_RENAME_TABLE = re.compile(r"^RENAME\s+TABLES?\s+(?P<pairs>.+)$", re.IGNORECASE | re.DOTALL)
+_NON_TABLE_TARGETS = re.compile(
+    r"^(?:SCHEMA|DATABASE|SEQUENCE|ALL\s+SEQUENCES|FUNCTION|ALL\s+FUNCTIONS|PROCEDURE|ALL\s+PROCEDURES|ROUTINE|"
+    r"ALL\s+ROUTINES|LANGUAGE|LARGE\s+OBJECT|TABLESPACE|TYPE|DOMAIN|FOREIGN\s+DATA\s+WRAPPER|FOREIGN\s+SERVER|"
+    r"PARAMETER)\b",
+    re.IGNORECASE,
+)
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradedColumn:
+    """A plaintext graded column as it was when the event happened."""
+
+    relation: str
+    column: str
+    sensitivity: Sensitivity
+    qualified: str = ""  # schema.table.column with the default schema spelled out (policy object globs)
+
+
+@dataclass
+class Event:
+    statement: Statement
+
+
+@dataclass
+class ColumnChanged(Event):
+    """A stored column was created, added, retyped, renamed or commented."""
+
+    relation: str
+    column: str
+    type_sql: str | None
+    action: str
+    before: Sensitivity | None
+    after: Sensitivity | None
+
+
+@dataclass
+class Granted(Event):
+    """Read access to relations (``targets``) was given to ``grantee``.
+
+    ``securable`` is the object as written (``public.customer``, ``ALL TABLES IN SCHEMA public``,
+    ``bank.*``); ``graded`` the plaintext graded columns it opens; ``wider`` the graded view columns
+    whose base columns the grantee could not read directly; ``implicit`` when a standing grant
+    (default privileges, ``db.*``) reached a table created by this statement.
+    """
+
+    securable: str
+    grantee: Grantee
+    privileges: frozenset[str]
+    targets: list[str]
+    graded: list[GradedColumn]
+    wider: list[tuple[GradedColumn, str]] = field(default_factory=list)
+    implicit_via: str | None = None
+
+
+@dataclass
+class DefaultPrivilegesGranted(Event):
+    schemas: tuple[str | None, ...]
+    grantee: Grantee
+    privileges: frozenset[str]
+    graded: list[GradedColumn]
+
+
+@dataclass
+class RowSecurityChanged(Event):
+    relation: str
+    action: str  # "enable" | "disable" | "force" | "no force"
+    graded: list[GradedColumn]
+
+
+@dataclass
+class PolicyDropped(Event):
+    relation: str
+    policy: str
+    remaining: int
+    rls: bool
+    restrictive: bool
+    graded: list[GradedColumn]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the analysis could not judge (unknown table, unsupported statement)."""
+
+    statement: Statement
+    message: str
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if len(name) >= 2 and name[0] in "\"`'[" and name[-1] in "\"`']":
+        return name[1:-1]
+    return name.lower()
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at ``sep`` outside quotes and parentheses."""
+    parts: list[str] = []
+    depth = 0
+    quote: str | None = None
+    current: list[str] = []
+    for ch in text:
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def _split_qname(text: str) -> list[str]:
+    return [_unquote(p) for p in re.findall(_IDENT, text)]
+
+
+def _qualified(text: str) -> tuple[str | None, str]:
+    parts = _split_qname(text)
+    if not parts:
+        return None, text
+    if len(parts) == 1:
+        return None, parts[0]
+    return parts[-2], parts[-1]
+
+
+def _table_name(table: exp.Expression) -> tuple[str | None, str]:
+    if isinstance(table, exp.Schema):
+        table = table.this
+    ident = table.this
+    name = ident.this if isinstance(ident, exp.Identifier) and ident.quoted else table.name.lower()
+    db = table.args.get("db")
+    schema = None
+    if isinstance(db, exp.Identifier):
+        schema = db.this if db.quoted else db.this.lower()
+    elif db is not None:
+        schema = str(db.name).lower()
+    return schema, name
+
+
+def _ident_name(node: exp.Expression | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, exp.Identifier):
+        return node.this if node.quoted else node.this.lower()
+    if isinstance(node, exp.Column):
+        return _ident_name(node.this)
+    return node.name.lower()
+
+
+def _comment_of(coldef: exp.ColumnDef) -> str | None:
+    for constraint in coldef.args.get("constraints") or ():
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.CommentColumnConstraint):
+            return kind.this.name if kind.this is not None else None
+    return None
+
+
+def parse_grantee(text: str, dialect: str) -> Grantee | None:
+    match = _GRANTEE.match(text.strip())
+    if not match:
+        return None
+    user_raw, host_raw = match.group("user"), match.group("host")
+    user = _unquote(user_raw) if user_raw[0] in "'\"`" else user_raw.lower()
+    if host_raw is not None:
+        return Grantee(user, _unquote(host_raw) if host_raw[0] in "'\"`" else host_raw)
+    if user == "public" and user_raw[0] not in "'\"`":
+        return Grantee("public")
+    if dialect == "mysql" and user not in ("current_user", "current_user()"):
+        # MySQL: an account name without a host part means 'user'@'%' (any host).
+        return Grantee(user, "%")
+    return Grantee(user)
+
+
+def _privileges(text: str) -> tuple[frozenset[str], dict[str, set[str]]]:
+    """Table-wide privileges and column privileges (privilege -> columns) of a privilege list."""
+    table: set[str] = set()
+    columns: dict[str, set[str]] = {}
+    for part in _split_top(text):
+        match = re.match(r"^(?P<name>[A-Za-z ]+?)\s*(?:\((?P<cols>.*)\))?$", part.strip(), re.DOTALL)
+        if not match:
+            continue
+        name = " ".join(match.group("name").upper().split())
+        if name == "ALL PRIVILEGES":
+            name = "ALL"
+        if match.group("cols"):
+            columns.setdefault(name, set()).update(_unquote(c) for c in _split_top(match.group("cols")))
+        else:
+            table.add(name)
+    return frozenset(table), columns
+
+
+def _readable(privileges: frozenset[str], column_privs: dict[str, set[str]]) -> set[str] | None:
+    """Columns a privilege list lets the grantee read: None for all of them."""
+    if privileges & READ_PRIVILEGES:
+        return None
+    readable: set[str] = set()
+    for priv, cols in column_privs.items():
+        if priv in READ_PRIVILEGES:
+            readable |= cols
+    return readable
+
+
+def _is_masking(func: exp.Func) -> bool:
+    """A function that masks, hashes or encrypts what it is given (a view column shows no plaintext)."""
+    name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
+    return any(marker in name for marker in MASKING_FUNCTIONS)
+
+
+# -- the analyzer ----------------------------------------------------------------------------------
+
+
+class Analyzer:
+    """Applies statements in order; ``apply`` returns the events one statement caused."""
+
+    def __init__(self, dialect: str, policy: Policy) -> None:
+        self.dialect = dialect
+        self.policy = policy
+        self.state = SchemaState(dialect, policy)
+        self.notes: list[Note] = []
+
+    # public ---------------------------------------------------------------------------------
+
+    def apply(self, stmt: Statement, emit: bool = True) -> list[Event]:
+        """Update the state with ``stmt``; its events, or none when only replaying (``emit=False``,
+        the live schema), which also keeps that replay's notes out of the report."""
+        notes = len(self.notes)
+        events = list(self._apply(stmt))
+        if not emit:
+            del self.notes[notes:]
+            return []
+        return events
+
+    def _apply(self, stmt: Statement) -> Iterator[Event]:
+        node = stmt.expression
+        if node is None:
+            return
+        if isinstance(node, exp.Grant | exp.Revoke) or (
+            isinstance(node, exp.Command) and str(node.this).upper() in ("GRANT", "REVOKE")
+        ):
+            yield from self._grant(stmt)
+        elif isinstance(node, exp.Command):
+            yield from self._command(stmt)
+        elif isinstance(node, exp.Create):
+            yield from self._create(stmt, node)
+        elif isinstance(node, exp.Alter):
+            yield from self._alter(stmt, node)
+        elif isinstance(node, exp.Drop):
+            self._drop(node)
+        elif isinstance(node, exp.Comment):
+            yield from self._comment(stmt, node)
+
+    # graded snapshots ----------------------------------------------------------------------
+
+    def _graded(self, relation: Relation, columns: set[str] | None = None) -> list[GradedColumn]:
+        schema = self.state.effective_schema(relation)
+        prefix = f"{schema}.{relation.name}" if schema else relation.name
+        return [GradedColumn(relation.display, c, s, f"{prefix}.{c}")
+                for c, s in self.state.graded_plaintext(relation, columns)]
+
+    def _column_event(self, stmt: Statement, relation: Relation, column: Column, action: str,
+                      before: Sensitivity | None) -> ColumnChanged:
+        return ColumnChanged(stmt, relation.display, column.name, column.type.sql, action, before,
+                             self.state.sensitivity(relation, column))
+
+    # CREATE ---------------------------------------------------------------------------------
+
+    def _create(self, stmt: Statement, node: exp.Create) -> Iterator[Event]:
+        kind = str(node.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW"):
+            return
+        target = node.this
+        schema, name = _table_name(target)
+        existing = self.state.find(schema, name)
+        if existing is not None and node.args.get("exists") and kind == "TABLE":
+            return  # CREATE TABLE IF NOT EXISTS on a known table: no change
+        relation = Relation(schema, name, kind.lower())
+        if existing is not None:
+            # CREATE OR REPLACE VIEW keeps grants and policies
+            relation.grants, relation.column_grants = existing.grants, existing.column_grants
+            relation.rls, relation.policies = existing.rls, existing.policies
+            relation.restrictive_policies = existing.restrictive_policies
+            self.state.remove(existing)
+        query = node.expression
+        if isinstance(target, exp.Schema):
+            for coldef in target.expressions:
+                if isinstance(coldef, exp.ColumnDef):
+                    col = Column(_ident_name(coldef.this), column_type(coldef.args.get("kind")), _comment_of(coldef))
+                    relation.columns[col.name] = col
+        elif isinstance(query, exp.Query):
+            for col in self._lineage(query):
+                relation.columns[col.name] = col
+        self.state.add(relation)
+        if kind == "TABLE":
+            for col in relation.columns.values():
+                yield self._column_event(stmt, relation, col, "create", None)
+            yield from self._standing_grants(stmt, relation)
+
+    def _lineage(self, query: exp.Query) -> list[Column]:
+        """Output columns of a view query with the base columns each one shows."""
+        aliases: dict[str, str] = {}
+        tables: list[str] = []
+        for table in query.find_all(exp.Table):
+            schema, name = _table_name(table)
+            relation = self.state.find(schema, name)
+            if relation is None:
+                continue
+            key = self.state.key(relation.schema, relation.name)
+            tables.append(key)
+            aliases[name] = key
+            if table.alias:
+                aliases[table.alias.lower()] = key
+        out: list[Column] = []
+        select = query if isinstance(query, exp.Select) else query.find(exp.Select)
+        if select is None:
+            return out
+        for projection in select.expressions:
+            if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column)
+                                                    and isinstance(projection.this, exp.Star)):
+                qualifier = projection.table.lower() if isinstance(projection, exp.Column) else ""
+                keys = [aliases[qualifier]] if qualifier and qualifier in aliases else tables
+                for key in keys:
+                    for base_col in self.state.relations[key].columns.values():
+                        out.append(Column(base_col.name, base_col.type, base_col.comment, ((key, base_col.name),)))
+                continue
+            output = projection.alias_or_name.lower() if projection.alias_or_name else f"col{len(out) + 1}"
+            sources: list[tuple[str, str]] = []
+            for column in projection.find_all(exp.Column):
+                col_name = _ident_name(column.this)
+                qualifier = column.table.lower()
+                candidates = [aliases[qualifier]] if qualifier in aliases else tables
+                for key in candidates:
+                    if col_name in self.state.relations[key].columns:
+                        sources.append((key, col_name))
+                        break
+            masked = any(_is_masking(f) for f in projection.find_all(exp.Func))
+            out.append(Column(output, ColumnType.unknown(), None, tuple(sources), masked))
+        return out
+
+    def _standing_grants(self, stmt: Statement, relation: Relation) -> Iterator[Event]:
+        """Default privileges / database-wide grants reach a newly created table (one event per grantee)."""
+        reaching: dict[Grantee, list[StandingGrant]] = {}
+        for standing in self.state.standing:
+            if standing.schema is not None and standing.schema != self.state.effective_schema(relation) and not (
+                self.dialect == "mysql" and relation.schema is None
+            ):
+                continue
+            if standing.via == "default privileges":
+                relation.grants.setdefault(standing.grantee.key, set()).update(standing.privileges)
+            reaching.setdefault(standing.grantee, []).append(standing)
+        for grantee, grants in reaching.items():
+            privileges = frozenset().union(*(g.privileges for g in grants))
+            if privileges & READ_PRIVILEGES:
+                via = "; ".join(f"{g.via} ({g.origin})" for g in grants)
+                yield Granted(stmt, relation.display, grantee, privileges, [relation.display],
+                              self._graded(relation), implicit_via=via)
+
+    # ALTER ----------------------------------------------------------------------------------
+
+    def _alter(self, stmt: Statement, node: exp.Alter) -> Iterator[Event]:
+        schema, name = _table_name(node.this)
+        relation = self.state.find(schema, name)
+        for action in node.args.get("actions") or ():
+            if isinstance(action, exp.AlterRename):
+                new_schema, new_name = _table_name(action.this)
+                if relation is not None:
+                    self.state.rename(relation, new_schema, new_name)
+                continue
+            if relation is None:
+                if isinstance(action, exp.ColumnDef | exp.RenameColumn | exp.ModifyColumn):
+                    # an unknown table (created before these migrations): still judge the new column
+                    relation = Relation(schema, name, "table", origin="unknown")
+                    self.state.add(relation)
+                    self.notes.append(Note(stmt, f"table {relation.display} is not created in these migrations; "
+                                                 "use --schema-from to judge it against the live schema"))
+                else:
+                    continue
+            if isinstance(action, exp.ColumnDef):
+                col = Column(_ident_name(action.this), column_type(action.args.get("kind")), _comment_of(action))
+                before = None
+                if col.name in relation.columns:
+                    before = self.state.sensitivity(relation, relation.columns[col.name])
+                relation.columns[col.name] = col
+                yield self._column_event(stmt, relation, col, "add", before)
+            elif isinstance(action, exp.RenameColumn):
+                old, new = _ident_name(action.this), _ident_name(action.args.get("to"))
+                col = relation.columns.pop(old, None) or Column(old, ColumnType.unknown())
+                before = self.state.sensitivity(relation, col) if col.type.family != "unknown" else None
+                col.name = new
+                relation.columns[new] = col
+                self._rename_column_refs(relation, old, new)
+                if col.type.family != "unknown":
+                    yield self._column_event(stmt, relation, col, "rename", before)
+            elif isinstance(action, exp.ModifyColumn):
+                coldef = action.this
+                old = _ident_name(action.args.get("rename_from")) or _ident_name(coldef.this)
+                previous = relation.columns.pop(old, None)
+                before = self.state.sensitivity(relation, previous) if previous is not None else None
+                col = Column(_ident_name(coldef.this), column_type(coldef.args.get("kind")),
+                             _comment_of(coldef) or None)
+                relation.columns[col.name] = col
+                if old != col.name:
+                    self._rename_column_refs(relation, old, col.name)
+                if previous is not None or relation.origin == "unknown":
+                    yield self._column_event(stmt, relation, col, "type", before)
+            elif isinstance(action, exp.AlterColumn):
+                col_name = _ident_name(action.this)
+                dtype = action.args.get("dtype")
+                col = relation.columns.get(col_name)
+                if dtype is None or col is None:
+                    continue
+                before = self.state.sensitivity(relation, col)
+                col.type = column_type(dtype)
+                yield self._column_event(stmt, relation, col, "type", before)
+            elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
+                for dropped in action.expressions or action.args.get("tables") or ():
+                    relation.columns.pop(_ident_name(dropped), None)
+
+    def _rename_column_refs(self, relation: Relation, old: str, new: str) -> None:
+        key = self.state.key(relation.schema, relation.name)
+        for other in self.state.relations.values():
+            for column in other.columns.values():
+                if (key, old) in column.sources:
+                    column.sources = tuple((s, new if (s, c) == (key, old) else c) for s, c in column.sources)
+        for privileges in relation.column_grants.values():
+            if old in privileges:
+                privileges[new] = privileges.pop(old)
+
+    # DROP / COMMENT -------------------------------------------------------------------------
+
+    def _drop(self, node: exp.Drop) -> None:
+        if str(node.args.get("kind") or "").upper() not in ("TABLE", "VIEW"):
+            return
+        for table in node.expressions or node.args.get("tables") or ([node.this] if node.this else []):
+            if isinstance(table, exp.Table):
+                relation = self.state.find(*_table_name(table))
+                if relation is not None:
+                    self.state.remove(relation)
+
+    def _comment(self, stmt: Statement, node: exp.Comment) -> Iterator[Event]:
+        if str(node.args.get("kind") or "").upper() != "COLUMN":
+            return
+        target = node.this
+        if not isinstance(target, exp.Column):
+            return
+        names = [_ident_name(p) for p in target.parts]
+        column_name = names[-1]
+        schema = names[-3] if len(names) >= 3 else None
+        table = names[-2] if len(names) >= 2 else ""
+        relation = self.state.find(schema, table)
+        if relation is None or column_name not in relation.columns:
+            return
+        col = relation.columns[column_name]
+        before = self.state.sensitivity(relation, col)
+        expression = node.args.get("expression")
+        col.comment = expression.name if expression is not None else None
+        yield self._column_event(stmt, relation, col, "comment", before)
+
+    # GRANT / REVOKE -------------------------------------------------------------------------
+
+    def _grant(self, stmt: Statement) -> Iterator[Event]:
+        match = _GRANT.match(stmt.text)
+        if not match:
+            return  # role membership (GRANT role TO user) or a form without ON: no table access
+        revoke = match.group("verb").upper() == "REVOKE"
+        privileges, column_privs = _privileges(match.group("privs"))
+        target = match.group("target").strip()
+        grantee_text = _GRANTEE_TAIL.sub("", match.group("grantees"))
+        grantees = [g for g in (parse_grantee(t, self.dialect) for t in _split_top(grantee_text)) if g is not None]
+        if _NON_TABLE_TARGETS.match(target):
+            return
+        relations: list[tuple[str, list[Relation]]] = []
+        all_in_schema = re.match(r"^ALL\s+TABLES\s+IN\s+SCHEMA\s+(?P<schemas>.+)$", target, re.IGNORECASE)
+        mysql_wild = re.match(rf"^(?:(?P<db>{_IDENT})\s*\.\s*)?\*(?:\s*\.\s*\*)?$", target)
+        if all_in_schema:
+            for schema_text in _split_top(all_in_schema.group("schemas")):
+                schema = _unquote(schema_text)
+                relations.append((f"ALL TABLES IN SCHEMA {schema}", self.state.in_schema(schema)))
+        elif mysql_wild:
+            db = _unquote(mysql_wild.group("db")) if mysql_wild.group("db") else None
+            everything = target.replace(" ", "") == "*.*"
+            scope = None if everything else db
+            label = "*.*" if everything else (f"{db}.*" if db else "*")
+            relations.append((label, self.state.in_schema(scope) if scope else list(self.state.relations.values())))
+            for grantee in grantees:
+                if revoke:
+                    self.state.standing = [s for s in self.state.standing
+                                           if not (s.grantee == grantee and s.schema == scope
+                                                   and s.via == "database-wide grant")]
+                else:
+                    self.state.standing.append(StandingGrant(scope, grantee, privileges, f"{stmt.file}:"
+                                                             f"{stmt.start_line}", "database-wide grant"))
+        else:
+            target = re.sub(r"^TABLE\s+", "", target, flags=re.IGNORECASE)
+            for item in _split_top(target):
+                schema, name = _qualified(item)
+                relation = self.state.find(schema, name)
+                if relation is None:
+                    if not revoke:
+                        shown = f"{schema}.{name}" if schema else name
+                        self.notes.append(Note(stmt, f"GRANT on {shown}, which is not created in these migrations; "
+                                                     "use --schema-from to judge it against the live schema"))
+                    continue
+                relations.append((relation.display, [relation]))
+        for grantee in grantees:
+            for securable, targets in relations:
+                if revoke:
+                    for relation in targets:
+                        self._revoke(relation, grantee, privileges, column_privs)
+                    continue
+                graded: list[GradedColumn] = []
+                wider: list[tuple[GradedColumn, str]] = []
+                for relation in targets:
+                    # wider-than-base is judged before this grant is recorded
+                    if relation.kind == "view":
+                        wider.extend(self._wider(relation, grantee, privileges, column_privs))
+                    self._record(relation, grantee, privileges, column_privs)
+                    readable = _readable(privileges, column_privs)
+                    if readable is None or readable:
+                        graded.extend(self._graded(relation, readable))
+                all_privs = privileges | frozenset(column_privs)
+                if all_privs & READ_PRIVILEGES:
+                    yield Granted(stmt, securable, grantee, all_privs, [r.display for r in targets], graded, wider)
+
+    def _record(self, relation: Relation, grantee: Grantee, privileges: frozenset[str],
+                column_privs: dict[str, set[str]]) -> None:
+        if privileges:
+            relation.grants.setdefault(grantee.key, set()).update(privileges)
+        for priv, cols in column_privs.items():
+            per_column = relation.column_grants.setdefault(grantee.key, {})
+            for col in cols:
+                per_column.setdefault(col, set()).add(priv)
+
+    def _revoke(self, relation: Relation, grantee: Grantee, privileges: frozenset[str],
+                column_privs: dict[str, set[str]]) -> None:
+        held = relation.grants.get(grantee.key)
+        if held is not None:
+            held.difference_update(held if "ALL" in privileges else privileges)
+        per_column = relation.column_grants.get(grantee.key, {})
+        for priv, cols in column_privs.items():
+            for col in cols:
+                per_column.get(col, set()).discard(priv)
+
+    def _wider(self, view: Relation, grantee: Grantee, privileges: frozenset[str],
+               column_privs: dict[str, set[str]]) -> Iterator[tuple[GradedColumn, str]]:
+        readable = _readable(privileges, column_privs)
+        for name, column in view.columns.items():
+            if readable is not None and name not in readable:
+                continue
+            sens = self.state.sensitivity(view, column)
+            if sens is None or sens.protected:
+                continue
+            for source_key, source_col in column.sources:
+                base = self.state.relations.get(source_key)
+                if base is None or base.kind == "view":
+                    continue
+                if not self.state.can_read(grantee, base, source_col):
+                    yield GradedColumn(view.display, name, sens), f"{base.display}.{source_col}"
+                    break
+
+    # Commands -------------------------------------------------------------------------------
+
+    def _command(self, stmt: Statement) -> Iterator[Event]:
+        text = stmt.text
+        match = _RLS.match(text)
+        if match:
+            relation = self.state.find(*_qualified(match.group("table")))
+            action = " ".join(match.group("action").lower().split())
+            if relation is None:
+                return
+            if action == "enable":
+                relation.rls = True
+            elif action == "disable":
+                relation.rls = False
+            yield RowSecurityChanged(stmt, relation.display, action, self._graded(relation))
+            return
+        match = _CREATE_POLICY.match(text)
+        if match:
+            relation = self.state.find(*_qualified(match.group("table")))
+            if relation is not None:
+                name = _unquote(match.group("name"))
+                relation.policies.add(name)
+                if re.match(r"^\s*AS\s+RESTRICTIVE\b", match.group("rest"), re.IGNORECASE):
+                    relation.restrictive_policies.add(name)
+            return
+        match = _DROP_POLICY.match(text)
+        if match:
+            relation = self.state.find(*_qualified(match.group("table")))
+            if relation is None:
+                return
+            policy = _unquote(match.group("name"))
+            restrictive = policy in relation.restrictive_policies
+            relation.policies.discard(policy)
+            relation.restrictive_policies.discard(policy)
+            yield PolicyDropped(stmt, relation.display, policy, len(relation.policies), relation.rls, restrictive,
+                                self._graded(relation))
+            return
+        match = _DEFAULT_PRIVILEGES.match(text)
+        if match:
+            yield from self._default_privileges(stmt, match)
+            return
+        match = _RENAME_TABLE.match(text)
+        if match:
+            for pair in _split_top(match.group("pairs")):
+                names = re.split(r"\s+TO\s+", pair, flags=re.IGNORECASE)
+                if len(names) == 2:
+                    relation = self.state.find(*_qualified(names[0]))
+                    if relation is not None:
+                        self.state.rename(relation, *_qualified(names[1]))
+
+    def _default_privileges(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
+        if match.group("objects").upper() != "TABLES":
+            return
+        schemas: tuple[str | None, ...] = tuple(
+            _unquote(s) for s in _split_top(match.group("schemas") or "")
+        ) or (None,)
+        privileges, _ = _privileges(match.group("privs"))
+        grantees = [g for g in (parse_grantee(t, self.dialect) for t in _split_top(match.group("grantees")))
+                    if g is not None]
+        revoke = match.group("verb").upper() == "REVOKE"
+        for grantee in grantees:
+            for schema in schemas:
+                if revoke:
+                    self.state.standing = [s for s in self.state.standing
+                                           if not (s.grantee == grantee and s.schema == schema
+                                                   and s.via == "default privileges")]
+                else:
+                    self.state.standing.append(StandingGrant(schema, grantee, privileges,
+                                                             f"{stmt.file}:{stmt.start_line}", "default privileges"))
+            if not revoke and privileges & READ_PRIVILEGES:
+                graded: list[GradedColumn] = []
+                for schema in schemas:
+                    for relation in self.state.in_schema(schema):
+                        graded.extend(self._graded(relation))
+                yield DefaultPrivilegesGranted(stmt, schemas, grantee, privileges, graded)

@@ -1,0 +1,296 @@
+"""Schema state replayed across migration files, and how sensitive each column is.
+
+A GRANT, a view or a DISABLE ROW LEVEL SECURITY is only a privacy problem if the table it touches
+holds graded personal data, and that is usually decided in an *earlier* migration (or in the live
+database, ``--schema-from``). :class:`SchemaState` is that memory: relations (tables and views)
+with their columns, types and comments, view lineage (which base columns a view column shows),
+grants (table- and column-level), standing grants that reach future tables (PostgreSQL default
+privileges, MySQL ``db.*``/``*.*`` grants), row-level security and policies.
+
+Column sensitivity uses the one shared field classifier (:func:`scanner.detection.fields.classify_field`,
+English/pinyin/Chinese names and comments) plus the column type, because the type is what tells a
+ciphertext column from a plaintext one:
+
+* booleans are never personal data (``has_mobile boolean`` says nothing about the number);
+* binary types (``bytea``, ``varbinary``, ``blob``, ``binary``) hold ciphertext or digests: protected;
+* a ``_hash``/``_hashed``/``_enc``/``_encrypted``/``_cipher``/``_ciphertext``/``_digest``/``_hmac``
+  name (or ``enc_``/``encrypted_``/``hashed_`` prefix) is protected only with a *matching type*:
+  binary, or text long enough for an encoded digest/ciphertext (unbounded, or declared length
+  >= 32). ``id_card_enc varchar(18)`` has exactly the plaintext's width and is not trusted;
+* everything else that the classifier calls personal gets the policy grade of its classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.detection.fields import classify_field
+from scanner.policy import Grade, Policy
+
+BINARY_TYPES = frozenset({"VARBINARY", "BINARY", "BLOB", "LONGBLOB", "MEDIUMBLOB", "TINYBLOB", "BYTEA", "IMAGE"})
+BOOLEAN_TYPES = frozenset({"BOOLEAN", "BOOL"})
+STRING_TYPES = frozenset({
+    "CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "CITEXT", "BPCHAR",
+    "NAME", "STRING", "CLOB",
+})
+PROTECTED_SUFFIXES = ("hash", "hashed", "enc", "encrypted", "cipher", "ciphertext", "digest", "hmac", "crypt",
+                      "sha256", "sha512", "sm3", "sm4")
+PROTECTED_PREFIXES = ("enc", "encrypted", "hashed", "cipher")
+MIN_ENCODED_LENGTH = 32
+MASKING_FUNCTIONS = ("mask", "md5", "sha", "digest", "hmac", "encrypt", "crypt", "hash", "overlay", "substr",
+                     "left", "right", "regexp_replace", "sm3", "sm4")
+
+DEFAULT_SCHEMA = {"postgres": "public", "sqlite": "main", "mysql": None}
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A column's declared type: ``family`` is binary/boolean/string/other/unknown."""
+
+    sql: str | None
+    family: str
+    length: int | None = None
+
+    @classmethod
+    def unknown(cls) -> ColumnType:
+        return cls(None, "unknown")
+
+
+@dataclass
+class Column:
+    name: str
+    type: ColumnType
+    comment: str | None = None
+    # view / CREATE TABLE AS columns: the base (relation key, column name) they show, and whether a
+    # masking or hashing function is applied on the way
+    sources: tuple[tuple[str, str], ...] = ()
+    masked: bool = False
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """What a column holds: its highest policy grade, the classifier's classes, and protection."""
+
+    grade: Grade
+    classes: tuple[str, ...]
+    protected: bool
+    reason: str
+
+
+@dataclass
+class Relation:
+    """A table or view in the replayed schema."""
+
+    schema: str | None
+    name: str
+    kind: str  # "table" | "view"
+    columns: dict[str, Column] = field(default_factory=dict)
+    rls: bool = False
+    policies: set[str] = field(default_factory=set)
+    restrictive_policies: set[str] = field(default_factory=set)
+    grants: dict[str, set[str]] = field(default_factory=dict)  # grantee key -> privileges
+    column_grants: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # grantee -> column -> privs
+    origin: str = "migration"
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """A role or account a privilege is given to. ``host`` is the MySQL host part (``%`` = any)."""
+
+    name: str
+    host: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.host}" if self.host is not None else self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.host is None and self.name == "public"
+
+    @property
+    def wildcard_host(self) -> bool:
+        """Any-host MySQL accounts: ``'u'@'%'`` or ``'u'@''``; subnet patterns such as ``10.0.0.%`` are not."""
+        return self.host is not None and self.host.strip() in ("%", "")
+
+    @property
+    def display(self) -> str:
+        if self.is_public:
+            return "PUBLIC"
+        return f"'{self.name}'@'{self.host}'" if self.host is not None else self.name
+
+
+@dataclass
+class StandingGrant:
+    """A grant that also reaches tables created later (default privileges, MySQL ``db.*``)."""
+
+    schema: str | None  # None: every schema/database
+    grantee: Grantee
+    privileges: frozenset[str]
+    origin: str  # "file:line" of the statement that made it
+    via: str  # "default privileges" | "database-wide grant"
+
+
+READ_PRIVILEGES = frozenset({"SELECT", "ALL", "ALL PRIVILEGES"})
+
+
+def column_type(dtype: Any) -> ColumnType:
+    """ColumnType from a sqlglot ``DataType`` (or None when the column has no declared type)."""
+    if dtype is None:
+        return ColumnType.unknown()
+    name = dtype.this.name if hasattr(dtype.this, "name") else str(dtype.this)
+    sql = dtype.sql()
+    params = [p.name for p in dtype.expressions if hasattr(p, "name")]
+    length = int(params[0]) if params and params[0].isdigit() else None
+    upper_sql = sql.upper()
+    if name in BINARY_TYPES or upper_sql.startswith(("BYTEA", "VARBINARY", "BLOB", "BINARY")):
+        return ColumnType(sql, "binary", length)
+    if name in BOOLEAN_TYPES or (name == "TINYINT" and length == 1) or (name == "BIT" and length in (None, 1)):
+        return ColumnType(sql, "boolean", length)
+    if name in STRING_TYPES:
+        return ColumnType(sql, "string", length)
+    return ColumnType(sql, "other", length)
+
+
+def _protected_name(name: str) -> bool:
+    parts = [p for p in name.replace("-", "_").lower().split("_") if p]
+    if len(parts) < 2:
+        return False
+    return parts[-1] in PROTECTED_SUFFIXES or parts[0] in PROTECTED_PREFIXES
+
+
+def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: Policy) -> Sensitivity | None:
+    """The sensitivity of a stored column, or None when it holds no graded personal data."""
+    if ctype.family == "boolean":
+        return None
+    hint = classify_field(name, comment)
+    if not hint.personal:
+        return None
+    grade = policy.highest_grade([*hint.classes, *hint.entities])
+    if grade is None:
+        return None
+    if ctype.family == "binary":
+        return Sensitivity(grade, hint.classes, True, f"binary type {ctype.sql} (ciphertext or digest)")
+    if _protected_name(name):
+        matching = ctype.family == "string" and (ctype.length is None or ctype.length >= MIN_ENCODED_LENGTH)
+        if matching:
+            return Sensitivity(grade, hint.classes, True, f"hashed/encrypted column of type {ctype.sql}")
+    return Sensitivity(grade, hint.classes, False, f"plaintext {ctype.sql or 'untyped'} column")
+
+
+class SchemaState:
+    """Relations, grants and row-level security as the migrations so far have left them."""
+
+    def __init__(self, dialect: str, policy: Policy) -> None:
+        self.dialect = dialect
+        self.policy = policy
+        self.default_schema = DEFAULT_SCHEMA.get(dialect)
+        self.relations: dict[str, Relation] = {}
+        self.standing: list[StandingGrant] = []
+
+    # -- names -----------------------------------------------------------------------------------
+
+    def key(self, schema: str | None, name: str) -> str:
+        schema = schema or None
+        if schema is None or schema == self.default_schema:
+            return name
+        return f"{schema}.{name}"
+
+    def find(self, schema: str | None, name: str) -> Relation | None:
+        """Exact match first; else the one relation of that name (MySQL ``db.t`` vs ``t``)."""
+        exact = self.relations.get(self.key(schema, name))
+        if exact is not None:
+            return exact
+        same_name = [r for r in self.relations.values() if r.name == name]
+        if len(same_name) == 1 and (schema is None or same_name[0].schema is None):
+            return same_name[0]
+        return None
+
+    def effective_schema(self, relation: Relation) -> str | None:
+        return relation.schema or self.default_schema
+
+    def in_schema(self, schema: str | None) -> list[Relation]:
+        """Relations in ``schema`` (None: all). In MySQL unqualified tables live in the current database,
+        which every ``db.*`` might be, so they are included."""
+        if schema is None:
+            return list(self.relations.values())
+        return [
+            r for r in self.relations.values()
+            if self.effective_schema(r) == schema or (self.dialect == "mysql" and r.schema is None)
+        ]
+
+    def add(self, relation: Relation) -> None:
+        self.relations[self.key(relation.schema, relation.name)] = relation
+
+    def remove(self, relation: Relation) -> None:
+        self.relations.pop(self.key(relation.schema, relation.name), None)
+
+    def rename(self, relation: Relation, schema: str | None, name: str) -> None:
+        old_key = self.key(relation.schema, relation.name)
+        self.remove(relation)
+        relation.schema = schema if schema is not None else relation.schema
+        relation.name = name
+        new_key = self.key(relation.schema, relation.name)
+        for other in self.relations.values():  # keep view lineage pointing at the renamed table
+            for column in other.columns.values():
+                if any(src == old_key for src, _ in column.sources):
+                    column.sources = tuple((new_key if s == old_key else s, c) for s, c in column.sources)
+        self.add(relation)
+
+    # -- sensitivity -----------------------------------------------------------------------------
+
+    def sensitivity(self, relation: Relation, column: Column, _depth: int = 0) -> Sensitivity | None:
+        """A stored column's own sensitivity; a view column's is that of what it shows."""
+        own = classify_column(column.name, column.type, column.comment, self.policy) if not column.sources else None
+        if not column.sources or _depth > 8:
+            return own
+        found: list[Sensitivity] = []
+        for source_key, source_column in column.sources:
+            base = self.relations.get(source_key)
+            base_column = base.columns.get(source_column) if base else None
+            if base is None or base_column is None:
+                continue
+            sens = self.sensitivity(base, base_column, _depth + 1)
+            if sens is not None:
+                found.append(sens)
+        if not found:
+            return None
+        plaintext = [s for s in found if not s.protected]
+        pool = plaintext or found
+        best = max(pool, key=lambda s: s.grade.rank)
+        if column.masked and not best.protected:
+            return Sensitivity(best.grade, best.classes, True, "masked or hashed in the view")
+        return best
+
+    def graded_plaintext(self, relation: Relation, columns: set[str] | None = None) -> list[tuple[str, Sensitivity]]:
+        """(column, sensitivity) of the plaintext graded columns of ``relation`` (limited to ``columns``)."""
+        out: list[tuple[str, Sensitivity]] = []
+        for name, column in relation.columns.items():
+            if columns is not None and name not in columns:
+                continue
+            sens = self.sensitivity(relation, column)
+            if sens is not None and not sens.protected:
+                out.append((name, sens))
+        return out
+
+    def can_read(self, grantee: Grantee, relation: Relation, column: str) -> bool:
+        """Whether ``grantee`` (or PUBLIC) already may SELECT ``relation.column`` directly."""
+        keys = {grantee.key, "public"}
+        for key in keys:
+            if relation.grants.get(key, set()) & READ_PRIVILEGES:
+                return True
+            if relation.column_grants.get(key, {}).get(column, set()) & READ_PRIVILEGES:
+                return True
+        for standing in self.standing:
+            if standing.via == "database-wide grant" and standing.grantee.key in keys and (
+                standing.privileges & READ_PRIVILEGES
+            ) and (standing.schema is None or standing.schema == self.effective_schema(relation)
+                   or relation.schema is None):
+                return True
+        return False
+

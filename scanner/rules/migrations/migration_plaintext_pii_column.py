@@ -1,0 +1,68 @@
+"""A migration makes a column hold graded personal data in plaintext (obligation 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.migrations.analysis import ColumnChanged
+from scanner.migrations.rulebase import MigrationContext, MigrationRule, top_grade
+from scanner.migrations.schema import Sensitivity
+from scanner.model import Finding
+from scanner.policy import Policy
+from scanner.registry import RULES
+
+ACTIONS = {
+    "create": "is created as",
+    "add": "is added as",
+    "type": "changes type to",
+    "rename": "is renamed to a personal-data name, keeping type",
+    "comment": "is described by its comment as personal data, stored as",
+}
+
+
+def needs_protection(sens: Sensitivity | None, policy: Policy) -> bool:
+    return sens is not None and not sens.protected and sens.grade.id in policy.encryption_required
+
+
+def became(event: ColumnChanged, test) -> bool:  # type: ignore[no-untyped-def]
+    """True when ``test`` holds after the statement and did not before (no repeat per ALTER)."""
+    return bool(test(event.after)) and not test(event.before)
+
+
+def column_message(event: ColumnChanged, policy: Policy, requirement: str) -> str:
+    after = event.after
+    assert after is not None
+    classes = ", ".join(after.classes)
+    return (
+        f"Column {event.relation}.{event.column} {ACTIONS.get(event.action, 'becomes')} "
+        f"{event.type_sql or 'an untyped column'} and holds {after.grade.id} personal data ({classes}) in "
+        f"plaintext; policy {policy.name} {requirement}"
+    )
+
+
+@RULES.register
+class MigrationPlaintextPiiColumn(MigrationRule):
+    id = "migration_plaintext_pii_column"
+    handles = (ColumnChanged,)
+
+    def check(self, event: ColumnChanged, ctx: MigrationContext) -> Iterator[Finding]:
+        policy = ctx.policy
+        top = top_grade(policy)
+
+        def test(sens: Sensitivity | None) -> bool:
+            return needs_protection(sens, policy) and sens is not None and sens.grade.id != top.id
+
+        if not became(event, test):
+            return
+        after = event.after
+        assert after is not None
+        yield self.at_statement(
+            event.statement, ctx,
+            column_message(event, policy, f"requires {after.grade.id} data to be encrypted or hashed at rest"),
+            level=self.level_for(ctx, after.grade),
+            logical_name=f"{event.relation}.{event.column}", logical_kind="column",
+            grade=after.grade, entity_type=after.classes[0] if after.classes else None,
+            discriminators=(f"{event.relation}.{event.column}",), field=event.column,
+            properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
+                        "classes": list(after.classes), "action": event.action},
+        )

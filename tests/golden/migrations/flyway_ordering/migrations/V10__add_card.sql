@@ -1,0 +1,1 @@
+ALTER TABLE t ADD COLUMN card_number varchar(19);

@@ -1,0 +1,7 @@
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  username TEXT,
+  email TEXT,
+  password_hash BLOB,
+  birthday TEXT
+);

@@ -1,0 +1,1 @@
+CREATE TABLE customer (id bigint, id_card varchar(18));
