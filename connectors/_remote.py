@@ -1,0 +1,126 @@
+"""Streaming helpers shared by the remote connectors (S3, SFTP).
+
+Remote content goes through exactly the same decoding path as local files (``connectors.files``:
+gzip/bzip2/xz, encodings, binary and encryption sniffing, CSV headers); this module only adds
+what remote reads need on top of it:
+
+* :class:`TruncatedTolerant` — a byte-range GET of a large compressed object ends mid-stream by
+  design; the decompressor's "ended before the end-of-stream marker" is then the expected end of
+  the sample, not corruption;
+* :func:`zip_chunks` — ZIP archives need random access (the central directory is at the end), so a
+  remote archive is read into memory (bounded by the caller) and its members streamed one by one
+  with the same zip-bomb limits as local archives;
+* :func:`stream_chunks` — the one entry point both connectors call.
+
+The module name starts with ``_`` so the connector registry does not import it as a plug-in.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import zipfile
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import quote
+
+from connectors.files import (
+    ZIP_MAX_MEMBER_SIZE,
+    ZIP_MAX_MEMBERS,
+    ZIP_MAX_RATIO,
+    _chunks,
+    _decompressing,
+)
+from scanner.connector import ContentProtected, ContentSkipped, ReadError
+from scanner.model import Chunk
+
+URI_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def quote_path(path: str) -> str:
+    """Percent-encode a key or remote path for use in a resource URI (``#``/``?``/spaces escaped).
+
+    URIs are fingerprint identities and SARIF parses them with ``urlsplit``; a raw ``#`` in an
+    object key would otherwise be taken for a fragment and silently truncate the identity.
+    """
+    return quote(path, safe=URI_SAFE)
+
+
+class TruncatedTolerant(io.RawIOBase):
+    """Wrap a decompressing stream whose input was deliberately cut short (a sampled prefix).
+
+    ``gzip``/``bz2``/``lzma`` raise ``EOFError`` when the compressed input ends before the
+    end-of-stream marker; for a byte-range sample that is simply the end of what we chose to
+    read, so it is turned into a normal end of file.
+    """
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self._inner = inner
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._eof:
+            return 0
+        try:
+            data = self._inner.read(len(buffer))
+        except (EOFError, lzma.LZMAError):
+            self._eof = True
+            return 0
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
+    """Chunks of every text member of an in-memory ZIP archive, line numbers running on.
+
+    Binary, empty and encrypted members are skipped (a ZIP of images is not an error); members
+    that exceed the zip-bomb limits of the file connector are skipped too.
+    """
+    try:
+        archive = zipfile.ZipFile(data)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ReadError(f"not a readable ZIP archive: {exc}", kind="corrupt") from exc
+    lines = 0
+    offset = 0
+    produced = False
+    protected = False
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()][:ZIP_MAX_MEMBERS]
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > ZIP_MAX_MEMBER_SIZE or ratio > ZIP_MAX_RATIO:
+                continue
+            if info.flag_bits & 0x1:
+                protected = True
+                continue
+            try:
+                with archive.open(info) as member:
+                    stream, inner = _decompressing(member, info.filename)  # type: ignore[arg-type]
+                    for chunk in _chunks(stream, inner):
+                        produced = True
+                        chunk.line_offset += lines
+                        chunk.byte_offset += offset
+                        yield chunk
+                        lines += chunk.data.count(b"\n")
+                        offset += len(chunk.data)
+            except (ContentSkipped, ContentProtected):
+                continue
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
+                raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc
+    if not produced:
+        if protected:
+            raise ContentProtected("zip-encrypted")
+        raise ContentSkipped("binary")
+
+
+def stream_chunks(raw: BinaryIO, name: str, *, truncated: bool = False) -> Iterator[Chunk]:
+    """Decode ``raw`` (a remote object's bytes) exactly as the file connector decodes a file."""
+    stream, inner = _decompressing(raw, name)
+    if truncated and stream is not raw:
+        stream = io.BufferedReader(TruncatedTolerant(stream))  # type: ignore[assignment]
+    yield from _chunks(stream, inner)

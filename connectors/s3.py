@@ -1,0 +1,983 @@
+"""Amazon S3 and S3-compatible object stores (MinIO, Ceph RGW, ...) through boto3.
+
+Targets: ``s3://bucket``, ``s3://bucket/prefix`` and ``s3://`` (every bucket the credentials can
+list). The endpoint of an S3-compatible store comes from ``ScanOptions.extra["s3_endpoint_url"]``
+or ``PRIVSCAN_S3_ENDPOINT_URL``; credentials from the standard boto3 chain (environment, shared
+config/profile via ``extra["s3_profile"]``, instance/container roles). Retries are botocore's
+*adaptive* mode, which adds client-side rate limiting on top of exponential back-off, so a scan
+backs off instead of feeding S3 ``SlowDown`` responses.
+
+Posture (target-level :class:`~scanner.model.Fact` of kind ``s3_bucket``) is gathered in the order
+in which S3 itself decides whether a request from the public is allowed:
+
+1. **Block Public Access**, account level (``s3control:GetPublicAccessBlock``) and bucket level
+   (``s3:GetPublicAccessBlock``). S3 "uses the most restrictive combination of the bucket-level
+   and account-level settings" and BPA settings "override" ACLs and policies
+   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html).
+   ``IgnorePublicAcls`` makes public ACLs ineffective; ``RestrictPublicBuckets`` limits a bucket
+   with a public policy to AWS service principals and the owner's own account (so it also cuts
+   cross-account access granted by that policy). ``BlockPublicAcls``/``BlockPublicPolicy`` only
+   reject *new* public ACLs and policies; existing ones stay in force, so they do not count.
+2. **Object Ownership**: with ``BucketOwnerEnforced`` ACLs are disabled and "no longer affect
+   permissions" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html),
+   so ACL grants are then ignored.
+3. **ACL grants** to the ``AllUsers`` / ``AuthenticatedUsers`` groups (public) and to other
+   canonical users (cross-account).
+4. **Bucket policy** ``Allow`` statements whose principal is ``*``. Following "The meaning of
+   public" (same BPA page) a statement restricted by a *fixed* value of ``aws:SourceIp`` (a CIDR no
+   wider than /8), ``aws:SourceVpc``, ``aws:SourceVpce``, ``aws:SourceArn``, ``aws:SourceAccount``,
+   ``aws:SourceOwner``, ``aws:userid``, ``aws:PrincipalOrgID``, ``aws:PrincipalAccount`` or
+   ``aws:PrincipalArn`` is *not* public — the false positive Prowler users complain about. Negated
+   operators (``StringNotEquals``), ``...IfExists`` and wildcards in values do not restrict.
+   Principals (and ``aws:PrincipalAccount``/``aws:SourceAccount`` values) of other accounts are
+   third-party sharing and reported with the account IDs.
+5. **Default encryption** (``none`` / ``SSE-S3`` / ``SSE-KMS``); per object, the encryption S3
+   reports on ``GetObject`` is recorded too (AWS applies SSE-S3 to new objects by default since
+   January 2023, S3-compatible stores often do not).
+
+Content: objects are listed with pagination and *sampled* — at most
+``extra["s3_max_objects_per_prefix"]`` objects per key prefix ("directory") and at most
+``extra["s3_max_object_bytes"]`` bytes per object, read with a byte-range ``GetObject`` so a 5 GB
+export costs one bounded request. Decoding (gzip/bz2/xz, encodings, CSV headers, binary and
+encrypted content) is the file connector's. ZIP objects up to ``extra["s3_max_zip_bytes"]`` are
+read whole and scanned member by member.
+
+Incremental scans: with ``extra["s3_state_file"]`` the summary of each scanned object (ETag,
+per-entity counts, encryption, public ACL flag — never a value) is stored; on the next scan an
+object whose ETag has not changed is not downloaded again and its stored summary stands in for
+it, so the findings (and SARIF fingerprints) stay the same while the GETs are saved.
+
+Nothing here writes: only ``List*``/``Get*``/``Head*`` calls are made, and :attr:`permissions`
+lists exactly the IAM actions needed (``docs/s3-iam-policy.json``); ``tests/connectors/test_s3.py``
+records every API call of a full scan and checks it against that list. A denied or throttled call
+never aborts the scan: it becomes a notification that names the missing permission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fnmatch
+import io
+import ipaddress
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from connectors._remote import quote_path, stream_chunks, zip_chunks
+from connectors.files import _glob_match
+from scanner.connector import (
+    Connector,
+    ContentProtected,
+    ContentSkipped,
+    ReadError,
+    ScanOptions,
+    WorkPart,
+    _sentence,
+    accumulate,
+)
+from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
+from scanner.registry import CONNECTORS
+
+ENV_ENDPOINT = "PRIVSCAN_S3_ENDPOINT_URL"
+DEFAULT_MAX_OBJECTS_PER_PREFIX = 20
+DEFAULT_MAX_OBJECT_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_ZIP_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_OBJECTS_PER_BUCKET = 5000
+STATE_VERSION = 1
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+PUBLIC_GROUPS = {ALL_USERS: "AllUsers", AUTHENTICATED_USERS: "AuthenticatedUsers"}
+ARCHIVED_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}
+
+#: Condition keys whose *fixed* values make a ``*``-principal statement non-public
+#: ("The meaning of public", S3 Block Public Access documentation; IAM Access Analyzer adds the
+#: principal-organization and principal-account keys).
+LIMITING_CONDITION_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceIp",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
+        "aws:SourceArn",
+        "aws:SourceAccount",
+        "aws:SourceOwner",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:userid",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "s3:DataAccessPointArn",
+        "s3:DataAccessPointAccount",
+    )
+)
+#: Condition keys whose values name the accounts a restricted ``*`` statement shares with.
+ACCOUNT_CONDITION_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "s3:dataaccesspointaccount"})
+
+#: Every API operation the connector may call, with the IAM action that authorizes it. This is
+#: the single source of :attr:`S3Connector.permissions` and of ``docs/s3-iam-policy.json``.
+OPERATION_PERMISSIONS: dict[tuple[str, str], str] = {
+    ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetBucketLocation"): "s3:GetBucketLocation",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+    ("s3", "GetBucketAcl"): "s3:GetBucketAcl",
+    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "GetObject"): "s3:GetObject",
+    ("s3", "GetObjectAcl"): "s3:GetObjectAcl",
+}
+
+#: Observers of every API call (``(service, operation)``), e.g. the permission test or an audit
+#: log. Called in the process that makes the call.
+API_CALL_OBSERVERS: list[Callable[[str, str], None]] = []
+
+_DENIED = {"AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+           "UnauthorizedOperation", "AccessDeniedException", "InvalidToken", "ExpiredToken"}
+_THROTTLED = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+              "RequestThrottled", "ServiceUnavailable", "503"}
+_UNSUPPORTED = {"NotImplemented", "MethodNotAllowed", "XNotImplemented", "501", "405", "UnsupportedOperation"}
+_ABSENT = {
+    "NoSuchBucketPolicy",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "OwnershipControlsNotFoundError",
+    "NoSuchOwnershipControls",
+}
+_BPA_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def parse_target(target: str) -> tuple[str | None, str]:
+    """``s3://bucket/prefix`` → (bucket, prefix); ``s3://`` → (None, "")."""
+    parts = urlsplit(target)
+    if parts.scheme != "s3":
+        raise ValueError(f"not an s3:// target: {target}")
+    return (parts.netloc or None), parts.path.lstrip("/")
+
+
+def object_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{quote_path(key)}"
+
+
+def bucket_resource(bucket: str) -> Resource:
+    """The resource bucket-level findings are attached to."""
+    uri = f"s3://{bucket}"
+    return Resource(uri=uri, kind="bucket", display_name=uri, connector="s3", logical_name=uri,
+                    logical_kind="resource", metadata={"bucket": bucket})
+
+
+# -- posture analysis (pure functions, unit-tested without a server) ------------------------------
+
+
+def acl_public_permissions(grants: list[Mapping[str, Any]]) -> list[str]:
+    """``Group:Permission`` for each grant to AllUsers/AuthenticatedUsers (e.g. ``AllUsers:READ``)."""
+    out = []
+    for grant in grants:
+        grantee = grant.get("Grantee", {})
+        group = PUBLIC_GROUPS.get(grantee.get("URI", ""))
+        if grantee.get("Type") == "Group" and group:
+            out.append(f"{group}:{grant.get('Permission')}")
+    return sorted(set(out))
+
+
+def acl_other_grantees(grants: list[Mapping[str, Any]], owner_id: str | None) -> list[str]:
+    """Canonical user IDs / e-mail grantees other than the owner (ACL sharing with other accounts)."""
+    out = set()
+    for grant in grants:
+        grantee = grant.get("Grantee", {})
+        if grantee.get("Type") == "CanonicalUser" and grantee.get("ID") and grantee.get("ID") != owner_id:
+            out.add(f"canonical:{grantee['ID']}")
+        elif grantee.get("Type") == "AmazonCustomerByEmail" and grantee.get("EmailAddress"):
+            out.add(f"email:{grantee['EmailAddress']}")
+    return sorted(out)
+
+
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _principal_accounts(principal: Any) -> tuple[bool, set[str]]:
+    """(is_wildcard, accounts) of a policy ``Principal`` element; service principals are ignored."""
+    if principal == "*":
+        return True, set()
+    wildcard = False
+    accounts: set[str] = set()
+    if isinstance(principal, Mapping):
+        for kind, values in principal.items():
+            if kind not in ("AWS", "CanonicalUser"):
+                continue
+            for value in _as_list(values):
+                value = str(value)
+                if value == "*":
+                    wildcard = True
+                elif re.fullmatch(r"\d{12}", value):
+                    accounts.add(value)
+                elif (m := _ACCOUNT_IN_ARN.match(value)) is not None:
+                    accounts.add(m.group(1))
+                elif kind == "CanonicalUser":
+                    accounts.add(f"canonical:{value}")
+    return wildcard, accounts
+
+
+def _limiting_conditions(condition: Mapping[str, Any] | None) -> tuple[list[str], set[str]]:
+    """Condition keys that make a ``*`` statement non-public, and the accounts they name."""
+    keys: list[str] = []
+    accounts: set[str] = set()
+    for operator, block in (condition or {}).items():
+        op = operator.lower()
+        if "not" in op.replace("forallvalues:", "").replace("foranyvalue:", "") or op.endswith("ifexists"):
+            continue  # a negated or optional test does not narrow who may call
+        if op.startswith("forallvalues:"):
+            continue  # vacuously true when the key is absent
+        if not isinstance(block, Mapping):
+            continue
+        for key, raw in block.items():
+            lower = key.lower()
+            if lower not in LIMITING_CONDITION_KEYS:
+                continue
+            values = [str(v) for v in _as_list(raw)]
+            if not values or any(v == "*" for v in values):
+                continue
+            if "like" not in op and any(ch in v for v in values for ch in "*?") and lower != "aws:sourceip":
+                continue
+            if "like" in op and any(ch in v for v in values for ch in "*?"):
+                continue
+            if lower == "aws:sourceip" and not _narrow_cidrs(values):
+                continue
+            keys.append(key)
+            if lower in ACCOUNT_CONDITION_KEYS:
+                accounts.update(v for v in values if re.fullmatch(r"\d{12}", v))
+    return sorted(set(keys)), accounts
+
+
+def _narrow_cidrs(values: list[str]) -> bool:
+    """True when every CIDR is a fixed range narrower than /8 (IPv4) or /32 (IPv6)."""
+    try:
+        nets = [ipaddress.ip_network(v, strict=False) for v in values]
+    except ValueError:
+        return False
+    return all(n.prefixlen >= (8 if n.version == 4 else 32) for n in nets)
+
+
+def _grants_read(actions: Any) -> bool:
+    """Whether a statement's actions can read data (the "bad actions" ``s3:Get*`` and ``s3:List*``).
+
+    Public *write* (``s3:Put*``) is also public to AWS, but what exposes customer data is reading.
+    """
+    for action in _as_list(actions):
+        pattern = str(action).lower()
+        if any(fnmatch.fnmatchcase(op, pattern) for op in ("s3:getobject", "s3:listbucket", "s3:getobjectversion")):
+            return True
+    return False
+
+
+def analyze_policy(document: Mapping[str, Any], own_account: str | None) -> dict[str, Any]:
+    """Classify a bucket policy's ``Allow`` statements as public, restricted or cross-account.
+
+    Returns ``public`` (statement labels granting ``*`` without a limiting condition),
+    ``restricted`` (``*`` statements narrowed by conditions, with the keys), ``cross_account``
+    (account → statement labels) and ``organizations`` (org IDs a statement is limited to).
+    Deny statements are not subtracted: a Deny narrowing a public Allow is rare and the scanner
+    prefers reporting to missing an exposure.
+    """
+    public: list[str] = []
+    restricted: list[dict[str, Any]] = []
+    cross: dict[str, list[str]] = {}
+    orgs: set[str] = set()
+    for index, statement in enumerate(_as_list(document.get("Statement"))):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        label = str(statement.get("Sid") or f"statement {index + 1}")
+        if "NotPrincipal" in statement:
+            public.append(label)  # Allow to everyone except ... is public
+            continue
+        wildcard, accounts = _principal_accounts(statement.get("Principal"))
+        condition = statement.get("Condition") or {}
+        if wildcard:
+            keys, condition_accounts = _limiting_conditions(condition)
+            if keys:
+                restricted.append({"statement": label, "conditions": keys})
+                accounts |= condition_accounts
+                for block in condition.values():
+                    if isinstance(block, Mapping):
+                        for key, raw in block.items():
+                            if key.lower() == "aws:principalorgid":
+                                orgs.update(str(v) for v in _as_list(raw))
+            elif _grants_read(statement.get("Action")) or "NotAction" in statement:
+                public.append(label)
+        for account in accounts:
+            if account != own_account:
+                cross.setdefault(account, []).append(label)
+    return {"public": public, "restricted": restricted, "cross_account": cross, "organizations": sorted(orgs)}
+
+
+def combine_bpa(*configs: Mapping[str, bool] | None) -> dict[str, bool]:
+    """The most restrictive combination of BPA settings (unknown levels count as off)."""
+    return {flag: any(bool(c and c.get(flag)) for c in configs) for flag in _BPA_FLAGS}
+
+
+def encryption_label(rules: list[Mapping[str, Any]]) -> tuple[str, str | None]:
+    """("SSE-KMS" | "SSE-S3" | "none", KMS key) from a bucket's default-encryption rules."""
+    for rule in rules:
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        algorithm = str(default.get("SSEAlgorithm", ""))
+        if algorithm.startswith("aws:kms"):
+            return "SSE-KMS", default.get("KMSMasterKeyID")
+        if algorithm == "AES256":
+            return "SSE-S3", None
+    return "none", None
+
+
+def object_encryption_label(header: str | None) -> str:
+    if not header:
+        return "none"
+    return "SSE-KMS" if header.startswith("aws:kms") else "SSE-S3" if header == "AES256" else header
+
+
+# -- the connector --------------------------------------------------------------------------------
+
+
+class _CallFailed(Exception):
+    def __init__(self, status: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@CONNECTORS.register
+class S3Connector(Connector):
+    """Samples objects of S3 buckets and reports each bucket's access and encryption posture."""
+
+    name = "s3"
+    schemes = ("s3",)
+    permissions = (*sorted(set(OPERATION_PERMISSIONS.values())), "kms:Decrypt")
+    description = "Amazon S3 and S3-compatible object stores (MinIO, Ceph RGW): posture and sampled content."
+
+    def __init__(self, target: str, options: ScanOptions) -> None:
+        super().__init__(target, options)
+        self.bucket, self.prefix = parse_target(target)
+        extra = options.extra
+        self.endpoint_url: str | None = extra.get("s3_endpoint_url") or os.environ.get(ENV_ENDPOINT) or None
+        self.region: str | None = extra.get("s3_region") or None
+        self.profile: str | None = extra.get("s3_profile") or None
+        self.max_per_prefix = int(extra.get("s3_max_objects_per_prefix", DEFAULT_MAX_OBJECTS_PER_PREFIX))
+        self.max_object_bytes = int(extra.get("s3_max_object_bytes", DEFAULT_MAX_OBJECT_BYTES))
+        self.max_zip_bytes = int(extra.get("s3_max_zip_bytes", DEFAULT_MAX_ZIP_BYTES))
+        self.max_per_bucket = int(extra.get("s3_max_objects_per_bucket", DEFAULT_MAX_OBJECTS_PER_BUCKET))
+        self.max_attempts = int(extra.get("s3_max_attempts", 5))
+        self.posture_threads = int(extra.get("s3_posture_threads", 8))
+        state = extra.get("s3_state_file")
+        self.state_file: Path | None = Path(state) if state else None
+        self._session: Any = None
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._client_lock = threading.Lock()
+        self._facts: list[Fact | Notification] = []
+        self._own_account: str | None = None
+        self._account_checked = False
+        self._account_bpa: dict[str, bool] | None = None
+        self._discovered = False
+        self._carried: dict[str, dict[str, Any]] = {}
+        self._state_handle: Any = None
+
+    @property
+    def display_target(self) -> str:
+        return self.target
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            session.events.register("before-call", _observe_call)
+            if self.endpoint_url:
+                session.events.register("before-send.s3-control", self._control_on_custom_endpoint)
+            self._session = session
+        return self._session
+
+    def _control_on_custom_endpoint(self, request: Any, **_: Any) -> None:
+        """s3control prefixes the host with the account ID; a custom endpoint has no such host."""
+        want = urlsplit(self.endpoint_url or "").netloc
+        parts = urlsplit(request.url)
+        if want and parts.netloc != want and parts.netloc.endswith("." + want):
+            request.url = urlunsplit(parts._replace(netloc=want))
+
+    def client(self, service: str = "s3", region: str | None = None) -> Any:
+        """A cached client per (service, region); one per process (connectors live per worker)."""
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._client_lock:
+            if key in self._clients:
+                return self._clients[key]
+            from botocore.config import Config
+
+            session = self._boto_session()
+            config = Config(
+                retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                connect_timeout=10,
+                read_timeout=60,
+                max_pool_connections=16,
+                s3={"addressing_style": "path"} if self.endpoint_url else None,
+            )
+            self._clients[key] = session.client(
+                service,
+                region_name=region or session.region_name or "us-east-1",
+                endpoint_url=self.endpoint_url,
+                config=config,
+            )
+        return self._clients[key]
+
+    def _call(self, service: str, operation: str, method: str, region: str | None = None, **params: Any) -> Any:
+        """Call one API operation; failures raise :class:`_CallFailed` with a classified status."""
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+
+        try:
+            return getattr(self.client(service, region), method)(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status_code = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            code = str(error.get("Code") or (f"HTTP {status_code}" if status_code else "unknown error"))
+            if code in _ABSENT:
+                raise _CallFailed("absent", code, str(exc)) from None
+            if code in _DENIED or status_code == "403":
+                raise _CallFailed("denied", code, str(exc)) from None
+            if code in _THROTTLED or status_code in ("503", "429"):
+                raise _CallFailed("throttled", code, str(exc)) from None
+            if code in _UNSUPPORTED or status_code in ("501", "405"):
+                raise _CallFailed("unsupported", code, str(exc)) from None
+            if code in ("NoSuchBucket", "NoSuchKey", "404"):
+                raise _CallFailed("missing", code, str(exc)) from None
+            raise _CallFailed("error", code, str(exc)) from None
+        except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, PartialCredentialsError) as exc:
+            # nothing else will work either: fail the target with one clear error
+            raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
+        except BotoCoreError as exc:
+            raise _CallFailed("error", type(exc).__name__, str(exc)) from None
+
+    def _notify(self, failure: _CallFailed, service: str, operation: str, what: str, uri: str | None) -> Notification:
+        permission = OPERATION_PERMISSIONS.get((service, operation), f"{service}:{operation}")
+        if failure.status == "denied":
+            text = f"{what} could not be checked: access denied ({failure.code}); grant {permission} to include it"
+            kind, level = "permission", Level.WARNING
+        elif failure.status == "throttled":
+            text = f"{what} could not be checked: throttled by the server ({failure.code}) after retries"
+            kind, level = "throttled", Level.WARNING
+        elif failure.status == "unsupported":
+            text = f"{what} is not supported by this S3 endpoint ({failure.code}); not checked"
+            kind, level = "unsupported", Level.NOTE
+        else:
+            text = f"{what} could not be checked ({operation} failed: {failure.code or failure})"
+            kind, level = "unreadable", Level.WARNING
+        return Notification(_sentence(text), uri, level=level, kind=kind, exception=failure.code or None)
+
+    # -- discovery and posture ----------------------------------------------------------------
+
+    def discover(self) -> Iterator[Resource | Notification]:
+        self._discovered = True
+        self._prepare_state()
+        yield from self._account_posture()
+        buckets: list[str]
+        if self.bucket:
+            buckets = [self.bucket]
+        else:
+            try:
+                buckets = self._list_buckets()
+            except _CallFailed as exc:
+                note = self._notify(exc, "s3", "ListBuckets", "The bucket list", self.target)
+                if exc.status == "error":
+                    raise ReadError(note.message.rstrip(".")) from None
+                yield note
+                return
+        for bucket, region, (posture, notes) in self._postures(buckets):
+            yield from notes
+            yield from self._objects(bucket, posture, region)
+            self._facts.append(Fact("s3_bucket", f"s3://{bucket}", posture))
+
+    def _postures(self, buckets: list[str]) -> Iterator[tuple[str, str | None, tuple[dict[str, Any], list[Any]]]]:
+        """Posture of each bucket, in bucket order; fetched by a few threads when there are many.
+
+        Posture costs about seven small calls per bucket; for ``s3://`` on an account with hundreds
+        of buckets doing them one after another dominates the scan. botocore clients are
+        thread-safe (client *creation* is not: :meth:`client` holds a lock).
+        """
+
+        def one(bucket: str) -> tuple[str, str | None, tuple[dict[str, Any], list[Any]]]:
+            region = self._region_of(bucket)
+            return bucket, region, self._bucket_posture(bucket, region)
+
+        if len(buckets) <= 1 or self.posture_threads <= 1:
+            yield from map(one, buckets)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.client("s3")
+        with ThreadPoolExecutor(max_workers=self.posture_threads) as pool:
+            yield from pool.map(one, buckets)
+
+    def facts(self) -> Iterator[Fact | Notification]:
+        yield from self._facts
+
+    def _list_buckets(self) -> list[str]:
+        client = self.client()
+        names: list[str] = []
+        try:
+            if client.can_paginate("list_buckets"):
+                for page in client.get_paginator("list_buckets").paginate():
+                    names.extend(b["Name"] for b in page.get("Buckets", []))
+            else:
+                names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
+        except Exception as exc:
+            raise _classify(exc) from None
+        return sorted(names)
+
+    def _account_posture(self) -> Iterator[Notification]:
+        """Account ID (for cross-account decisions) and account-level Block Public Access."""
+        if self._account_checked:
+            return
+        self._account_checked = True
+        try:
+            self._own_account = self._call("sts", "GetCallerIdentity", "get_caller_identity").get("Account")
+        except _CallFailed as exc:
+            yield self._notify(exc, "sts", "GetCallerIdentity", "The scanning account (for account-level Block "
+                               "Public Access and cross-account sharing)", self.target)
+            return
+        try:
+            response = self._call("s3control", "GetPublicAccessBlock", "get_public_access_block",
+                                  AccountId=self._own_account)
+            self._account_bpa = {k: bool(v) for k, v in response.get("PublicAccessBlockConfiguration", {}).items()}
+        except _CallFailed as exc:
+            if exc.status == "absent":
+                self._account_bpa = dict.fromkeys(_BPA_FLAGS, False)
+            else:
+                yield self._notify(exc, "s3control", "GetPublicAccessBlock",
+                                   f"Account-level Block Public Access of account {self._own_account}", self.target)
+
+    def _bucket_posture(self, bucket: str, region: str | None) -> tuple[dict[str, Any], list[Notification]]:
+        uri = f"s3://{bucket}"
+        notes: list[Notification] = []
+        unknown: list[str] = []
+
+        def get(operation: str, method: str, what: str, **params: Any) -> Any:
+            try:
+                return self._call("s3", operation, method, region, Bucket=bucket, **params)
+            except _CallFailed as exc:
+                if exc.status == "absent":
+                    return None
+                if exc.status == "missing":
+                    raise
+                unknown.append(OPERATION_PERMISSIONS[("s3", operation)])
+                notes.append(self._notify(exc, "s3", operation, f"{what} of bucket {bucket}", uri))
+                return False
+
+        posture: dict[str, Any] = {"bucket": bucket, "uri": uri, "account": self._own_account, "region": region}
+        posture["account_bpa"] = self._account_bpa
+        if self._account_bpa is None:
+            unknown.append("s3:GetAccountPublicAccessBlock")
+        try:
+            bpa = get("GetPublicAccessBlock", "get_public_access_block", "Block Public Access")
+        except _CallFailed:
+            notes.append(Notification(f"Bucket {bucket} does not exist.", uri, level=Level.ERROR, kind="missing"))
+            return {**posture, "missing": True}, notes
+        bucket_bpa = (
+            {k: bool(v) for k, v in bpa.get("PublicAccessBlockConfiguration", {}).items()}
+            if bpa
+            else (dict.fromkeys(_BPA_FLAGS, False) if bpa is None else None)
+        )
+        posture["bucket_bpa"] = bucket_bpa
+        effective = combine_bpa(self._account_bpa, bucket_bpa)
+        posture["effective_bpa"] = effective
+
+        ownership = get("GetBucketOwnershipControls", "get_bucket_ownership_controls", "Object Ownership")
+        owner_setting = None
+        if ownership:
+            rules = ownership.get("OwnershipControls", {}).get("Rules", [])
+            owner_setting = rules[0].get("ObjectOwnership") if rules else None
+        elif ownership is None:
+            owner_setting = "ObjectWriter"  # no ownership controls: the pre-2023 default, ACLs enabled
+        posture["object_ownership"] = owner_setting
+        acls_enabled = owner_setting != "BucketOwnerEnforced"
+        posture["acls_enabled"] = acls_enabled if owner_setting is not None else None
+
+        acl = get("GetBucketAcl", "get_bucket_acl", "The ACL")
+        acl_public: list[str] = []
+        acl_shared: list[str] = []
+        if acl:
+            grants = acl.get("Grants", [])
+            acl_public = acl_public_permissions(grants)
+            acl_shared = acl_other_grantees(grants, acl.get("Owner", {}).get("ID"))
+        posture["acl_public"] = acl_public
+        acl_effective = bool(acl_public) and acls_enabled and not effective["IgnorePublicAcls"]
+        posture["acl_public_effective"] = acl_effective
+
+        policy = get("GetBucketPolicy", "get_bucket_policy", "The bucket policy")
+        analysis: dict[str, Any] = {"public": [], "restricted": [], "cross_account": {}, "organizations": []}
+        if policy:
+            try:
+                analysis = analyze_policy(json.loads(policy.get("Policy") or "{}"), self._own_account)
+            except (ValueError, TypeError) as exc:
+                notes.append(Notification(f"The bucket policy of {bucket} could not be parsed: {exc}.", uri,
+                                          kind="corrupt"))
+        posture["policy_public"] = analysis["public"]
+        posture["policy_restricted"] = analysis["restricted"]
+        posture["policy_organizations"] = analysis["organizations"]
+        policy_effective = bool(analysis["public"]) and not effective["RestrictPublicBuckets"]
+        posture["policy_public_effective"] = policy_effective
+
+        public_via = [f"ACL grant {g}" for g in acl_public] if acl_effective else []
+        public_via += [f"policy statement {s}" for s in analysis["public"]] if policy_effective else []
+        posture["public"] = acl_effective or policy_effective
+        posture["public_via"] = public_via
+        cross: dict[str, list[str]] = {}
+        if not (analysis["public"] and effective["RestrictPublicBuckets"]):
+            for account, labels in analysis["cross_account"].items():
+                cross.setdefault(account, []).extend(f"policy statement {s}" for s in labels)
+        if acls_enabled:
+            for grantee in acl_shared:
+                cross.setdefault(grantee, []).append("ACL grant")
+        posture["cross_account"] = {k: sorted(set(v)) for k, v in sorted(cross.items())}
+
+        encryption = get("GetBucketEncryption", "get_bucket_encryption", "Default encryption")
+        if encryption is False:
+            posture["encryption"], posture["kms_key"] = "unknown", None
+        elif encryption is None:
+            posture["encryption"], posture["kms_key"] = "none", None
+        else:
+            rules = encryption.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+            posture["encryption"], posture["kms_key"] = encryption_label(rules)
+        posture["unknown"] = sorted(set(unknown))
+        return posture, notes
+
+    def _region_of(self, bucket: str) -> str | None:
+        """The bucket's region on AWS (clients are per region); custom endpoints have one."""
+        if self.endpoint_url:
+            return None
+        try:
+            location = self._call("s3", "GetBucketLocation", "get_bucket_location", Bucket=bucket)
+        except _CallFailed:
+            return None
+        constraint = location.get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if constraint == "EU" else constraint  # legacy value of GetBucketLocation
+
+    def _objects(self, bucket: str, posture: dict[str, Any], region: str | None) -> Iterator[Resource | Notification]:
+        if posture.get("missing"):
+            return
+        uri = f"s3://{bucket}"
+        per_prefix: dict[str, int] = {}
+        listed = sampled = beyond = archived = carried = 0
+        prefix = self.prefix if self.bucket else ""
+        client = self.client("s3", region)
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"]
+                    listed += 1
+                    if key.endswith("/") or not item.get("Size"):
+                        continue
+                    if self.options.include and not _glob_match(key, self.options.include):
+                        continue
+                    if self.options.exclude and _glob_match(key, self.options.exclude):
+                        continue
+                    if key.count("/") > self.options.max_depth:
+                        continue
+                    if item.get("StorageClass") in ARCHIVED_CLASSES:
+                        archived += 1
+                        continue
+                    folder = key.rsplit("/", 1)[0] if "/" in key else ""
+                    if per_prefix.get(folder, 0) >= self.max_per_prefix or sampled >= self.max_per_bucket:
+                        beyond += 1
+                        continue
+                    per_prefix[folder] = per_prefix.get(folder, 0) + 1
+                    sampled += 1
+                    resource = self._object_resource(bucket, key, item, posture, region)
+                    if resource.metadata.get("cached"):
+                        carried += 1
+                    yield resource
+        except Exception as exc:  # the paginator raises botocore errors directly
+            yield self._notify(_classify(exc), "s3", "ListObjectsV2", f"The object list of bucket {bucket}", uri)
+        posture["objects_listed"] = listed
+        posture["objects_sampled"] = sampled
+        posture["objects_unchanged"] = carried
+        if beyond:
+            yield Notification(
+                f"Bucket {bucket}: {beyond} objects were not sampled (limit {self.max_per_prefix} per prefix, "
+                f"{self.max_per_bucket} per bucket).",
+                uri, level=Level.NOTE, kind="limit",
+            )
+        if archived:
+            yield Notification(
+                f"Bucket {bucket}: {archived} objects in archive storage classes (Glacier, Deep Archive) were not "
+                "read.", uri, level=Level.NOTE, kind="archived",
+            )
+
+    def _object_resource(self, bucket: str, key: str, item: Mapping[str, Any], posture: Mapping[str, Any],
+                         region: str | None) -> Resource:
+        etag = str(item.get("ETag", "")).strip('"')
+        modified = item.get("LastModified")
+        metadata: dict[str, Any] = {
+            "bucket": bucket,
+            "key": key,
+            "etag": etag,
+            "storage_class": item.get("StorageClass"),
+            "region": region,
+            "acls_enabled": posture.get("acls_enabled") is not False,
+            "ignore_public_acls": bool(posture.get("effective_bpa", {}).get("IgnorePublicAcls")),
+        }
+        state_key = f"{bucket}/{key}"
+        previous = self._previous_state().get(state_key)
+        if previous and etag and previous.get("etag") == etag:
+            metadata["cached"] = previous
+            self._carried[state_key] = previous
+        return Resource(
+            uri=object_uri(bucket, key),
+            kind="object",
+            display_name=f"s3://{bucket}/{key}",
+            connector=self.name,
+            root_uri=f"s3://{bucket}/",
+            relative_path=key,
+            size=int(item.get("Size") or 0),
+            mtime=modified.timestamp() if isinstance(modified, dt.datetime) else None,
+            metadata=metadata,
+        )
+
+    # -- content --------------------------------------------------------------------------------
+
+    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
+        yield from self._read(resource, {})
+
+    def _read(self, resource: Resource, info: dict[str, Any]) -> Iterator[Chunk]:
+        bucket, key = resource.metadata["bucket"], resource.metadata["key"]
+        size = resource.size or 0
+        is_zip = key.lower().endswith(".zip")
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if resource.metadata.get("etag"):
+            params["IfMatch"] = f'"{resource.metadata["etag"]}"'
+        truncated = False
+        if is_zip:
+            if size > self.max_zip_bytes:
+                raise ContentSkipped("too-large")
+        elif size > self.max_object_bytes:
+            params["Range"] = f"bytes=0-{self.max_object_bytes - 1}"
+            truncated = True
+        try:
+            response = self._call("s3", "GetObject", "get_object", resource.metadata.get("region"), **params)
+        except _CallFailed as exc:
+            if exc.status == "denied":
+                hint = "kms:Decrypt on the object's KMS key" if "kms" in str(exc).lower() else "s3:GetObject"
+                raise ReadError(f"access denied ({exc.code}); grant {hint} to scan it", kind="permission") from None
+            if exc.status == "missing" or exc.code == "PreconditionFailed":
+                raise ReadError("the object changed or was deleted during the scan", kind="vanished") from None
+            if exc.code == "InvalidObjectState":
+                raise ContentSkipped("archived") from None
+            raise ReadError(f"GetObject failed ({exc.code or exc})", kind="throttled" if exc.status == "throttled"
+                            else "unreadable") from None
+        info["encryption"] = object_encryption_label(response.get("ServerSideEncryption"))
+        info["kms_key"] = response.get("SSEKMSKeyId")
+        info["truncated"] = truncated
+        body = response["Body"]
+        try:
+            data = body.read()
+        finally:
+            body.close()
+        info["bytes_read"] = len(data)
+        if is_zip:
+            yield from zip_chunks(io.BytesIO(data), key)
+        else:
+            yield from stream_chunks(io.BytesIO(data), key, truncated=truncated)
+
+    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
+        """Read one sampled object (or reuse its unchanged summary) and add its object-level facts."""
+        cached = resource.metadata.get("cached")
+        if cached:
+            return _scan_from_state(resource, cached)
+        scan = ResourceScan(resource=resource)
+        info: dict[str, Any] = {}
+        try:
+            for chunk in self._read(resource, info):
+                accumulate(scan, chunk, detector.scan(chunk))
+        except ContentProtected as exc:
+            scan.protected = exc.label
+        except ContentSkipped as exc:
+            scan.skipped = exc.reason
+        except ReadError as exc:
+            scan.notifications.append(Notification(_sentence(f"{resource.display_name}: {exc}"), resource.uri,
+                                                   kind=exc.kind))
+            return scan
+        scan.items_examined = 1
+        object_fact: dict[str, Any] = {
+            "bucket": resource.metadata["bucket"],
+            "key": resource.metadata["key"],
+            "encryption": info.get("encryption"),
+            "kms_key": info.get("kms_key"),
+            "truncated": bool(info.get("truncated")),
+        }
+        if scan.occurrences and resource.metadata.get("acls_enabled"):
+            object_fact.update(self._object_acl(resource, scan))
+        scan.facts.append(Fact("s3_object", resource.uri, object_fact))
+        self._record_state(resource, scan, object_fact)
+        return scan
+
+    def _object_acl(self, resource: Resource, scan: ResourceScan) -> dict[str, Any]:
+        """Public grants on the object itself (only worth a call when it holds personal data)."""
+        try:
+            acl = self._call("s3", "GetObjectAcl", "get_object_acl", resource.metadata.get("region"),
+                             Bucket=resource.metadata["bucket"], Key=resource.metadata["key"])
+        except _CallFailed as exc:
+            scan.notifications.append(self._notify(exc, "s3", "GetObjectAcl", f"The ACL of {resource.display_name}",
+                                                   resource.uri))
+            return {"acl_public": None}
+        public = acl_public_permissions(acl.get("Grants", []))
+        return {
+            "acl_public": public,
+            "acl_public_effective": bool(public) and not resource.metadata.get("ignore_public_acls"),
+        }
+
+    # -- incremental state ----------------------------------------------------------------------
+
+    def _parts_dir(self) -> Path:
+        assert self.state_file is not None
+        return self.state_file.with_name(self.state_file.name + ".parts")
+
+    def _previous_state(self) -> dict[str, dict[str, Any]]:
+        if not hasattr(self, "_previous"):
+            self._previous: dict[str, dict[str, Any]] = {}
+            if self.state_file and self.state_file.is_file():
+                try:
+                    data = json.loads(self.state_file.read_text("utf-8"))
+                except (OSError, ValueError):
+                    data = {}
+                if data.get("version") == STATE_VERSION and data.get("fingerprint") == self._state_fingerprint():
+                    self._previous = data.get("objects", {})
+        return self._previous
+
+    def _state_fingerprint(self) -> str:
+        """Cached summaries are only valid for the same detector version and settings."""
+        from scanner import __version__
+
+        return f"{__version__}/{self.options.min_score}"
+
+    def _prepare_state(self) -> None:
+        if not self.state_file:
+            return
+        parts = self._parts_dir()
+        if parts.is_dir():
+            for stale in parts.glob("*.jsonl"):
+                stale.unlink(missing_ok=True)
+        self._previous_state()
+
+    def _record_state(self, resource: Resource, scan: ResourceScan, object_fact: Mapping[str, Any]) -> None:
+        if not self.state_file or not resource.metadata.get("etag"):
+            return
+        entry = {
+            "key": f"{resource.metadata['bucket']}/{resource.metadata['key']}",
+            "etag": resource.metadata["etag"],
+            "occurrences": dict(scan.occurrences),
+            "masked": dict(scan.masked),
+            "bytes": scan.bytes_scanned,
+            "lines": scan.lines_scanned,
+            "protected": scan.protected,
+            "skipped": scan.skipped,
+            "object": {k: v for k, v in object_fact.items() if k not in ("bucket", "key")},
+        }
+        if self._state_handle is None:
+            parts = self._parts_dir()
+            parts.mkdir(parents=True, exist_ok=True)
+            self._state_handle = open(parts / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._state_handle.write(json.dumps(entry, sort_keys=True) + "\n")
+        self._state_handle.flush()
+
+    def _write_state(self) -> None:
+        """Merge the workers' records with the unchanged objects into the new state file."""
+        assert self.state_file is not None
+        objects: dict[str, dict[str, Any]] = dict(self._carried)
+        parts = self._parts_dir()
+        if parts.is_dir():
+            for path in sorted(parts.glob("*.jsonl")):
+                for line in path.read_text("utf-8").splitlines():
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    objects[entry.pop("key")] = entry
+                path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                parts.rmdir()
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_name(self.state_file.name + f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"version": STATE_VERSION, "fingerprint": self._state_fingerprint(),
+                                   "objects": dict(sorted(objects.items()))}, indent=1), "utf-8")
+        os.replace(tmp, self.state_file)
+
+    def close(self) -> None:
+        if self._state_handle is not None:
+            self._state_handle.close()
+            self._state_handle = None
+        if self._discovered and self.state_file:
+            self._write_state()
+            self._discovered = False
+        for client in self._clients.values():
+            with contextlib.suppress(Exception):
+                client.close()
+        self._clients.clear()
+
+
+def _scan_from_state(resource: Resource, cached: Mapping[str, Any]) -> ResourceScan:
+    """A scan rebuilt from an unchanged object's stored summary (counts only, no values)."""
+    scan = ResourceScan(resource=resource)
+    scan.occurrences = dict(cached.get("occurrences", {}))
+    scan.masked = dict(cached.get("masked", {}))
+    scan.bytes_scanned = 0
+    scan.lines_scanned = int(cached.get("lines", 0))
+    scan.protected = cached.get("protected")
+    scan.skipped = cached.get("skipped")
+    scan.items_examined = 1
+    fact = {"bucket": resource.metadata["bucket"], "key": resource.metadata["key"], **cached.get("object", {}),
+            "unchanged": True}
+    scan.facts.append(Fact("s3_object", resource.uri, fact))
+    return scan
+
+
+def _classify(exc: Exception) -> _CallFailed:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, _CallFailed):
+        return exc
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = ("denied" if code in _DENIED else "throttled" if code in _THROTTLED
+                  else "missing" if code == "NoSuchBucket" else "error")
+        return _CallFailed(status, code, str(exc))
+    return _CallFailed("error", type(exc).__name__, str(exc))
+
+
+def _observe_call(model: Any, **_: Any) -> None:
+    if API_CALL_OBSERVERS:
+        service = model.service_model.service_name
+        for observer in list(API_CALL_OBSERVERS):
+            observer(service, model.name)
