@@ -31,6 +31,34 @@ _GRADE = {
     },
 }
 
+_GRADE_LIST = {"type": "array", "items": {"type": "string"}}
+
+_ACCESS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "public_grades": _GRADE_LIST,
+        "wildcard_host_grades": _GRADE_LIST,
+        "other_role_grades": _GRADE_LIST,
+        "row_security_grades": _GRADE_LIST,
+        "exempt_roles": {"type": "array", "items": {"type": "string"}},
+        "roles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "grades"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "grades": _GRADE_LIST,
+                    "objects": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -77,6 +105,7 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "access": _ACCESS,
         "rules": {
             "type": "object",
             "additionalProperties": {
@@ -109,6 +138,59 @@ class RetentionRule:
     grades: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RoleAllowance:
+    """A role (glob on the role/account name) allowed to read ``grades`` in ``objects`` (schema.table globs)."""
+
+    name: str
+    grades: tuple[str, ...]
+    objects: tuple[str, ...] = ("*",)
+    reason: str = ""
+
+    def matches(self, role: str, obj: str | None) -> bool:
+        if not fnmatch.fnmatchcase(role, self.name):
+            return False
+        if obj is None:
+            return True
+        table = ".".join(obj.split(".")[:2])
+        return any(fnmatch.fnmatchcase(obj, p) or fnmatch.fnmatchcase(table, p) for p in self.objects)
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Least privilege (obligation 3): which grantees may read which grades.
+
+    ``public_grades`` / ``wildcard_host_grades``: grades PUBLIC and accounts with a wildcard host may
+    read (the default pack: none). ``roles``: explicitly named roles and what they may read.
+    ``other_role_grades``: grades every role may read (the default pack: C2 and C1, so only named
+    roles read C3). ``row_security_grades``: tables holding these grades need row-level
+    security or column-level grants. ``exempt_roles``: globs of roles whose access is not reported
+    (e.g. the DBA account the review already covers). Names are PostgreSQL role names; MySQL/MariaDB
+    accounts match as ``user`` (any host), ``user@host`` or ``'user'@'host'``, roles by name. A role
+    is allowed when it or any role it inherits the privilege through is allowed.
+    """
+
+    public_grades: tuple[str, ...] = ()
+    wildcard_host_grades: tuple[str, ...] = ()
+    other_role_grades: tuple[str, ...] = ()
+    row_security_grades: tuple[str, ...] = ()
+    exempt_roles: tuple[str, ...] = ()
+    roles: tuple[RoleAllowance, ...] = ()
+
+    def exempt(self, role: str) -> bool:
+        return any(fnmatch.fnmatchcase(role, p) for p in self.exempt_roles)
+
+    def role_allowed(self, role: str, grade_id: str, obj: str | None = None) -> bool:
+        """Whether ``role`` may read data of ``grade_id`` (in ``obj``, ``schema.table[.column]``).
+
+        ``other_role_grades`` is the baseline every role gets; ``roles`` entries add grades on top,
+        limited to their ``objects``.
+        """
+        if self.exempt(role) or grade_id in self.other_role_grades:
+            return True
+        return any(r.matches(role, obj) and grade_id in r.grades for r in self.roles)
+
+
 @dataclass
 class Policy:
     """A loaded, validated policy pack."""
@@ -124,6 +206,7 @@ class Policy:
     retention: tuple[RetentionRule, ...] = ()
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
+    access: AccessPolicy | None = None
 
     def grade_of(self, entity_type: str) -> Grade | None:
         """The grade of an entity type or field class; None when the policy calls it not personal."""
@@ -205,6 +288,9 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         for entity, grade in data["entities"].items()
         if grade is not None and grade not in grades
     ]
+    access_data = data.get("access")
+    if access_data is not None:
+        errors.extend(_undefined_access_grades(access_data, grades, source, lines))
     if errors:
         raise ConfigError(source, errors)
     return Policy(
@@ -222,4 +308,38 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         ),
         rules=dict(data.get("rules", {})),
         source=source,
+        access=_build_access(access_data) if access_data is not None else None,
+    )
+
+
+def _undefined_access_grades(access: dict, grades: dict[str, Grade], source: str, lines: dict) -> list[str]:
+    """Grades named in ``access`` must exist, like those in ``entities``."""
+    errors = []
+    lists: list[tuple[tuple, list]] = [
+        (("access", key), access.get(key, []))
+        for key in ("public_grades", "wildcard_host_grades", "other_role_grades", "row_security_grades")
+    ]
+    lists += [(("access", "roles", i, "grades"), r.get("grades", [])) for i, r in enumerate(access.get("roles", []))]
+    for path, values in lists:
+        for index, grade in enumerate(values):
+            if grade not in grades:
+                line = lines.get((*path, index), lines.get(path, "?"))
+                errors.append(
+                    f"{source}:{line}: {'.'.join(map(str, path))}: grade {grade!r} is not defined in grades "
+                    f"(defined: {', '.join(grades)})"
+                )
+    return errors
+
+
+def _build_access(access: dict) -> AccessPolicy:
+    return AccessPolicy(
+        public_grades=tuple(access.get("public_grades", ())),
+        wildcard_host_grades=tuple(access.get("wildcard_host_grades", ())),
+        other_role_grades=tuple(access.get("other_role_grades", ())),
+        row_security_grades=tuple(access.get("row_security_grades", ())),
+        exempt_roles=tuple(access.get("exempt_roles", ())),
+        roles=tuple(
+            RoleAllowance(r["name"], tuple(r["grades"]), tuple(r.get("objects", ("*",))), r.get("reason", ""))
+            for r in access.get("roles", ())
+        ),
     )

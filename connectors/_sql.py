@@ -1,0 +1,400 @@
+"""What the three SQL connectors share: column metadata, sampling bounds, and column classification.
+
+A database column is judged by fusing two signals (issue 3):
+
+* what its name or comment says (:func:`scanner.detection.fields.classify_field`, the classifier the
+  migration checker also uses, so both agree on what ``sfzh`` or ``卡号`` mean), and
+* what its sampled values are: the share of non-null values in which the detector finds a valid
+  identifier (checksums, calendars), the share that are masked, and the share that look like
+  ciphertext or hashes (:func:`scanner.detection.protected.classify_protected`).
+
+So ``id_card_no`` with valid IDs is certain, ``notes`` with a few IDs is free-text exposure,
+``order_no`` with 18-digit numbers that fail the GB 11643 check is nothing, and ``password_hash``
+holding bcrypt strings is protected, not plaintext.
+
+This module is private (leading underscore): the registry does not load it as a connector.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY
+from scanner.detection.fields import classify_field
+from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
+
+DEFAULT_SAMPLE_ROWS = 200
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+SAMPLE_SEED = 20240601
+MAX_VALUE_CHARS = 4096
+#: share of non-null sampled values that must validate for a column to *hold* an entity
+HOLDS_SHARE = 0.5
+#: with a matching name, a lower share suffices (some rows may hold placeholders)
+HOLDS_SHARE_WITH_NAME = 0.3
+#: share of values that must look like ciphertext/hash/masked for the column to count as protected
+PROTECTED_SHARE = 0.8
+
+COLUMN_FACT = "column"
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A column as the catalog describes it."""
+
+    name: str
+    data_type: str
+    comment: str | None = None
+    binary: bool = False
+    numeric: bool = False
+    #: False when the scanning role may not SELECT the column (PostgreSQL column privileges): not sampled,
+    #: classified by name and comment only
+    readable: bool = True
+
+
+def columns_metadata(columns: Sequence[ColumnInfo]) -> list[dict[str, Any]]:
+    """Columns as plain dicts for :attr:`Resource.metadata` (pickled to worker processes)."""
+    return [asdict(c) for c in columns]
+
+
+def columns_from_metadata(resource: Resource) -> list[ColumnInfo]:
+    return [ColumnInfo(**c) for c in resource.metadata.get("columns", ())]
+
+
+def sample_rows(options_extra: Mapping[str, Any]) -> int:
+    return max(1, int(options_extra.get("sample_rows", DEFAULT_SAMPLE_ROWS)))
+
+
+def statement_timeout_ms(options_extra: Mapping[str, Any]) -> int:
+    return max(100, int(options_extra.get("statement_timeout_ms", DEFAULT_STATEMENT_TIMEOUT_MS)))
+
+
+def selected(schema: str, table: str, include: Iterable[str], exclude: Iterable[str]) -> bool:
+    """Include/exclude globs match ``schema.table`` (or the bare table name)."""
+    qualified = f"{schema}.{table}"
+    include = tuple(include)
+
+    def hit(patterns: Iterable[str]) -> bool:
+        return any(fnmatch.fnmatchcase(qualified, p) or fnmatch.fnmatchcase(table, p) for p in patterns)
+
+    if include and not hit(include):
+        return False
+    return not hit(exclude)
+
+
+def table_uri(scheme: str, host: str | None, port: int | None, database: str, schema: str, table: str) -> str:
+    """``postgresql://127.0.0.1:5432/app#public.customers``: stable, and never with credentials."""
+    netloc = host or ""
+    if port:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}/{database}#{schema}.{table}"
+
+
+def column_resource(table: Resource, column: str) -> Resource:
+    """The per-column resource findings are reported on (SARIF logicalLocation kind ``column``)."""
+    logical = f"{table.logical_name}.{column}"
+    return Resource(
+        uri=f"{table.uri}.{column}",
+        kind="column",
+        display_name=f"{table.display_name}.{column}",
+        connector=table.connector,
+        logical_name=logical,
+        logical_kind="column",
+        metadata={"table": table.logical_name, "column": column},
+    )
+
+
+def table_resource(connector: str, uri: str, database: str, schema: str, table: str, kind: str,
+                   columns: Sequence[ColumnInfo], **metadata: Any) -> Resource:
+    return Resource(
+        uri=uri,
+        kind=kind,
+        display_name=f"{database}:{schema}.{table}",
+        connector=connector,
+        logical_name=f"{schema}.{table}",
+        logical_kind="table",
+        metadata={"schema": schema, "table": table, "database": database,
+                  "columns": columns_metadata(columns), **metadata},
+    )
+
+
+# -- protected values ------------------------------------------------------------------------------
+
+_BCRYPT = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
+_CRYPT = re.compile(r"^\$(?:1|5|6|argon2(?:id|i|d)|scrypt|pbkdf2[-_a-z0-9]*)\$[^\s]{8,}$")
+_HEX = re.compile(r"^(?:\\x)?[0-9a-fA-F]+$")
+_B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
+_PGP_ARMOR = "-----BEGIN PGP MESSAGE-----"
+_MASK = re.compile(r"[*＊#×xX•]{3,}")
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    total = len(text)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def _fallback_protected(value: str) -> str | None:
+    """Minimal ciphertext/hash recognition used until ``scanner.detection.protected`` exists."""
+    v = value.strip()
+    if not v or " " in v:
+        return "pgp-armored" if v.startswith(_PGP_ARMOR) else None
+    if _BCRYPT.match(v):
+        return "bcrypt"
+    if _CRYPT.match(v):
+        return "crypt-hash"
+    if _HEX.match(v):
+        digits = v[2:] if v.startswith("\\x") else v
+        if len(digits) in (32, 40, 56, 64, 96, 128):
+            return {32: "md5-hex", 40: "sha1-hex", 56: "sha224-hex", 64: "sha256-hex", 96: "sha384-hex",
+                    128: "sha512-hex"}[len(digits)]
+        if len(digits) >= 32 and len(digits) % 2 == 0 and _entropy(digits.lower()) > 3.0:
+            return "hex-ciphertext"
+        return None
+    if _B64.match(v) and len(v) >= 24 and _entropy(v) > 4.0:
+        try:
+            raw = base64.b64decode(v + "=" * (-len(v) % 4), altchars=b"-_" if ("-" in v or "_" in v) else None)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) >= 16:
+            return "base64-ciphertext"
+    return None
+
+
+def classify_protected(value: str) -> str | None:
+    """Ciphertext/hash label of ``value`` or None; prefers the shared detector module when present."""
+    try:
+        from scanner.detection.protected import classify_protected as shared
+    except ImportError:
+        return _fallback_protected(value)
+    try:
+        label = shared(value)
+    except Exception:  # a bug there must not abort a database scan
+        label = None
+    return label or _fallback_protected(value)
+
+
+def binary_label(raw: bytes) -> str | None:
+    """Label for a bytea/blob value that is not readable text: PGP packets, other ciphertext/digests.
+
+    pgcrypto's ``pgp_sym_encrypt``/``pgp_pub_encrypt`` return OpenPGP packets (RFC 4880): the first
+    octet has bit 7 set (packet tag); ``digest()``/``hmac()`` return 16–64 raw bytes.
+    """
+    if not raw:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return None  # plaintext stored as bytes: scanned as text
+    if raw[0] & 0x80 and (raw[0] & 0x40 or raw[0] in (0x8C, 0x8D, 0x84, 0x85)):
+        return "pgp-encrypted"
+    if len(raw) in (16, 20, 28, 32, 48, 64):
+        return "binary-digest"
+    return "binary-ciphertext"
+
+
+# -- classification ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnVerdict:
+    """What one column holds, as evidence for rules (stored as a :class:`Fact` of kind ``column``)."""
+
+    column: str
+    logical_name: str
+    data_type: str
+    classes: tuple[str, ...] = ()
+    name_entities: tuple[str, ...] = ()
+    entities: dict[str, int] = field(default_factory=dict)
+    holds: tuple[str, ...] = ()
+    basis: str = "none"  # name | content | name+content | free-text | none
+    confidence: float = 0.0
+    protection: str = "plaintext"  # plaintext | protected | masked
+    protection_label: str | None = None
+    sampled_rows: int = 0
+    non_null: int = 0
+    shares: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def graded_names(self) -> tuple[str, ...]:
+        """Field classes and entity types to look up in the policy's ``entities``."""
+        return (*self.classes, *self.name_entities, *self.entities)
+
+    def as_fact(self, resource_uri: str) -> Fact:
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        data["holds"] = list(self.holds)
+        data["name_entities"] = list(self.name_entities)
+        return Fact(kind=COLUMN_FACT, resource_uri=resource_uri, data=data)
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", " ").replace("\n", " ")[:MAX_VALUE_CHARS]
+
+
+def classify_column(
+    info: ColumnInfo,
+    logical_name: str,
+    values: Sequence[str | bytes | None],
+    detector: Any,
+    scan: ResourceScan,
+) -> ColumnVerdict:
+    """Fuse the name/comment hint with what the sampled values are; add matches to ``scan``."""
+    hint = classify_field(info.name, info.comment)
+    verdict = ColumnVerdict(column=info.name, logical_name=logical_name, data_type=info.data_type,
+                            classes=hint.classes if hint.personal else (),
+                            name_entities=hint.entities if hint.personal else (), sampled_rows=len(values))
+    texts: list[str] = []
+    protected_labels: Counter[str] = Counter()
+    for value in values:
+        if value is None:
+            continue
+        verdict.non_null += 1
+        if isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            label = binary_label(raw)
+            if label:
+                protected_labels[label] += 1
+                continue
+            value = raw.decode("utf-8", "replace")
+        texts.append(_one_line(str(value)))
+    non_null = verdict.non_null
+    masked_lines = 0
+    entity_lines: dict[str, set[int]] = {}
+    if texts:
+        # Detection first: a value holding a valid identifier is plaintext whatever it looks like, so the
+        # ciphertext/hash heuristics (which would call a long digit string "hex") never hide a real ID.
+        data = ("\n".join(texts) + "\n").encode("utf-8", "replace")
+        detections = detector.scan(Chunk(data=data, field=info.name))
+        _add(scan, info.name, detections.matches, detections.masked, len(data), len(texts))
+        for match in detections.matches:
+            entity_lines.setdefault(match.entity_type, set()).add(match.line)
+            verdict.entities[match.entity_type] = verdict.entities.get(match.entity_type, 0) + 1
+        masked_lines = sum(detections.masked.values())
+        if not detections.masked and not detections.matches:
+            masked_lines = sum(1 for t in texts if _MASK.search(t))
+        if not info.numeric:
+            matched = set().union(*entity_lines.values()) if entity_lines else set()
+            for line, text in enumerate(texts, start=1):
+                if line not in matched:
+                    label = classify_protected(text)
+                    if label:
+                        protected_labels[label] += 1
+    if non_null:
+        for entity, lines in entity_lines.items():
+            verdict.shares[entity] = round(len(lines) / non_null, 3)
+        protected_share = sum(protected_labels.values()) / non_null
+        masked_share = min(1.0, masked_lines / non_null)
+        verdict.shares["protected"] = round(protected_share, 3)
+        verdict.shares["masked"] = round(masked_share, 3)
+        plaintext_hits = sum(len(v) for v in entity_lines.values())
+        if protected_share >= PROTECTED_SHARE:
+            verdict.protection = "protected"
+            verdict.protection_label = protected_labels.most_common(1)[0][0]
+        elif masked_share >= PROTECTED_SHARE and not plaintext_hits:
+            verdict.protection = "masked"
+            verdict.protection_label = "masked"
+    elif info.binary:
+        verdict.protection = "protected"
+        verdict.protection_label = "binary"
+
+    holds = []
+    for entity, share in verdict.shares.items():
+        if entity in ("protected", "masked"):
+            continue
+        named = entity in hint.entities and hint.personal
+        if share >= HOLDS_SHARE or (named and share >= HOLDS_SHARE_WITH_NAME):
+            holds.append(entity)
+    verdict.holds = tuple(sorted(holds))
+    if verdict.holds:
+        named = hint.personal and any(e in hint.entities for e in verdict.holds)
+        verdict.basis = "name+content" if named else "content"
+        top = max(verdict.shares[e] for e in verdict.holds)
+        verdict.confidence = 1.0 if named else round(min(0.95, 0.5 + top / 2), 2)
+    elif verdict.entities:
+        verdict.basis = "free-text"
+        verdict.confidence = round(max(verdict.shares.get(e, 0.0) for e in verdict.entities), 3)
+        if hint.personal:
+            verdict.basis = "name"
+            verdict.confidence = 0.7
+    elif hint.personal:
+        verdict.basis = "name"
+        # A name whose recognizable entity never validates in a sizeable sample is weak evidence.
+        weak = hint.entities and non_null >= 10 and verdict.protection == "plaintext"
+        verdict.confidence = 0.3 if weak else 0.6
+    return verdict
+
+
+def _add(scan: ResourceScan, column: str, matches: list[Match], masked: Mapping[str, int], size: int,
+         lines: int) -> None:
+    scan.bytes_scanned += size
+    scan.lines_scanned += lines
+    for entity, count in masked.items():
+        scan.masked[entity] = scan.masked.get(entity, 0) + count
+    for match in matches:
+        seen = scan.occurrences.get(match.entity_type, 0)
+        scan.occurrences[match.entity_type] = seen + 1
+        if seen < MAX_MATCHES_KEPT_PER_ENTITY:
+            scan.matches.append(match)
+
+
+def sampled_columns(columns: Sequence[ColumnInfo]) -> list[ColumnInfo]:
+    return [c for c in columns if c.readable]
+
+
+def unreadable_note(resource: Resource, columns: Sequence[ColumnInfo]) -> Notification | None:
+    """Say which columns the scanning role could not sample (classified by name only)."""
+    hidden = [c.name for c in columns if not c.readable]
+    if not hidden:
+        return None
+    return Notification(
+        f"{resource.display_name}: the scanning role may not SELECT column(s) {', '.join(hidden)}; they were "
+        "classified by name and comment only.", resource.uri, level=Level.NOTE, kind="permission")
+
+
+def classify_rows(resource: Resource, columns: Sequence[ColumnInfo], rows: Sequence[Sequence[Any]],
+                  detector: Any, scan: ResourceScan) -> list[ColumnVerdict]:
+    """Classify every column of a sampled table; verdicts also go into ``scan.facts``.
+
+    ``rows`` hold the readable columns only, in order (see :func:`sampled_columns`).
+    """
+    scan.items_examined += len(rows)
+    verdicts = []
+    positions = {c.name: i for i, c in enumerate(sampled_columns(columns))}
+    for info in columns:
+        index = positions.get(info.name)
+        values = [row[index] for row in rows] if index is not None else []
+        values = [v if v is None or isinstance(v, str | bytes | bytearray | memoryview) else _text(v)
+                  for v in values]
+        verdict = classify_column(info, f"{resource.logical_name}.{info.name}", values, detector, scan)
+        verdicts.append(verdict)
+        if verdict.classes or verdict.entities or verdict.protection != "plaintext":
+            scan.facts.append(verdict.as_fact(resource.uri))
+    # Coverage for auditors (TargetSummary.protected): tables whose graded columns include protected ones.
+    labels = Counter(v.protection_label for v in verdicts
+                     if v.protection == "protected" and v.protection_label and (v.classes or v.name_entities))
+    if labels:
+        scan.protected = f"column:{labels.most_common(1)[0][0]}"
+    return verdicts
+
+
+def _text(value: Any) -> str:
+    import json
+
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def verdicts_of(scan: ResourceScan) -> list[dict[str, Any]]:
+    """Column verdicts recorded in a table's scan (what rules read)."""
+    return [f.data for f in scan.facts if getattr(f, "kind", None) == COLUMN_FACT]

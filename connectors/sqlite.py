@@ -1,0 +1,172 @@
+"""SQLite database files: graded columns, whether they are protected, and who can read the file.
+
+SQLite has no accounts or grants (https://sqlite.org/whentouse.html): whoever can read the file
+reads every table, so "who can read it" is the file's permission bits, reported as a ``file`` fact.
+The file is opened read-only through a URI (``mode=ro``, https://sqlite.org/uri.html) with
+``PRAGMA query_only`` as a second guard, statements are bounded by a progress-handler deadline, and
+identifiers are quoted by sqlglot's SQLite dialect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import os
+import pwd
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from connectors._sql import (
+    ColumnInfo,
+    classify_rows,
+    columns_from_metadata,
+    sample_rows,
+    selected,
+    statement_timeout_ms,
+    table_resource,
+)
+from scanner.connector import Connector, ReadError, ScanOptions, WorkPart
+from scanner.model import Chunk, Fact, Notification, Resource, ResourceScan
+from scanner.registry import CONNECTORS
+
+SCHEMA = "main"
+
+
+def _q(name: str) -> str:
+    from sqlglot import exp
+
+    return exp.to_identifier(name, quoted=True).sql(dialect="sqlite")
+
+
+def _owner(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+@CONNECTORS.register
+class SQLiteConnector(Connector):
+    """``sqlite:///absolute/path/to/file.db``."""
+
+    name = "sqlite"
+    schemes = ("sqlite",)
+    permissions = ("read permission on the database file (and its directory)",)
+    description = "SQLite database files: column classification and file permission bits."
+
+    def __init__(self, target: str, options: ScanOptions) -> None:
+        super().__init__(target, options)
+        self.path = unquote(urlsplit(target).path)
+        self._conn: sqlite3.Connection | None = None
+
+    def _uri(self, table: str) -> str:
+        return f"sqlite://{quote(self.path)}#{SCHEMA}.{table}"
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        if not os.path.isfile(self.path):
+            raise ReadError(f"{self.path} does not exist or is not a file", kind="missing")
+        try:
+            conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=5,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA query_only = ON")
+            conn.text_factory = lambda b: b.decode("utf-8", "replace")
+        except sqlite3.Error as exc:
+            raise ReadError(f"cannot open {self.path}: {exc}") from None
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _bounded(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run ``sql`` with a deadline (SQLite has no statement timeout: a progress handler aborts it)."""
+        conn = self._connect()
+        deadline = time.monotonic() + statement_timeout_ms(self.options.extra) / 1000
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.set_progress_handler(None, 0)
+
+    def discover(self) -> Iterator[Resource | Notification]:
+        try:
+            tables = self._bounded(
+                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' "
+                "ESCAPE '\\' ORDER BY name")
+        except sqlite3.DatabaseError as exc:
+            yield Notification(f"{self.path}: not a readable SQLite database ({exc}).", self.target, kind="unreadable")
+            return
+        for table, kind in tables:
+            if not selected(SCHEMA, table, self.options.include, self.options.exclude):
+                continue
+            columns = [
+                ColumnInfo(name, typ or "", None, "BLOB" in (typ or "").upper(),
+                           any(t in (typ or "").upper() for t in ("INT", "REAL", "NUM", "DEC", "FLOA", "DOUB")))
+                for name, typ in self._bounded("SELECT name, type FROM pragma_table_info(?)", (table,))
+            ]
+            yield table_resource(self.name, self._uri(table), os.path.basename(self.path), SCHEMA, table, kind,
+                                 columns, path=self.path)
+
+    def _fetch(self, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
+        if not columns:
+            return []
+        select = ", ".join(_q(c.name) for c in columns)
+        try:
+            return self._bounded(f"SELECT {select} FROM {_q(resource.metadata['table'])} LIMIT ?",
+                                 (sample_rows(self.options.extra),))
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise ReadError("the table no longer exists (dropped during the scan)", kind="vanished") from None
+            if "interrupted" in str(exc):
+                raise ReadError("sampling timed out", kind="timeout") from None
+            raise ReadError(f"sampling failed: {exc}") from None
+
+    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
+        columns = columns_from_metadata(resource)
+        rows = self._fetch(resource, columns)
+        for index, column in enumerate(columns):
+            values = [str(r[index]).replace("\n", " ") for r in rows
+                      if r[index] is not None and not isinstance(r[index], bytes)]
+            yield Chunk(data="\n".join(values).encode("utf-8", "replace"), field=column.name)
+
+    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
+        scan = ResourceScan(resource=resource)
+        columns = columns_from_metadata(resource)
+        try:
+            rows = self._fetch(resource, columns)
+        except ReadError as exc:
+            scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
+            return scan
+        classify_rows(resource, columns, rows, detector, scan)
+        return scan
+
+    def facts(self) -> Iterator[Fact | Notification]:
+        """Permission bits of the database file and its journal/WAL companions (they hold the same data)."""
+        for path in (self.path, self.path + "-wal", self.path + "-journal"):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                yield Notification(f"{path}: cannot stat ({exc.strerror}).", self.target, kind="permission")
+                continue
+            yield Fact("file", f"file://{quote(path)}", {
+                "path": path, "mode": stat.S_IMODE(st.st_mode), "owner": _owner(st.st_uid),
+                "group": _group(st.st_gid),
+            })

@@ -1,0 +1,43 @@
+"""PUBLIC (every role, present and future) can read a column holding graded personal data (obligation 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.model import Finding
+from scanner.registry import RULES
+from scanner.rule import Rule, RuleContext, TargetScan
+from scanner.rules.databases._db import (
+    access_message,
+    access_properties,
+    facts_of,
+    graded_by_table,
+    readable_columns,
+)
+
+
+@RULES.register
+class PgPublicSelectOnPii(Rule):
+    id = "pg_public_select_on_pii"
+
+    def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
+        if target.connector != "postgresql":
+            return
+        allowed = ctx.policy.access.public_grades if ctx.policy.access else ()
+        graded = graded_by_table(target, ctx.policy)
+        for fact in facts_of(target, "access"):
+            access = fact.data
+            if access["grantee_kind"] != "public":
+                continue
+            for column in readable_columns(access, graded.get(fact.resource_uri, [])):
+                if column.grade.id in allowed:
+                    continue
+                yield self.finding(
+                    column.resource,
+                    access_message(access, column, "every role in the cluster, present and future, can read it"),
+                    level=ctx.policy.rule_level(self.id, column.grade, self.metadata().default_level),
+                    grade=column.grade,
+                    entity_type=column.entity,
+                    discriminators=("PUBLIC",),
+                    properties=access_properties(access, column),
+                )

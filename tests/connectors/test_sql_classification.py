@@ -1,0 +1,73 @@
+"""Column classification (name/comment hint fused with sampled values) and transport rule logic, no server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from connectors._sql import ColumnInfo, binary_label, classify_column, classify_protected
+from scanner.detection.engine import Detector
+from scanner.model import Fact, ResourceScan
+from scanner.policy import load_policy
+from scanner.rule import RuleContext, TargetScan
+from scanner.rules.databases.db_server_accepts_non_tls import DbServerAcceptsNonTls
+from tests.connectors import dbfixtures as fx
+
+
+def _verdict(name: str, values: list, comment: str | None = None, **kw: bool) -> dict:
+    from connectors._sql import table_resource
+
+    resource = table_resource("sqlite", "sqlite:///x.db#main.t", "x", "main", "t", "table", [])
+    scan = ResourceScan(resource=resource)
+    verdict = classify_column(ColumnInfo(name, "text", comment, **kw), f"main.t.{name}", values, Detector(), scan)
+    return verdict.as_fact(resource.uri).data
+
+
+def test_name_and_valid_values_is_certain() -> None:
+    v = _verdict("id_card_no", [fx.resident_id(n) for n in range(20)])
+    assert (v["holds"], v["basis"], v["confidence"]) == (["CN_RESIDENT_ID"], "name+content", 1.0)
+
+
+def test_values_without_name_are_content_based() -> None:
+    v = _verdict("col7", [fx.resident_id(n) for n in range(20)])
+    assert v["holds"] == ["CN_RESIDENT_ID"] and v["basis"] == "content" and 0.9 <= v["confidence"] < 1.0
+
+
+def test_few_ids_in_notes_are_free_text() -> None:
+    v = _verdict("notes", [f"客户 {fx.resident_id(n)} 来电" if n < 2 else "无" for n in range(20)])
+    assert v["basis"] == "free-text" and v["holds"] == [] and v["entities"] == {"CN_RESIDENT_ID": 2}
+
+
+def test_order_numbers_failing_checksum_are_nothing() -> None:
+    v = _verdict("order_no", [fx.order_no(n) for n in range(20)])
+    assert v["basis"] == "none" and v["entities"] == {} and v["classes"] == []
+
+
+def test_name_whose_values_never_validate_is_weak() -> None:
+    v = _verdict("id_card_no", [f"TEST{n:06d}" for n in range(20)])
+    assert v["basis"] == "name" and v["confidence"] < 0.5
+
+
+def test_hashes_ciphertext_and_masks_are_protected_or_masked() -> None:
+    assert _verdict("password", [fx.bcrypt_like(n) for n in range(10)])["protection"] == "protected"
+    assert _verdict("password", [fx.sha256_hex(n) for n in range(10)])["protection"] == "protected"
+    assert _verdict("id_card_no", [fx.masked_id(n) for n in range(10)])["protection"] == "masked"
+    assert _verdict("card_no", [bytes([0xC3, 0x0D]) + bytes(range(30)) for _ in range(5)],
+                    binary=True)["protection"] == "protected"
+    plain_bytes = _verdict("mobile", [fx.mobile(n).encode() for n in range(10)], binary=True)
+    assert plain_bytes["protection"] == "plaintext" and plain_bytes["holds"] == ["CN_MOBILE_NUMBER"]
+    assert classify_protected("hello world") is None and binary_label(b"plain text") is None
+
+
+def test_non_tls_rule_messages() -> None:
+    policy = load_policy()
+    ctx = RuleContext(policy=policy, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    hba = Fact("transport", "postgresql://db:5432/app", {
+        "server": "postgresql", "target": "postgresql://db:5432/app", "ssl": True, "accepts_non_tls": True,
+        "non_tls_rules": [{"line": 3, "type": "host", "database": "all", "user": "all", "address": "10.0.0.0",
+                           "method": "scram-sha-256"}]})
+    secure = Fact("transport", "mysql://db:3306/app", {
+        "server": "mysql", "target": "mysql://db:3306/app", "require_secure_transport": "ON", "have_ssl": "YES",
+        "accepts_non_tls": False})
+    findings = list(DbServerAcceptsNonTls().evaluate_target(TargetScan("t", "postgresql", [], [hba, secure]), ctx))
+    assert len(findings) == 1 and "line 3 (host all all 10.0.0.0)" in findings[0].message
+    assert "hostssl" in findings[0].message
