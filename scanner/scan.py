@@ -246,7 +246,8 @@ def run_scan(
 
     ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
     findings: list[Finding] = []
-    rules = [cls() for cls in RULES if policy.rule_enabled(cls.id)]
+    # schema-change rules judge migration files (``privscan check-migrations``), not scanned content
+    rules = [cls() for cls in RULES if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) != "migrations"]
     for entry in planned:
         entry.scans.sort(key=lambda s: s.resource.uri)
         for scan in entry.scans:
