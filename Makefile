@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   installs privscan in .venv and scans a generated demo estate
-#   make test   installs test dependencies (database/SSH servers, SARIF Multitool) and runs the suite
+#   make test   installs test dependencies (database/SSH servers, Chromium, SARIF Multitool) and runs the suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -20,6 +20,7 @@ install-test: $(BIN)/python
 
 system-deps:
 	$(SUDO) bash .ci/install-system-deps.sh
+	$(SUDO) bash .ci/install-chromium.sh
 	bash .ci/install-sarif-multitool.sh
 
 demo: install
