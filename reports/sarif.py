@@ -166,7 +166,8 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
         properties={k: v for k, v in properties.items() if v is not None},
     )
     if finding.suppressions:
-        result.suppressions = [om.Suppression(**s) for s in finding.suppressions]
+        # plain dicts with SARIF 2.1.0 names: sarif-om's Suppression has the pre-release "state", not "status"
+        result.suppressions = [dict(s) for s in finding.suppressions]
     if finding.baseline_state:
         result.baseline_state = finding.baseline_state
     return result

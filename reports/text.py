@@ -16,7 +16,11 @@ class TextReporter:
     extension = ".txt"
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:
-        active = [f for f in report.findings if not f.suppressions]
+        # absent: resolved since the baseline (carried in SARIF for the record), not an open finding
+        resolved = sum(1 for f in report.findings if f.baseline_state == "absent")
+        current = [f for f in report.findings if f.baseline_state != "absent"]
+        active = [f for f in current if not f.suppressions]
+        not_covered = sum(1 for f in active if f.properties.get("notCovered"))
         lines = [f"privscan {report.tool_version} — policy {report.policy_name}", ""]
         for target in report.targets:
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(target.skipped.items())) or "none"
@@ -25,12 +29,14 @@ class TextReporter:
             state = " (FAILED)" if target.failed else ""
             lines.append(
                 f"Target {target.target}{state}: {target.resources} resources, "
-                f"{target.bytes_scanned / 1048576:.1f} MiB scanned, skipped: {skipped}, "
+                f"{_size(target.bytes_scanned)} scanned, skipped: {skipped}, "
                 f"encrypted/protected: {protected}, masked values seen: {masked}"
             )
         lines.append("")
-        lines.append(f"Findings: {len(active)}" + (f" ({len(report.findings) - len(active)} suppressed)"
-                                                    if len(active) != len(report.findings) else ""))
+        lines.append(f"Findings: {len(active)}" + (f" ({len(current) - len(active)} suppressed)"
+                                                    if len(active) != len(current) else "")
+                     + (f", {resolved} resolved since the baseline" if resolved else "")
+                     + (f", {not_covered} carried from the baseline (not scanned this time)" if not_covered else ""))
         by_level = Counter(f.level.value for f in active)
         by_grade = Counter(f.grade or "-" for f in active)
         by_category = Counter(f.category.value for f in active)
@@ -44,7 +50,7 @@ class TextReporter:
             for name, count in per_resource.most_common(TOP_RESOURCES):
                 lines.append(f"  {count:4d}  {name}")
             lines.append("")
-            lines.append("Findings:")
+            lines.append("Details:")
             for f in active:
                 where = f":{f.locations[0].line}" if f.locations and f.locations[0].line else ""
                 samples = f.properties.get("evidence") or []
@@ -63,3 +69,13 @@ class TextReporter:
 
 def _fmt(counter: Counter) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counter.items())) or "none"
+
+
+def _size(count: int) -> str:
+    """Bytes in the largest binary unit that keeps the number at or above 1 (``512 B``, ``3.4 MiB``)."""
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover - unreachable

@@ -116,10 +116,23 @@ def main() -> None:
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loop-safe).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Minimum detection confidence.")
-def scan(targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str, include: tuple[str, ...],
-         exclude: tuple[str, ...], jobs: int, policy_name: str | None, max_file_size: int | None,
-         follow_symlinks: bool, min_score: float) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Scan configuration (privscan.yaml): targets, policy, waivers, baseline, outputs.")
+@click.option("--waivers", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Waivers file: accepted findings with owner, reason, ticket and expiry.")
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="SARIF",
+              help="Previous review's SARIF: results get baselineState new/unchanged/updated/absent.")
+@click.option("--fail-on-new-only", is_flag=True, help="Only findings new since --baseline fail the run.")
+@click.pass_context
+def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
+         include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
+         max_file_size: int | None, follow_symlinks: bool, min_score: float, config_path: str | None,
+         waivers: str | None, baseline: str | None, fail_on_new_only: bool) -> None:
     """Scan paths and data stores for personal data and exposures."""
+    if config_path or waivers or baseline or fail_on_new_only:
+        from scanner.review.scan_command import run_review_scan
+
+        run_review_scan(ctx)
     from scanner.connector import ScanOptions
     from scanner.policy import load_policy
     from scanner.scan import UsageError, connector_for, run_scan
@@ -178,13 +191,13 @@ def _infer_format(output: str | None) -> str:
 def demo(directory: str | None, output: str | None, jobs: int) -> None:
     """Create a small demo estate (customer exports, logs, a database) and scan it."""
     from scanner.connector import ScanOptions
-    from scanner.demo import create_demo_estate
+    from scanner.demo import create_demo_estate, demo_targets
     from scanner.scan import run_scan
 
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="privscan-demo-"))
     create_demo_estate(root)
     click.echo(f"Demo estate created in {root}", err=True)
-    report = run_scan([str(root)], ScanOptions(jobs=jobs), command_line=["privscan", "demo"])
+    report = run_scan(demo_targets(root), ScanOptions(jobs=jobs), command_line=["privscan", "demo"])
     echo_notifications(report)
     write_report(report, "text", None)
     if output:

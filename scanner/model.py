@@ -28,6 +28,7 @@ class Category(enum.StrEnum):
     ACCESS = "access"
     ENCRYPTION = "encryption"
     SCHEMA_CHANGE = "schema-change"
+    REVIEW = "review"  # the review's own evidence: expired or stale waivers (obligation 9)
 
 
 class Level(enum.StrEnum):

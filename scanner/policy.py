@@ -67,6 +67,20 @@ SCHEMA: dict[str, Any] = {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
         "title": {"type": "string"},
         "description": {"type": "string"},
+        # how the pack reads each obligation of ../shared/requirements.md (1-9): the regulation it cites
+        "obligations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "reference"],
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1, "maximum": 9},
+                    "reference": {"type": "string", "minLength": 1},
+                    "note": {"type": "string"},
+                },
+            },
+        },
         "grades": {"type": "array", "items": _GRADE, "minItems": 1},
         "entities": {
             "type": "object",
@@ -207,6 +221,8 @@ class Policy:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
     access: AccessPolicy | None = None
+    description: str = ""
+    obligations: dict[int, str] = field(default_factory=dict)  # obligation number -> regulation reference
 
     def grade_of(self, entity_type: str) -> Grade | None:
         """The grade of an entity type or field class; None when the policy calls it not personal."""
@@ -291,6 +307,7 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
     access_data = data.get("access")
     if access_data is not None:
         errors.extend(_undefined_access_grades(access_data, grades, source, lines))
+    errors.extend(_unknown_rules(data.get("rules", {}), source, lines))
     if errors:
         raise ConfigError(source, errors)
     return Policy(
@@ -309,6 +326,8 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         rules=dict(data.get("rules", {})),
         source=source,
         access=_build_access(access_data) if access_data is not None else None,
+        description=data.get("description", "").strip(),
+        obligations={o["id"]: o["reference"] for o in data.get("obligations", ())},
     )
 
 
@@ -328,6 +347,24 @@ def _undefined_access_grades(access: dict, grades: dict[str, Grade], source: str
                     f"{source}:{line}: {'.'.join(map(str, path))}: grade {grade!r} is not defined in grades "
                     f"(defined: {', '.join(grades)})"
                 )
+    return errors
+
+
+def _unknown_rules(rules: dict, source: str, lines: dict) -> list[str]:
+    """A misspelt rule ID under ``rules`` would silently change nothing: reject it like an unknown key."""
+    if not rules:
+        return []
+    from difflib import get_close_matches
+
+    from scanner.registry import RULES
+
+    known = RULES.names()
+    errors = []
+    for rule_id in rules:
+        if rule_id not in known:
+            close = get_close_matches(rule_id, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known rules: {', '.join(known)}"
+            errors.append(f"{source}:{lines.get(('rules', rule_id), '?')}: rules.{rule_id}: unknown rule; {hint}")
     return errors
 
 

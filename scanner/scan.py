@@ -129,10 +129,11 @@ class _Target:
     part_order: dict[str, dict[int, int]] = field(default_factory=dict)
     scans: list[ResourceScan] = field(default_factory=list)
     facts: list[Any] = field(default_factory=list)
+    options: ScanOptions | None = None  # per-target options (scan configs); None: the scan's options
 
 
 def run_scan(
-    targets: Iterable[str],
+    targets: Iterable[str | tuple[str, ScanOptions]],
     options: ScanOptions | None = None,
     policy: Policy | None = None,
     *,
@@ -140,17 +141,23 @@ def run_scan(
     progress: ProgressCallback | None = None,
     command_line: list[str] | None = None,
 ) -> ScanReport:
-    """Scan every target and evaluate every rule; never raises for unreadable data."""
+    """Scan every target and evaluate every rule; never raises for unreadable data.
+
+    A target is a string, or ``(target, options)`` when it has its own include/exclude and limits (scan
+    configs); worker count and ``min_score`` always come from ``options``. Every finding records its
+    target's display name in ``properties.target`` so a baseline can tell "resolved" from "not scanned".
+    """
     options = options or ScanOptions()
     policy = policy or load_policy()
     started = dt.datetime.now(dt.UTC)
     notifications: list[Notification] = []
     planned: list[_Target] = []
-    for target in targets:
+    for spec in targets:
+        target, target_options = spec if isinstance(spec, tuple) else (spec, options)
         cls = connector_for(target)
-        connector = cls(target, options)
+        connector = cls(target, target_options)
         summary = TargetSummary(target=connector.display_target, connector=cls.name)
-        entry = _Target(target, connector, summary)
+        entry = _Target(target, connector, summary, options=target_options)
         try:
             for item in connector.discover():
                 if isinstance(item, Notification):
@@ -213,7 +220,7 @@ def run_scan(
 
     if jobs <= 1 or total <= 1:
         for entry, resource, part in work:
-            collect(entry, _scan_one(entry.target, options, resource, part), part)
+            collect(entry, _scan_one(entry.target, entry.options or options, resource, part), part)
         _close_worker_connectors()
     else:
         # Largest items first (longest-processing-time order) so no worker is left with a big file
@@ -228,7 +235,7 @@ def run_scan(
             pending: dict[Future, tuple[_Target, WorkPart | None]] = {}
             queue = iter(work)
             for entry, resource, part in queue:
-                pending[pool.submit(_scan_one, entry.target, options, resource, part)] = (entry, part)
+                pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = (entry, part)
                 if len(pending) >= jobs * 4:
                     break
             while pending:
@@ -237,7 +244,8 @@ def run_scan(
                     entry, part = pending.pop(future)
                     collect(entry, future.result(), part)
                 for entry, resource, part in queue:
-                    pending[pool.submit(_scan_one, entry.target, options, resource, part)] = (entry, part)
+                    pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = (
+                        entry, part)
                     if len(pending) >= jobs * 4:
                         break
     for entry in planned:
@@ -246,9 +254,12 @@ def run_scan(
 
     ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
     findings: list[Finding] = []
-    # schema-change rules judge migration files (``privscan check-migrations``), not scanned content
-    rules = [cls() for cls in RULES if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) != "migrations"]
+    # schema-change rules judge migration files (``privscan check-migrations``), not scanned content;
+    # review rules judge waivers (scanner.review), not scanned content either
+    rules = [cls() for cls in RULES
+             if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) not in ("migrations", "review")]
     for entry in planned:
+        first = len(findings)
         entry.scans.sort(key=lambda s: s.resource.uri)
         for scan in entry.scans:
             notifications.extend(scan.notifications)
@@ -258,6 +269,8 @@ def run_scan(
         target_scan = TargetScan(entry.target, entry.connector.name, entry.scans, entry.facts)
         for rule in rules:
             findings.extend(rule.evaluate_target(target_scan, ctx))
+        for finding in findings[first:]:
+            finding.properties.setdefault("target", entry.summary.target)
     findings = [f for f in findings if f.level is not Level.NONE]
     findings.sort(key=lambda f: (-f.level.rank, f.resource.uri, f.rule_id, f.entity_type or ""))
     return ScanReport(

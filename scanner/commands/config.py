@@ -1,0 +1,80 @@
+"""``privscan config validate|init``: check a scan config before the scheduled run, or start one.
+
+A semiannual review that fails at 02:00 because of a typo in ``privscan.yaml`` is a lost review, so
+``validate`` reports every problem with file, line, key and what was expected (exit 2), and warns
+about credential references this machine cannot resolve (an unset environment variable, a missing
+pgpass file) without failing: the scan may run elsewhere. ``init`` writes a commented example that
+itself validates.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group("config")
+def command() -> None:
+    """Validate or create a scan configuration (privscan.yaml)."""
+
+
+@command.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
+def validate_command(file: str) -> None:
+    """Check FILE (a privscan.yaml) and say what is wrong, with file and line."""
+    from scanner.policy import load_policy
+    from scanner.review.config import load_config
+    from scanner.review.waivers import load_waivers
+    from scanner.yamlschema import ConfigError
+
+    if not Path(file).is_file():
+        raise click.UsageError(f"{file!r} does not exist; give the scan config's path, or create one with "
+                               "`privscan config init`.")
+    errors: list[str] = []
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        click.echo(f"privscan: {file} is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        sys.exit(2)
+    try:
+        load_policy(config.policy)
+    except ConfigError as exc:
+        errors += exc.errors
+    if config.waivers is not None:
+        if not config.waivers.is_file():
+            errors.append(f"{file}: waivers: {config.waivers} does not exist")
+        else:
+            try:
+                load_waivers(config.waivers)
+            except ConfigError as exc:
+                errors += exc.errors
+    if errors:
+        click.echo(f"privscan: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
+                   err=True)
+        sys.exit(2)
+    for problem in config.reference_problems():
+        click.echo(f"privscan: warning: {problem}", err=True)
+    if config.baseline is not None and not config.baseline.is_file():
+        click.echo(f"privscan: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
+                   "until the previous review's SARIF is there.", err=True)
+    count = len(config.targets)
+    click.echo(f"{file}: valid ({count} target{'s' if count != 1 else ''}, policy {config.policy or 'financial-cn'}).")
+
+
+@command.command("init")
+@click.argument("path", type=click.Path(dir_okay=False), default="privscan.yaml", metavar="[PATH]")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init_command(path: str, force: bool) -> None:
+    """Write a commented example scan config to PATH (default privscan.yaml)."""
+    from scanner.review.config import EXAMPLE
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.UsageError(f"{path} already exists; pass --force to overwrite it, or give another PATH.")
+    try:
+        target.write_text(EXAMPLE, encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path} ({exc.strerror or exc}); give a writable path.") from None
+    click.echo(f"Wrote {path}; edit its targets, then run `privscan config validate {path}`.", err=True)

@@ -1,0 +1,100 @@
+"""``privscan policies list|show|validate``: the policy packs a review can apply, and checking your own.
+
+A pack decides what is graded how, where graded data may live, who may read it, what must be
+encrypted and for how long it may be kept (policies/README.md). Auditors ask which rulebook a review
+applied: ``show`` prints a pack's grading and the regulation references it cites per obligation;
+``validate`` checks an organisation's own pack with file and line for every problem (exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group("policies")
+def command() -> None:
+    """List, show and validate policy packs."""
+
+
+@command.command("list")
+def list_command() -> None:
+    """List the built-in policy packs."""
+    from scanner.policy import DEFAULT_POLICY, builtin_policy_names, load_policy
+
+    for name in builtin_policy_names():
+        policy = load_policy(name)
+        default = " (default)" if name == DEFAULT_POLICY else ""
+        click.echo(f"{name:14} {policy.title}{default}")
+
+
+@command.command("show")
+@click.argument("name", metavar="NAME|FILE")
+def show_command(name: str) -> None:
+    """Show a pack's grading, handling rules and obligation references."""
+    from scanner.policy import load_policy
+    from scanner.yamlschema import ConfigError
+
+    try:
+        policy = load_policy(name)
+    except ConfigError as exc:
+        _invalid(name, exc.errors)
+    lines = [f"{policy.name}: {policy.title}", f"source: {policy.source}"]
+    if policy.description:
+        lines += ["", policy.description]
+    lines += ["", "Grades (highest first):"]
+    for grade in sorted(policy.grades.values(), key=lambda g: -g.rank):
+        entities = sorted(e for e, g in policy.entities.items() if g == grade.id)
+        lines.append(f"  {grade.id:16} {grade.level.value:7} severity {grade.security_severity:4} {grade.title}")
+        lines.append(f"  {'':16} {', '.join(entities) or '(no entity types)'}")
+    ungraded = sorted(e for e, g in policy.entities.items() if g is None)
+    if ungraded:
+        lines.append(f"  not graded:      {', '.join(ungraded)}")
+    lines += ["", "Handling:"]
+    lines.append(f"  logs (must hold no unmasked graded data): {', '.join(policy.log_globs) or 'none'}")
+    lines.append(f"  encryption required for grades: {', '.join(policy.encryption_required) or 'none'}")
+    lines.append(f"  world-readable files reported: {'yes' if policy.world_readable else 'no'}; "
+                 f"group-readable: {'yes' if policy.group_readable else 'no'}")
+    for rule in policy.retention:
+        grades = ", ".join(rule.grades) or "all grades"
+        lines.append(f"  retention: {', '.join(rule.paths)}: {rule.max_age_days} days ({grades})")
+    if policy.access is not None:
+        access = policy.access
+        lines.append(f"  any role may read: {', '.join(access.other_role_grades) or 'no graded data'}; "
+                     f"PUBLIC: {', '.join(access.public_grades) or 'nothing'}; "
+                     f"row security needed for: {', '.join(access.row_security_grades) or 'none'}")
+        for role in access.roles:
+            lines.append(f"  role {role.name} may read {', '.join(role.grades)} in {', '.join(role.objects)}")
+    if policy.rules:
+        lines += ["", "Rule overrides:"]
+        lines += [f"  {rule_id}: {settings}" for rule_id, settings in sorted(policy.rules.items())]
+    if policy.obligations:
+        lines += ["", "Obligations (../shared/requirements.md) and the references this pack cites:"]
+        lines += [f"  {number}. {reference}" for number, reference in sorted(policy.obligations.items())]
+    click.echo("\n".join(lines))
+
+
+@command.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
+def validate_command(file: str) -> None:
+    """Check a policy YAML file; every problem with file and line (exit 2 when invalid)."""
+    from pathlib import Path
+
+    from scanner.policy import load_policy
+    from scanner.yamlschema import ConfigError
+
+    if not Path(file).is_file():
+        raise click.UsageError(f"{file!r} does not exist; give a policy YAML file (see `privscan policies show "
+                               "financial-cn` for a complete pack).")
+    try:
+        policy = load_policy(file)
+    except ConfigError as exc:
+        _invalid(file, exc.errors)
+    click.echo(f"{file}: valid policy pack {policy.name!r} ({len(policy.grades)} grades, "
+               f"{sum(1 for g in policy.entities.values() if g)} graded entity types).")
+
+
+def _invalid(name: str, errors: list[str]) -> None:
+    click.echo(f"privscan: policy {name} is not valid:\n" + "\n".join(f"  {e}" for e in errors), err=True)
+    sys.exit(2)

@@ -1,0 +1,462 @@
+"""Scheduled scan configuration (``privscan.yaml``): what a semiannual review scans, and how.
+
+A security team keeps one file per review under version control and runs it on a schedule
+(``privscan scan --config privscan.yaml``): the targets (paths, database URIs, S3 buckets, SFTP
+shares) with their own include/exclude and limits, the policy pack, the waivers file, the previous
+review's SARIF as baseline, where the results go, how many workers, and what fails the run.
+
+The file is reviewed like code and archived with the evidence (obligation 9), so it must never hold
+a secret: credentials are only *references* — the name of an environment variable that holds a
+password, an AWS profile name, the path of a pgpass / MySQL option file, an SSH key or known_hosts
+file. A literal password (in a URI or under a ``password:`` key) is rejected with file, line and how
+to fix it, as is every unknown key: a typo must not silently widen or narrow a review.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from scanner.connector import ScanOptions
+from scanner.review._messages import by_line, friendly
+from scanner.yamlschema import ConfigError, load_yaml, validate
+
+FAIL_ON = ("error", "warning", "note", "none")
+TARGET_KINDS = ("path", "database", "s3", "sftp")
+DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite")
+
+#: keys that would hold a secret; never accepted anywhere in a scan config
+SECRET_KEYS = frozenset({
+    "password", "passwd", "pwd", "pass", "secret", "secret_key", "secret_access_key", "aws_secret_access_key",
+    "aws_access_key_id", "access_key", "token", "session_token", "aws_session_token", "api_key", "passphrase",
+    "private_key", "sslpassword",
+})
+#: URI query parameters that would carry a secret (libpq ``password``/``sslpassword``, MySQL ``password``)
+_SECRET_QUERY = frozenset({"password", "pwd", "sslpassword", "passwd", "token"})
+
+_ENV_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+_FILE = {"type": "string", "minLength": 1}
+_GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_POSITIVE = {"type": "integer", "minimum": 1}
+_COMMON = {"include": _GLOBS, "exclude": _GLOBS}
+
+
+def _target(kind: str, uri: dict, credentials: dict | None, **props: Any) -> dict:
+    properties = {kind: uri, **_COMMON, **props}
+    if credentials is not None:
+        properties["credentials"] = {"type": "object", "additionalProperties": False, "properties": credentials}
+    return {
+        "if": {"type": "object", "required": [kind]},
+        "then": {"type": "object", "additionalProperties": False, "properties": properties},
+    }
+
+
+_TARGET_SCHEMAS = [
+    _target("path", {"type": "string", "minLength": 1}, None,
+            max_file_size=_POSITIVE, max_depth=_POSITIVE, follow_symlinks={"type": "boolean"}),
+    _target("database", {"type": "string", "minLength": 1},
+            {"password_env": _ENV_NAME, "pgpass": _FILE, "mysql_option_file": _FILE},
+            sample_rows=_POSITIVE, statement_timeout_ms={"type": "integer", "minimum": 100},
+            connect_timeout=_POSITIVE),
+    _target("s3", {"type": "string", "minLength": 1},
+            {"aws_profile": {"type": "string", "pattern": r"^[A-Za-z0-9_.+=,@-]+$"}},
+            endpoint_url={"type": "string", "pattern": "^https?://"}, region={"type": "string"},
+            max_objects_per_prefix=_POSITIVE, max_objects_per_bucket=_POSITIVE, max_object_bytes=_POSITIVE,
+            max_zip_bytes=_POSITIVE, state_file=_FILE),
+    _target("sftp", {"type": "string", "minLength": 1},
+            {"password_env": _ENV_NAME, "ssh_key": _FILE, "passphrase_env": _ENV_NAME, "known_hosts": _FILE,
+             "ssh_agent": {"type": "boolean"}},
+            max_file_size=_POSITIVE, timeout={"type": "number", "exclusiveMinimum": 0}),
+]
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version", "targets"],
+    "properties": {
+        "version": {"const": 1},
+        "policy": {"type": "string", "minLength": 1},
+        "waivers": _FILE,
+        "baseline": _FILE,
+        "fail_on": {"enum": list(FAIL_ON)},
+        "fail_on_new_only": {"type": "boolean"},
+        "concurrency": {"type": "integer", "minimum": 0},
+        "min_score": {"type": "number", "minimum": 0, "maximum": 1},
+        "outputs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["path"],
+                "properties": {"path": _FILE, "format": {"type": "string"}},
+            },
+        },
+        "targets": {"type": "array", "minItems": 1, "items": {"type": "object", "allOf": _TARGET_SCHEMAS}},
+    },
+}
+
+#: config key -> ScanOptions.extra key the connectors read
+_EXTRA_KEYS = {
+    "sample_rows": "sample_rows", "statement_timeout_ms": "statement_timeout_ms",
+    "connect_timeout": "connect_timeout", "endpoint_url": "s3_endpoint_url", "region": "s3_region",
+    "max_objects_per_prefix": "s3_max_objects_per_prefix", "max_objects_per_bucket": "s3_max_objects_per_bucket",
+    "max_object_bytes": "s3_max_object_bytes", "max_zip_bytes": "s3_max_zip_bytes", "state_file": "s3_state_file",
+    "timeout": "sftp_timeout",
+    "password_env": "password_env", "pgpass": "pgpass", "mysql_option_file": "mysql_option_file",
+    "aws_profile": "s3_profile", "ssh_key": "ssh_key", "passphrase_env": "passphrase_env",
+    "known_hosts": "known_hosts", "ssh_agent": "ssh_agent",
+}
+_FILE_KEYS = frozenset({"pgpass", "mysql_option_file", "ssh_key", "known_hosts", "state_file"})
+_MUST_EXIST = frozenset({"pgpass", "mysql_option_file", "ssh_key", "known_hosts"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A credential reference: an environment variable, a file or an AWS profile, and where it was named."""
+
+    kind: str  # "env", "file" or "profile"
+    value: str
+    where: str  # "privscan.yaml:12: targets.1.credentials.password_env"
+
+    def problem(self) -> str | None:
+        """Why the reference cannot be used on this machine, or None."""
+        if self.kind == "env" and not os.environ.get(self.value):
+            return f"environment variable {self.value} is not set; export it (from your secret store) before the scan"
+        if self.kind == "file" and not Path(self.value).is_file():
+            return f"file {self.value} does not exist"
+        if self.kind == "profile":
+            try:
+                import boto3
+
+                profiles = boto3.session.Session().available_profiles
+            except Exception:  # botocore config errors: the scan will report the target
+                return None
+            if self.value not in profiles:
+                return f"AWS profile {self.value!r} is not configured (~/.aws/config or ~/.aws/credentials)"
+        return None
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One target of the config, with its own scan options (jobs and min_score are per scan)."""
+
+    kind: str
+    target: str
+    line: int
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    limits: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+
+    def options(self, jobs: int = 0, min_score: float = 0.5) -> ScanOptions:
+        return ScanOptions(include=self.include, exclude=self.exclude, jobs=jobs, min_score=min_score,
+                           extra=dict(self.extra), **self.limits)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    path: Path
+    format: str
+
+
+@dataclass
+class ScanConfig:
+    """A validated ``privscan.yaml``; relative paths are resolved against the file's directory."""
+
+    source: Path
+    targets: list[TargetConfig]
+    policy: str | None = None
+    waivers: Path | None = None
+    baseline: Path | None = None
+    outputs: list[OutputConfig] = field(default_factory=list)
+    concurrency: int | None = None
+    min_score: float | None = None
+    fail_on: str | None = None
+    fail_on_new_only: bool = False
+
+    def reference_problems(self) -> list[str]:
+        """Credential references that cannot be resolved here (unset variables, missing files)."""
+        problems = []
+        for target in self.targets:
+            for ref in target.references:
+                problem = ref.problem()
+                if problem:
+                    problems.append(f"{ref.where}: {problem}.")
+        return problems
+
+
+def infer_format(path: str) -> str:
+    """Output format from a file name, as ``privscan scan --output`` does."""
+    name = path.lower()
+    if name.endswith((".sarif", ".sarif.json")):
+        return "sarif"
+    for suffix, fmt in ((".json", "json"), (".html", "html"), (".htm", "html"), (".md", "markdown")):
+        if name.endswith(suffix):
+            return fmt
+    return "text"
+
+
+def load_config(path: str | Path) -> ScanConfig:
+    """Read and validate a scan config; raise :class:`ConfigError` listing every problem with file:line."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(source, [f"{source}: cannot be read: {exc.strerror or exc}"]) from None
+    data, lines = load_yaml(text, source)
+    if data is None:
+        raise ConfigError(source, [f"{source}: the file is empty; `privscan config init` writes an example"])
+    return parse_config(data, lines, source, base=path.absolute().parent)
+
+
+def parse_config(data: Any, lines: dict[tuple, int], source: str, base: Path) -> ScanConfig:
+    errors = _secret_errors(data, lines, source)
+    cleaned = _without_secret_keys(data)
+    bad_targets: set[int] = set()
+    if isinstance(cleaned, dict) and isinstance(cleaned.get("targets"), list):
+        kind_errors, bad_targets = _kind_errors(cleaned["targets"], lines, source)
+        errors += kind_errors
+    try:
+        validate(cleaned, SCHEMA, source, lines)
+    except ConfigError as exc:
+        # a target of no or several kinds was already explained; its per-kind key errors are noise
+        noise = tuple(f": targets.{i}{end}" for i in bad_targets for end in (".", ":"))
+        errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors if not any(n in e for n in noise)]
+    if isinstance(cleaned, dict):
+        errors += _output_errors(cleaned, lines, source)
+    if errors:
+        raise ConfigError(source, by_line(errors, source))
+    return _build(cleaned, lines, source, base)
+
+
+_PATTERN_MEANINGS = {
+    _ENV_NAME["pattern"]: "expected the name of an environment variable (letters, digits and _, not starting "
+                          "with a digit), e.g. PRIVSCAN_DB_PASSWORD",
+}
+
+
+def _where(lines: dict[tuple, int], source: str, path: tuple) -> str:
+    probe = path
+    while probe not in lines and probe:
+        probe = probe[:-1]
+    line = lines.get(probe)
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    return f"{source}:{line}: {dotted}" if line else f"{source}: {dotted}"
+
+
+def _walk(data: Any, path: tuple = ()) -> Any:
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _walk(value, (*path, index))
+
+
+def _secret_errors(data: Any, lines: dict[tuple, int], source: str) -> list[str]:
+    errors = []
+    for path, value in _walk(data):
+        if path and isinstance(path[-1], str) and path[-1].lower() in SECRET_KEYS:
+            errors.append(
+                f"{_where(lines, source, path)}: literal secrets are not accepted in a scan config (it is archived "
+                "with the review evidence); store the secret outside it and reference it: credentials.password_env "
+                "(name of an environment variable), credentials.pgpass / mysql_option_file / ssh_key (file paths) "
+                "or credentials.aws_profile"
+            )
+        elif isinstance(value, str) and "://" in value and len(path) >= 2 and path[0] == "targets":
+            parts = urlsplit(value)
+            try:
+                has_password = parts.password is not None
+            except ValueError:
+                has_password = False
+            secret_params = sorted({k for k, _ in parse_qsl(parts.query)} & _SECRET_QUERY)
+            if has_password or secret_params:
+                what = "a password" if has_password else f"a secret query parameter ({', '.join(secret_params)})"
+                errors.append(
+                    f"{_where(lines, source, path)}: the URI contains {what}; remove it and reference the password "
+                    "instead: credentials.password_env (name of an environment variable holding it), or "
+                    "credentials.pgpass (PostgreSQL password file) / credentials.mysql_option_file (MySQL ~/.my.cnf)"
+                )
+    return errors
+
+
+def _without_secret_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _without_secret_keys(v) for k, v in data.items()
+                if not (isinstance(k, str) and k.lower() in SECRET_KEYS)}
+    if isinstance(data, list):
+        return [_without_secret_keys(v) for v in data]
+    return data
+
+
+_URI_FORMS = {
+    "database": (DATABASE_SCHEMES, "a database URI such as postgresql://auditor@db.internal:5432/core, "
+                                   "mysql://auditor@db.internal/core or sqlite:///srv/app/app.db (absolute path)"),
+    "s3": (("s3",), "s3://bucket or s3://bucket/prefix/"),
+    "sftp": (("sftp",), "sftp://user@host[:port]/path"),
+}
+
+
+def _kind_errors(targets: list, lines: dict[tuple, int], source: str) -> tuple[list[str], set[int]]:
+    """Each target has exactly one kind key, a URI of that kind, and appears once."""
+    errors = []
+    bad: set[int] = set()
+    seen: dict[str, int] = {}
+    for index, item in enumerate(targets):
+        if not isinstance(item, dict):
+            continue
+        kinds = [k for k in TARGET_KINDS if k in item]
+        where = _where(lines, source, ("targets", index))
+        if len(kinds) != 1:
+            bad.add(index)
+        if not kinds:
+            errors.append(f"{where}: a target needs exactly one of: {', '.join(TARGET_KINDS)} "
+                          f"(got keys: {', '.join(map(str, item)) or 'none'})")
+        elif len(kinds) > 1:
+            errors.append(f"{where}: a target is one of {', '.join(TARGET_KINDS)}, not several "
+                          f"(got {' and '.join(kinds)}); split it into one target each")
+        else:
+            kind, value = kinds[0], item[kinds[0]]
+            if isinstance(value, str) and kind in _URI_FORMS:
+                schemes, form = _URI_FORMS[kind]
+                parts = urlsplit(value) if "://" in value else None
+                if (parts is None or parts.scheme not in schemes or (kind == "sftp" and "@" not in parts.netloc)
+                        or (parts.scheme == "sqlite" and parts.netloc)):
+                    errors.append(f"{_where(lines, source, ('targets', index, kind))}: expected {form}, "
+                                  f"got {value!r}")
+            if isinstance(value, str):
+                if value in seen:
+                    errors.append(f"{where}: {value!r} is already target {seen[value]}; list each target once")
+                seen.setdefault(value, index)
+    return errors, bad
+
+
+def _output_errors(data: dict, lines: dict[tuple, int], source: str) -> list[str]:
+    from scanner.registry import REPORTERS
+
+    known = REPORTERS.names()
+    errors = []
+    outputs = data.get("outputs")
+    for index, output in enumerate(outputs if isinstance(outputs, list) else []):
+        if not isinstance(output, dict) or not isinstance(output.get("path", ""), str):
+            continue
+        fmt = output.get("format") or infer_format(output.get("path", ""))
+        if isinstance(fmt, str) and fmt not in known:
+            errors.append(f"{_where(lines, source, ('outputs', index, 'format'))}: {fmt!r} is not one of: "
+                          f"{', '.join(known)}")
+    return errors
+
+
+def _resolve(base: Path, value: str) -> str:
+    expanded = Path(os.path.expanduser(value))
+    return str(expanded if expanded.is_absolute() else (base / expanded))
+
+
+def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> ScanConfig:
+    targets = []
+    for index, item in enumerate(data["targets"]):
+        kind = next(k for k in TARGET_KINDS if k in item)
+        target = _resolve(base, item[kind]) if kind == "path" else item[kind]
+        limits = {k: item[k] for k in ("max_file_size", "max_depth", "follow_symlinks") if k in item}
+        extra: dict[str, Any] = {}
+        references: list[Reference] = []
+        settings = {**{k: v for k, v in item.items() if k in _EXTRA_KEYS}, **item.get("credentials", {})}
+        for key, value in settings.items():
+            in_credentials = key in item.get("credentials", {})
+            path = ("targets", index, "credentials", key) if in_credentials else ("targets", index, key)
+            if key in _FILE_KEYS:
+                value = _resolve(base, value)
+                if key in _MUST_EXIST:
+                    references.append(Reference("file", value, _where(lines, source, path)))
+            elif key in ("password_env", "passphrase_env"):
+                references.append(Reference("env", value, _where(lines, source, path)))
+            elif key == "aws_profile":
+                references.append(Reference("profile", value, _where(lines, source, path)))
+            extra[_EXTRA_KEYS[key]] = value
+        targets.append(TargetConfig(
+            kind=kind, target=target, line=lines.get(("targets", index), 0),
+            include=tuple(item.get("include", ())), exclude=tuple(item.get("exclude", ())),
+            limits=limits, extra=extra, references=tuple(references),
+        ))
+    policy = data.get("policy")
+    if policy and (policy.endswith((".yaml", ".yml")) or "/" in policy):
+        policy = _resolve(base, policy)
+    return ScanConfig(
+        source=Path(source),
+        targets=targets,
+        policy=policy,
+        waivers=Path(_resolve(base, data["waivers"])) if "waivers" in data else None,
+        baseline=Path(_resolve(base, data["baseline"])) if "baseline" in data else None,
+        outputs=[OutputConfig(Path(_resolve(base, o["path"])), o.get("format") or infer_format(o["path"]))
+                 for o in data.get("outputs", [])],
+        concurrency=data.get("concurrency"),
+        min_score=data.get("min_score"),
+        fail_on=data.get("fail_on"),
+        fail_on_new_only=bool(data.get("fail_on_new_only", False)),
+    )
+
+
+EXAMPLE = """\
+# privscan scan configuration — run with `privscan scan --config privscan.yaml`.
+# Check it with `privscan config validate privscan.yaml`. Relative paths are relative to this file.
+# Never put a secret here: credentials are references (environment variable names, AWS profile
+# names, pgpass / my.cnf / SSH key / known_hosts files). Unknown keys are rejected.
+version: 1
+
+# Policy pack (financial-cn, gdpr, pci-dss; `privscan policies list`) or a policy YAML file.
+policy: financial-cn
+
+# Accepted risks with owner, reason, ticket and expiry (see `waivers.example.yaml` in the docs).
+# waivers: waivers.yaml
+
+# The previous review's SARIF: every result gets baselineState new / unchanged / updated / absent.
+# baseline: reviews/2026-H1.sarif
+
+# Exit 1 when an unwaived finding at or above this level exists (error, warning, note, none);
+# with fail_on_new_only, only findings that are new since the baseline count.
+fail_on: error
+fail_on_new_only: false
+
+# Worker processes (0 = all cores).
+concurrency: 2
+
+# Where results go; the format is inferred from the extension (.sarif, .json, .txt) or given.
+outputs:
+  - path: reviews/latest.sarif
+  - path: reviews/latest.txt
+    format: text
+
+targets:
+  # A local or mounted directory tree; globs with "/" match the path below the target.
+  - path: exports
+    include: ["*.csv", "*.xlsx", "**/*.log"]
+    exclude: ["tmp/*"]
+    max_file_size: 268435456
+    follow_symlinks: false
+
+  # A database: the password comes from the named environment variable (or a pgpass file).
+  # - database: postgresql://auditor@db.internal:5432/core?sslmode=verify-full
+  #   include: ["public.*"]
+  #   sample_rows: 200
+  #   credentials:
+  #     password_env: PRIVSCAN_CORE_DB_PASSWORD
+  #     # pgpass: /etc/privscan/pgpass
+
+  # An S3 bucket (or prefix); credentials from a named AWS profile.
+  # - s3: s3://bank-exports/daily/
+  #   region: cn-north-1
+  #   credentials:
+  #     aws_profile: privscan-audit
+
+  # An SFTP share; the host key must be in the known_hosts file.
+  # - sftp: sftp://scanner@files.internal/share
+  #   credentials:
+  #     ssh_key: /etc/privscan/id_ed25519
+  #     known_hosts: /etc/privscan/known_hosts
+"""

@@ -1,0 +1,144 @@
+"""``privscan scan`` with a scan config, waivers or a baseline: the scheduled-review path.
+
+How the command line and ``--config`` combine: TARGETs on the command line are scanned *in addition*
+to the config's targets, with ``--include/--exclude/--max-file-size/--follow-symlinks`` (which then
+apply to those command-line targets only — per-target options of config targets live in the config).
+Every other option given on the command line overrides the config's value (``--policy``, ``--fail-on``,
+``--jobs``, ``--min-score``, ``--waivers``, ``--baseline``, ``--fail-on-new-only``); ``--output`` or
+``--format`` replace the config's ``outputs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from click.core import ParameterSource
+
+from scanner.cli import _infer_format, _progress_callback, echo_notifications, write_report
+
+_PER_TARGET = ("include", "exclude", "max_file_size", "follow_symlinks")
+
+
+def _config_problem(title: str, errors: list[str]) -> NoReturn:
+    click.echo(f"privscan: {title}:\n" + "\n".join(f"  {e}" for e in errors), err=True)
+    sys.exit(2)
+
+
+def _load(title: str, loader: Callable[[Any], Any], source: Any) -> Any:
+    """Load a YAML file the scan depends on; a ConfigError ends the command with exit 2."""
+    from scanner.yamlschema import ConfigError
+
+    try:
+        return loader(source)
+    except ConfigError as exc:
+        _config_problem(title, exc.errors)
+
+
+def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoReturn:
+    from scanner.connector import ScanOptions
+    from scanner.policy import load_policy
+    from scanner.review.baseline import BaselineError, load_baseline
+    from scanner.review.config import ScanConfig, infer_format, load_config
+    from scanner.review.pipeline import apply_review, review_exit_code
+    from scanner.review.waivers import load_waivers
+    from scanner.scan import UsageError, connector_for, run_scan
+
+    params: dict[str, Any] = ctx.params
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+    config: ScanConfig | None = None
+    if params["config_path"]:
+        config = _load("the scan configuration is not valid", load_config, params["config_path"])
+        problems = config.reference_problems()
+        if problems:
+            _config_problem("the scan configuration names credentials that are not available here", problems)
+
+    cli_targets: tuple[str, ...] = params["targets"]
+    if config is not None and not cli_targets:
+        extra = [f"--{n.replace('_', '-')}" for n in _PER_TARGET if given(n)]
+        if extra:
+            raise click.UsageError(f"{', '.join(extra)} only apply to TARGETs given on the command line; for the "
+                                   f"config's targets put include/exclude/max_file_size/follow_symlinks under each "
+                                   f"target in {params['config_path']}.")
+    if config is None and not cli_targets:
+        raise click.UsageError("give at least one TARGET to scan, or --config privscan.yaml "
+                               "(`privscan config init` writes an example).")
+    for target in cli_targets:
+        if "://" not in target and not Path(target).exists():
+            raise click.UsageError(f"target {target!r} does not exist; give an existing path or a URI such as "
+                                   "postgresql://host/db.")
+    for target in [*cli_targets, *(t.target for t in (config.targets if config else ()))]:
+        try:
+            connector_for(target)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def choose(name: str, from_config: Any) -> Any:
+        return params[name] if given(name) or from_config is None else from_config
+
+    jobs = choose("jobs", config.concurrency if config else None)
+    min_score = choose("min_score", config.min_score if config else None)
+    fail_on = choose("fail_on", config.fail_on if config else None)
+    new_only = params["fail_on_new_only"] or bool(config and config.fail_on_new_only)
+    policy_name = choose("policy_name", config.policy if config else None)
+    waivers_path = choose("waivers", config.waivers if config else None)
+    baseline_path = choose("baseline", config.baseline if config else None)
+    if new_only and not baseline_path:
+        raise click.UsageError("--fail-on-new-only needs a baseline: give --baseline previous.sarif (or "
+                               "`baseline:` in the scan config).")
+
+    policy = _load("the policy is not valid", load_policy, policy_name)
+    waivers = _load("the waivers file is not valid", load_waivers, waivers_path) if waivers_path else None
+    baseline = None
+    if baseline_path:
+        try:
+            baseline = load_baseline(baseline_path)
+        except BaselineError as exc:
+            raise click.UsageError(f"--baseline: {exc}; give the SARIF file a previous `privscan scan` wrote "
+                                   "(--format sarif).") from None
+
+    if given("output") or given("fmt") or not (config and config.outputs):
+        outputs: list[tuple[str | None, str]] = [
+            (params["output"], params["fmt"] or (_infer_format(params["output"]) if params["output"] else "text"))]
+    else:
+        outputs = [(str(o.path), o.format or infer_format(str(o.path))) for o in config.outputs]
+
+    cli_options: dict[str, Any] = {
+        "include": params["include"], "exclude": params["exclude"], "jobs": jobs,
+        "follow_symlinks": params["follow_symlinks"], "min_score": min_score,
+    }
+    if params["max_file_size"]:
+        cli_options["max_file_size"] = params["max_file_size"]
+    options = ScanOptions(**cli_options)
+    planned: list[str | tuple[str, ScanOptions]] = [
+        (t.target, t.options(jobs=jobs, min_score=min_score)) for t in (config.targets if config else ())]
+    planned.extend(cli_targets)
+
+    progress, update = _progress_callback()
+    if progress is not None:
+        progress.start()
+    try:
+        command_line = ["privscan", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privscan", "scan"]
+        report = run_scan(planned, options, policy, progress=update, command_line=command_line)
+    finally:
+        if progress is not None:
+            progress.stop()
+    apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
+    echo_notifications(report)
+    for path, fmt in outputs:
+        if path:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                write_report(report, fmt, path)
+            except OSError as exc:
+                raise click.UsageError(f"cannot write {path} ({exc.strerror or exc}); give a writable path.") from None
+        else:
+            write_report(report, fmt, None)
+    sys.exit(review_exit_code(report, fail_on, new_only))

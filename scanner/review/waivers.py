@@ -1,0 +1,269 @@
+"""Waivers: accepted risks with an owner, a reason, a ticket and an expiry date.
+
+A semiannual review (obligation 9) accepts some findings for a while — a KYC export that the archive
+job encrypts within a day, a reporting role that must read C2 until a migration ships. A waiver says
+which finding (a rule plus a resource glob, or the finding's fingerprint from the SARIF
+``partialFingerprints``), who owns the risk, why it is acceptable, the ticket tracking the fix, and
+when the acceptance ends. Waivers are evidence an auditor reads, so:
+
+* a waived finding stays in the SARIF with a ``suppressions`` entry (SARIF 2.1.0 §3.35: kind
+  ``external`` — the waiver lives outside the scanned data —, status ``accepted``, the reason as
+  ``justification``, owner/ticket/expiry as properties) and does not fail the run;
+* a waiver past its expiry date stops applying (the finding fails the run again) and is itself
+  reported (rule ``waiver_expired``); one that matches nothing is reported as stale (``waiver_stale``)
+  so the waivers file does not silently outlive what it was written for;
+* a waiver without owner, reason or expiry is rejected with file and line, as is one naming an unknown
+  rule: a waiver that cannot be traced to a person and a date is not evidence.
+
+File format::
+
+    version: 1
+    waivers:
+      - rule: pii_in_file
+        resource: "file:///srv/share/exports/kyc-*.csv"   # or: fingerprint: 0123…(32 hex)
+        owner: zhang.wei@bank.example
+        reason: KYC exports are encrypted by the archive job within 24 hours.
+        ticket: SEC-1234
+        expires: 2026-12-31                                # last day the waiver applies (UTC)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scanner.model import Finding, Resource
+from scanner.policy import Policy
+from scanner.review._messages import by_line, friendly
+from scanner.yamlschema import ConfigError, load_yaml, validate
+
+_FINGERPRINT = "^[0-9a-f]{32}$"
+_NOT_BLANK = r"\S"
+_PATTERN_MEANINGS = {
+    _FINGERPRINT: 'expected the 32 hex digits of the result\'s partialFingerprints["privscan/v1"] in the SARIF',
+    _NOT_BLANK: "must not be blank: a waiver names who owns the risk, why it is accepted and the tracking ticket",
+}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version", "waivers"],
+    "properties": {
+        "version": {"const": 1},
+        "waivers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "owner", "reason", "expires"],
+                "properties": {
+                    "rule": {"type": "string", "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)+$"},
+                    "resource": {"type": "string", "minLength": 1},
+                    "fingerprint": {"type": "string", "pattern": _FINGERPRINT},
+                    "entity_type": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+                    "owner": {"type": "string", "pattern": _NOT_BLANK},
+                    "reason": {"type": "string", "pattern": _NOT_BLANK},
+                    "ticket": {"type": "string", "pattern": _NOT_BLANK},
+                    "expires": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    owner: str
+    reason: str
+    expires: dt.date
+    line: int
+    resource: str | None = None
+    fingerprint: str | None = None
+    entity_type: str | None = None
+    ticket: str | None = None
+
+    @property
+    def selector(self) -> str:
+        """What the waiver names, for messages and its own fingerprint."""
+        if self.fingerprint:
+            return f"fingerprint {self.fingerprint}"
+        return self.resource + (f" ({self.entity_type})" if self.entity_type else "") if self.resource else ""
+
+    def expired(self, now: dt.datetime) -> bool:
+        """A waiver applies through its expiry date (UTC) and stops the day after."""
+        return now.astimezone(dt.UTC).date() > self.expires
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.rule_id != self.rule:
+            return False
+        if self.fingerprint:
+            return finding.fingerprint == self.fingerprint
+        if self.entity_type and finding.entity_type != self.entity_type:
+            return False
+        return any(fnmatch.fnmatchcase(name, self.resource or "") for name in _names(finding.resource))
+
+    def suppression(self, source: str) -> dict[str, Any]:
+        """The SARIF ``suppressions`` entry (sarif-om attribute names)."""
+        properties: dict[str, Any] = {"owner": self.owner, "expires": self.expires.isoformat(),
+                                      "waiver": f"{source}:{self.line}"}
+        if self.ticket:
+            properties["ticket"] = self.ticket
+        return {"kind": "external", "status": "accepted", "justification": self.reason, "properties": properties}
+
+
+def _names(resource: Resource) -> list[str]:
+    """What a resource glob is matched against: the URI, the path below the scanned root, the logical name."""
+    return [n for n in (resource.uri, resource.relative_path, resource.logical_name, resource.display_name) if n]
+
+
+@dataclass
+class WaiverSet:
+    source: str
+    waivers: list[Waiver] = field(default_factory=list)
+
+    @property
+    def resource(self) -> Resource:
+        """The waivers file as the resource its own findings (expired, stale) are reported on."""
+        path = Path(self.source).absolute()
+        return Resource(uri=path.as_uri(), kind="file", display_name=self.source, connector="files",
+                        root_uri=path.parent.as_uri().rstrip("/") + "/", relative_path=path.name)
+
+
+def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> WaiverSet:
+    """Read and validate a waivers file; raise :class:`ConfigError` with file:line for every problem."""
+    source = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(source, [f"{source}: cannot be read: {exc.strerror or exc}"]) from None
+    errors = _bad_dates(text, source)
+    if errors:
+        raise ConfigError(source, errors)
+    data, lines = load_yaml(text, source)
+    if data is None:
+        raise ConfigError(source, [f"{source}: the file is empty; it needs `version: 1` and a `waivers:` list"])
+    data = _dates_as_text(data)
+    errors = []
+    try:
+        validate(data, SCHEMA, source, lines)
+    except ConfigError as exc:
+        errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
+    items = data.get("waivers") if isinstance(data, dict) else None
+    if known_rules is None:
+        from scanner.registry import RULES
+
+        known_rules = set(RULES.names())
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        line = lines.get(("waivers", index), "?")
+        has_resource, has_fingerprint = "resource" in item, "fingerprint" in item
+        if has_resource == has_fingerprint:
+            errors.append(f"{source}:{line}: waivers.{index}: give either resource (a glob on the resource URI, "
+                          "its path below the scanned root or its logical name) or fingerprint (the result's "
+                          "partialFingerprints value from the SARIF)" + (", not both" if has_resource else
+                                                                           "; neither is given"))
+        rule = item.get("rule")
+        if isinstance(rule, str) and rule not in known_rules:
+            close = difflib.get_close_matches(rule, sorted(known_rules), n=3, cutoff=0.75)
+            hint = f"did you mean {' or '.join(close)}?" if close else "use a ruleId from the SARIF, e.g. pii_in_log"
+            errors.append(f"{source}:{lines.get(('waivers', index, 'rule'), line)}: waivers.{index}.rule: unknown "
+                          f"rule {rule!r}; {hint}")
+        expires = item.get("expires")
+        if isinstance(expires, str):
+            try:
+                dt.date.fromisoformat(expires)
+            except ValueError:
+                errors.append(f"{source}:{lines.get(('waivers', index, 'expires'), line)}: waivers.{index}.expires: "
+                              f"{expires!r} is not a calendar date (YYYY-MM-DD)")
+    if errors:
+        raise ConfigError(source, by_line(errors, source))
+    return WaiverSet(source, [
+        Waiver(rule=item["rule"], owner=item["owner"].strip(), reason=item["reason"].strip(),
+               expires=dt.date.fromisoformat(item["expires"]), line=lines.get(("waivers", index), 0),
+               resource=item.get("resource"), fingerprint=item.get("fingerprint"),
+               entity_type=item.get("entity_type"), ticket=item.get("ticket"))
+        for index, item in enumerate(data["waivers"])
+    ])
+
+
+def _bad_dates(text: str, source: str) -> list[str]:
+    """YAML reads ``2026-02-30`` as a timestamp and fails with a bare ValueError; say where instead."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []  # load_yaml reports syntax errors with their line
+    errors = []
+    stack: list[tuple[tuple, yaml.Node]] = [((), node)] if node is not None else []
+    while stack:
+        path, current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(((*path, key.value), value) for key, value in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(((*path, index), item) for index, item in enumerate(current.value))
+        elif isinstance(current, yaml.ScalarNode) and current.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader(text).construct_yaml_timestamp(current)
+            except ValueError as exc:
+                dotted = ".".join(map(str, path)) or "(top level)"
+                errors.append(f"{source}:{current.start_mark.line + 1}: {dotted}: {current.value!r} is not a "
+                              f"calendar date (YYYY-MM-DD): {exc}")
+    return by_line(errors, source)
+
+
+def _dates_as_text(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _dates_as_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_as_text(v) for v in data]
+    if isinstance(data, dt.datetime):
+        return data.date().isoformat()
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+@dataclass
+class WaiverOutcome:
+    """What applying waivers did: the review's own findings and how many results each waiver matched."""
+
+    findings: list[Finding]
+    matched: dict[int, int]
+
+
+def apply_waivers(findings: list[Finding], waivers: WaiverSet, policy: Policy, now: dt.datetime) -> WaiverOutcome:
+    """Suppress findings matched by a live waiver; report expired and stale waivers.
+
+    Results already resolved since the baseline (``baselineState`` absent) are history, not waived.
+    """
+    from scanner.registry import RULES
+    from scanner.rule import RuleContext
+
+    matched = {index: 0 for index in range(len(waivers.waivers))}
+    for finding in findings:
+        if finding.baseline_state == "absent":
+            continue
+        for index, waiver in enumerate(waivers.waivers):
+            if waiver.matches(finding):
+                matched[index] += 1
+                if not waiver.expired(now) and not finding.suppressions:
+                    finding.suppressions = [waiver.suppression(waivers.source)]
+    ctx = RuleContext(policy=policy, now=now)
+    resource = waivers.resource
+    out: list[Finding] = []
+    expired_rule, stale_rule = RULES.get("waiver_expired")(), RULES.get("waiver_stale")()
+    for index, waiver in enumerate(waivers.waivers):
+        if waiver.expired(now):
+            if policy.rule_enabled(expired_rule.id):
+                out.append(expired_rule.for_waiver(waiver, resource, matched[index], ctx))
+        elif matched[index] == 0 and policy.rule_enabled(stale_rule.id):
+            out.append(stale_rule.for_waiver(waiver, resource, 0, ctx))
+    return WaiverOutcome([f for f in out if f.level.rank > 0], matched)
