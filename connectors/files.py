@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from scanner.detection.protected import looks_encrypted_file
-
 from scanner.connector import (
     Connector,
     ContentProtected,
@@ -41,6 +39,7 @@ from scanner.connector import (
     ScanOptions,
     WorkPart,
 )
+from scanner.detection.protected import looks_encrypted_file
 from scanner.model import Chunk, Notification, Resource
 from scanner.registry import CONNECTORS
 
@@ -67,6 +66,7 @@ def _glob_match(relative: str, patterns: tuple[str, ...]) -> bool:
     """A pattern with ``/`` matches the relative path, one without matches the file name."""
     name = relative.rsplit("/", 1)[-1]
     for pattern in patterns:
+        pattern = pattern.rstrip("/") or pattern  # ``tmp/`` names a directory: the same as ``tmp``
         target = relative if "/" in pattern else name
         if fnmatch.fnmatchcase(target, pattern) or (
             pattern.startswith("**/") and fnmatch.fnmatchcase(relative, pattern[3:])
@@ -166,6 +166,14 @@ class FilesConnector(Connector):
                             continue
                         if depth + 1 <= self.options.max_depth:
                             subdirs.append((path, depth + 1))
+                        else:
+                            yield Notification(
+                                message=(
+                                    f"Directory {relative} is deeper than the maximum depth of "
+                                    f"{self.options.max_depth}; not scanned."
+                                ),
+                                resource_uri=path.as_uri(), kind="limit", level=_note(),
+                            )
                         continue
                     if not entry.is_file(follow_symlinks=self.options.follow_symlinks):
                         continue
@@ -322,6 +330,8 @@ class FilesConnector(Connector):
         if raw.read(1) != b"\n":
             raw.readline()
         start = raw.tell()
+        if start >= part.end:
+            return  # a line longer than the part began before it: every byte here belongs to that line
         yield from _chunks(raw, resource.uri, limit=part.end, header=header, first_offset=start)
 
 
@@ -359,6 +369,9 @@ def _sniff_encoding(head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
+    bomless = _bomless_utf16(head)
+    if bomless:
+        return bomless
     try:
         head.decode("utf-8")
         return "utf-8"
@@ -376,11 +389,30 @@ def _sniff_encoding(head: bytes) -> str:
     return best.encoding if best is not None else "utf-8"
 
 
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark (some Windows exports): ASCII characters (digits, separators,
+    newlines) leave a NUL in every other byte, always on the same side; binaries have NULs anywhere."""
+    sample = head[:4096]
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return None
+    even, odd = sample[0 : pairs * 2 : 2].count(0), sample[1 : pairs * 2 : 2].count(0)
+    if odd >= pairs // 4 and even == 0:
+        encoding = "utf-16-le"
+    elif even >= pairs // 4 and odd == 0:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = sample[: pairs * 2].decode(encoding, "replace")
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+    return encoding if printable >= 0.9 * len(text) else None  # arrays of 16-bit numbers are not text
+
+
 def _looks_binary(head: bytes, encoding: str) -> bool:
-    if encoding == "utf-16":
-        return False
     if head.startswith(BINARY_MAGIC):
         return True
+    if encoding.startswith("utf-16"):
+        return False
     return b"\x00" in head[:8192]
 
 

@@ -112,7 +112,7 @@ def main() -> None:
 @click.option("--policy", "policy_name", default=None, metavar="PACK|FILE",
               help="Policy pack name or YAML file (default: financial-cn).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
-              help="Skip files larger than BYTES (default 256 MiB for non-log files... see docs).")
+              help="Skip (and report) files larger than BYTES (default 256 MiB; compressed files count as stored).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loop-safe).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Minimum detection confidence.")
@@ -147,6 +147,8 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
             connector_for(target)
         except UsageError as exc:
             _fail(str(exc))
+    if output and not Path(output).absolute().parent.is_dir():
+        _fail(f"cannot write --output {output}: its directory does not exist; create it or choose another path.")
     fmt = fmt or _infer_format(output)
     try:
         policy = load_policy(policy_name)
@@ -169,7 +171,10 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         if progress is not None:
             progress.stop()
     echo_notifications(report)
-    write_report(report, fmt, output)
+    try:
+        write_report(report, fmt, output)
+    except OSError as exc:
+        _fail(f"--output {output}: cannot write it ({exc.strerror or exc}); give a writable file path.")
     sys.exit(exit_code(report, fail_on))
 
 

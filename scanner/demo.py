@@ -12,6 +12,7 @@ import gzip
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from stdnum import iban, luhn
 from stdnum.cn import ric
@@ -42,6 +43,12 @@ CUSTOMERS = [
     ("李娜", resident_id("31010419781120003"), "15034567890", card_from("621700123456789012"), "li.na@example.org"),
     ("刘洋", resident_id("51010719951231004"), "18645678901", card_from("622588112233445566"), "liu.yang@example.net"),
 ]
+
+
+def demo_targets(root: Path) -> list[str]:
+    """What ``privscan demo`` scans: the share, and the SQLite database on it through its own connector
+    (column classification and file permissions; the files connector only counts it as a binary)."""
+    return [str(root), f"sqlite://{quote(str((root / 'data' / 'crm.sqlite').absolute()))}"]
 
 
 def create_demo_estate(root: Path) -> Path:
@@ -122,5 +129,11 @@ def create_demo_estate(root: Path) -> Path:
             ],
         )
     db.close()
+    # explicit modes, whatever the umask: the Chinese export and the database are the world-readable
+    # mistakes the demo shows; everything else is readable by owner and group only
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.chmod(path, 0o600 if path == en_export else 0o640)
+    os.chmod(zh_export, 0o644)
     os.chmod(db_path, 0o644)
     return root
