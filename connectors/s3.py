@@ -2,8 +2,9 @@
 
 Targets: ``s3://bucket``, ``s3://bucket/prefix`` and ``s3://`` (every bucket the credentials can
 list). The endpoint of an S3-compatible store comes from ``ScanOptions.extra["s3_endpoint_url"]``
-or ``PRIVSCAN_S3_ENDPOINT_URL``; credentials from the standard boto3 chain (environment, shared
-config/profile via ``extra["s3_profile"]``, instance/container roles). Retries are botocore's
+(``--s3-endpoint-url``), ``PRIVSCAN_S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL_S3``; credentials from the
+standard boto3 chain (environment, shared config/profile via ``extra["s3_profile"]``,
+instance/container roles). Retries are botocore's
 *adaptive* mode, which adds client-side rate limiting on top of exponential back-off, so a scan
 backs off instead of feeding S3 ``SlowDown`` responses.
 
@@ -86,6 +87,7 @@ from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceSc
 from scanner.registry import CONNECTORS
 
 ENV_ENDPOINT = "PRIVSCAN_S3_ENDPOINT_URL"
+ENV_AWS_ENDPOINT = "AWS_ENDPOINT_URL_S3"  # the service-specific endpoint variable boto3 itself honours
 DEFAULT_MAX_OBJECTS_PER_PREFIX = 20
 DEFAULT_MAX_OBJECT_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_ZIP_BYTES = 64 * 1024 * 1024
@@ -374,7 +376,8 @@ class S3Connector(Connector):
         super().__init__(target, options)
         self.bucket, self.prefix = parse_target(target)
         extra = options.extra
-        self.endpoint_url: str | None = extra.get("s3_endpoint_url") or os.environ.get(ENV_ENDPOINT) or None
+        self.endpoint_url: str | None = (extra.get("s3_endpoint_url") or os.environ.get(ENV_ENDPOINT)
+                                         or os.environ.get(ENV_AWS_ENDPOINT) or None)
         self.region: str | None = extra.get("s3_region") or None
         self.profile: str | None = extra.get("s3_profile") or None
         self.max_per_prefix = int(extra.get("s3_max_objects_per_prefix", DEFAULT_MAX_OBJECTS_PER_PREFIX))
@@ -383,6 +386,7 @@ class S3Connector(Connector):
         self.max_per_bucket = int(extra.get("s3_max_objects_per_bucket", DEFAULT_MAX_OBJECTS_PER_BUCKET))
         self.max_attempts = int(extra.get("s3_max_attempts", 5))
         self.posture_threads = int(extra.get("s3_posture_threads", 8))
+        self.page_size = int(extra.get("s3_page_size", 1000))  # ListObjectsV2 MaxKeys (S3's maximum is 1,000)
         state = extra.get("s3_state_file")
         self.state_file: Path | None = Path(state) if state else None
         self._session: Any = None
@@ -694,7 +698,9 @@ class S3Connector(Connector):
         prefix = self.prefix if self.bucket else ""
         client = self.client("s3", region)
         try:
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": self.page_size})
+            for page in pages:
                 for item in page.get("Contents", []):
                     key = item["Key"]
                     listed += 1

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 from click.core import ParameterSource
 
-from scanner.cli import _infer_format, _progress_callback, echo_notifications, write_report
+from scanner.cli import _infer_format, _progress_callback, echo_notifications, remote_extra, write_report
 
 _PER_TARGET = ("include", "exclude", "max_file_size", "follow_symlinks")
 
@@ -112,7 +112,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
 
     cli_options: dict[str, Any] = {
         "include": params["include"], "exclude": params["exclude"], "jobs": jobs,
-        "follow_symlinks": params["follow_symlinks"], "min_score": min_score,
+        "follow_symlinks": params["follow_symlinks"], "min_score": min_score, "extra": remote_extra(params),
     }
     if params["max_file_size"]:
         cli_options["max_file_size"] = params["max_file_size"]

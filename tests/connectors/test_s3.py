@@ -50,7 +50,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", s3c.ENV_ENDPOINT):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", s3c.ENV_ENDPOINT, s3c.ENV_AWS_ENDPOINT, "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -524,3 +524,53 @@ def test_sarif_locates_objects_by_uri(s3_server: S3Server, tmp_path: Path) -> No
     path = tmp_path / "s3.sarif"
     path.write_text(json.dumps(sarif, ensure_ascii=False), "utf-8")
     assert validate_sarif(path) == []
+
+
+# -- listing and per-object facts -------------------------------------------------------------------
+
+
+def test_listing_follows_every_page(s3_server: S3Server) -> None:
+    bucket = new_bucket(s3_server, "pages")
+    client = s3_server.client()
+    for i in range(25):
+        client.put_object(Bucket=bucket, Key=f"p{i % 5}/obj-{i:02d}.txt", Body=HARMLESS)
+    calls: list[tuple[str, str]] = []
+    s3c.API_CALL_OBSERVERS.append(lambda service, op: calls.append((service, op)))
+    try:
+        report = scan(s3_server, f"s3://{bucket}", s3_page_size=10)
+    finally:
+        s3c.API_CALL_OBSERVERS.clear()
+    assert calls.count(("s3", "ListObjectsV2")) == 3  # 10 + 10 + 5 keys
+    assert report.targets[0].resources == 25
+
+
+def test_per_object_encryption_is_recorded(s3_server: S3Server) -> None:
+    from scanner.detection.engine import Detector
+
+    bucket = new_bucket(s3_server, "objenc")
+    client = s3_server.client()
+    client.put_object(Bucket=bucket, Key="plain.csv", Body=CUSTOMERS_CSV)
+    client.put_object(Bucket=bucket, Key="sse-s3.csv", Body=CUSTOMERS_CSV, ServerSideEncryption="AES256")
+    connector = s3c.S3Connector(f"s3://{bucket}", ScanOptions(extra={"s3_endpoint_url": s3_server.endpoint_url}))
+    detector = Detector()
+    try:
+        resources = [r for r in connector.discover() if not hasattr(r, "level")]
+        recorded = {}
+        for resource in resources:
+            scan_ = connector.scan_resource(resource, detector)
+            [fact] = [f for f in scan_.facts if f.kind == "s3_object"]
+            recorded[resource.metadata["key"]] = fact.data["encryption"]
+    finally:
+        connector.close()
+    assert recorded == {"plain.csv": "none", "sse-s3.csv": "SSE-S3"}
+
+
+def test_fingerprints_follow_the_resource_not_the_content(s3_server: S3Server) -> None:
+    """A finding keeps its fingerprint when the object is rewritten (a review diffs by identity)."""
+    bucket = new_bucket(s3_server, "ident")
+    client = s3_server.client()
+    client.put_object(Bucket=bucket, Key="logs/app.log", Body=b"login 13812345678\n")
+    first = {(f.rule_id, f.resource.uri): f.fingerprint for f in scan(s3_server, f"s3://{bucket}").findings}
+    client.put_object(Bucket=bucket, Key="logs/app.log", Body=b"other line\nlogout 13987654321\n")
+    second = {(f.rule_id, f.resource.uri): f.fingerprint for f in scan(s3_server, f"s3://{bucket}").findings}
+    assert first == second and (("pii_in_log", f"s3://{bucket}/logs/app.log") in first)

@@ -134,30 +134,6 @@ def test_password_in_uri_is_refused(sshd_server: SSHServer, share: Path) -> None
     assert any("PRIVSCAN_SFTP_PASSWORD" in n.message for n in report.notifications)
 
 
-def test_dropped_connection_mid_walk_reconnects(sshd_server: SSHServer, share: Path) -> None:
-    for d in range(4):
-        write(share / f"d{d}" / "customers.csv", CUSTOMERS, 0o600)
-    connector = SFTPConnector(target(sshd_server, share), options(sshd_server))
-    try:
-        walk = connector.discover()
-        first = next(walk)
-        transport = connector._client.get_transport()
-        transport.sock.shutdown(socket.SHUT_RDWR)  # the network goes away under the walk
-        rest = list(walk)
-        found = [first, *rest]
-        assert sorted(r.relative_path for r in found if isinstance(r, Resource)) == [
-            f"d{d}/customers.csv" for d in range(4)]
-        assert connector.reconnects >= 1
-
-        # and a read after another drop resumes on a fresh connection
-        connector._client.get_transport().sock.shutdown(socket.SHUT_RDWR)
-        data = b"".join(c.data for c in connector.read(found[-1]))
-        assert RESIDENT_ID.encode() in data
-        assert connector.reconnects >= 2
-    finally:
-        connector.close()
-
-
 def test_symlink_loops_depth_and_globs(sshd_server: SSHServer, share: Path) -> None:
     write(share / "a" / "b" / "c" / "deep.csv", CUSTOMERS, 0o600)
     write(share / "a" / "top.csv", CUSTOMERS, 0o600)
@@ -215,3 +191,116 @@ def test_read_resumes_at_the_same_offset_after_a_drop(sshd_server: SSHServer, sh
         connector.close()
     assert first.data + rest == body  # nothing lost, nothing read twice
     assert connector.reconnects >= 1
+
+
+def test_pool_workers_close_their_sessions(sshd_server: SSHServer, share: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes (forked, so they inherit this patch) close their SSH sessions when they exit."""
+    for i in range(6):
+        write(share / f"f{i}.csv", CUSTOMERS, 0o600)
+    closed = tmp_path / "closed"
+    original = SFTPConnector.close
+
+    def recording_close(self: SFTPConnector) -> None:
+        if self._client is not None:
+            with open(closed, "a") as log:
+                log.write(f"{os.getpid()}\n")
+        original(self)
+
+    monkeypatch.setattr(SFTPConnector, "close", recording_close)
+    report = scan(sshd_server, share, jobs=2)
+    assert report.targets[0].resources == 6
+    pids = set(closed.read_text().split()) if closed.exists() else set()
+    assert pids - {str(os.getpid())}, "no worker process closed its SFTP connection"
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat_file.parent.name))
+    return out
+
+
+def _shut_client_socket(connector: SFTPConnector, srv: SSHServer) -> None:
+    """The network goes away under the client."""
+    connector._client.get_transport().sock.shutdown(socket.SHUT_RDWR)
+
+
+def _kill_server_sessions(connector: SFTPConnector, srv: SSHServer) -> None:
+    """The server side dies: sshd's per-connection processes (children of the test's own sshd) are killed."""
+    import signal
+
+    sessions = _children(srv.process.pid)
+    assert sessions, "no sshd session process found"
+    for pid in sessions:
+        os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("drop", [_shut_client_socket, _kill_server_sessions], ids=["client-side", "server-side"])
+def test_dropped_connection_mid_walk_reconnects(sshd_server: SSHServer, share: Path, drop: Any) -> None:
+    for d in range(4):
+        write(share / f"d{d}" / "customers.csv", CUSTOMERS, 0o600)
+    connector = SFTPConnector(target(sshd_server, share), options(sshd_server))
+    try:
+        walk = connector.discover()
+        first = next(walk)
+        drop(connector, sshd_server)
+        found = [first, *walk]
+        assert sorted(r.relative_path for r in found if isinstance(r, Resource)) == [
+            f"d{d}/customers.csv" for d in range(4)]
+        assert connector.reconnects >= 1
+
+        # and a read after another drop resumes on a fresh connection
+        drop(connector, sshd_server)
+        data = b"".join(c.data for c in connector.read(found[-1]))
+        assert RESIDENT_ID.encode() in data
+        assert connector.reconnects >= 2
+    finally:
+        connector.close()
+
+
+def test_agent_authentication(sshd_server: SSHServer, share: Path, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key file, no password: the key held by a real ssh-agent logs in."""
+    import time
+
+    write(share / "customers.csv", CUSTOMERS, 0o644)
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", "-q", str(sshd_server.private_key_path)], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        monkeypatch.delenv("PRIVSCAN_SSH_KEY", raising=False)
+        opts = ScanOptions(jobs=1, extra={"known_hosts": str(sshd_server.known_hosts_path), "ssh_agent": True})
+        report = run_scan([target(sshd_server, share)], opts, command_line=["privscan", "scan"])
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    assert not report.targets[0].failed, [n.message for n in report.notifications]
+    assert "file_world_readable_with_pii" in {f.rule_id for f in report.findings}
+
+
+def test_password_comes_from_the_environment_and_is_never_shown(sshd_server: SSHServer, share: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # the test sshd accepts keys only, so the password is offered and refused: what matters is that it is
+    # read from PRIVSCAN_SFTP_PASSWORD, tried, and never repeated in the report
+    monkeypatch.setenv("PRIVSCAN_SFTP_PASSWORD", "Not-The-Password-42")
+    monkeypatch.delenv("PRIVSCAN_SSH_KEY", raising=False)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    opts = ScanOptions(jobs=1, extra={"known_hosts": str(sshd_server.known_hosts_path), "ssh_agent": False})
+    report = run_scan([target(sshd_server, share)], opts, command_line=["privscan", "scan"])
+    assert report.targets[0].failed
+    [note] = [n for n in report.notifications if n.kind == "target-failed"]
+    assert "authentication as" in note.message and "(password)" in note.message
+    assert "Not-The-Password-42" not in json.dumps(build_sarif(report))

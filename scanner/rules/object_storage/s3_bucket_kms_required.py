@@ -2,9 +2,9 @@
 
 SSE-S3 keys are managed by S3 itself: anyone allowed ``s3:GetObject`` reads the plaintext. With
 SSE-KMS reading also needs ``kms:Decrypt`` on a key the bank controls and audits, which is what
-rulebooks mean by encryption of C2/C3 data. The grades that need KMS come from the policy
-(``kms_required_grades`` when the policy defines it) or ``ScanOptions.extra["s3_kms_required_grades"]``;
-with neither, the rule is silent.
+rulebooks mean by encryption of C2/C3 data. The grades that need KMS come from
+``ScanOptions.extra["s3_kms_required_grades"]`` when given (a per-scan override), else from the policy's
+``encryption.kms_required_grades`` (financial-cn: C3); with neither, the rule is silent.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from scanner.rules.object_storage._s3 import buckets, evidence, examples, summar
 
 
 def kms_required_grades(ctx: RuleContext) -> set[str]:
-    from_policy = getattr(ctx.policy, "kms_required_grades", None)
-    if from_policy:
-        return set(from_policy)
-    return set(ctx.options.get("s3_kms_required_grades") or ())
+    override = ctx.options.get("s3_kms_required_grades")
+    if override is not None:
+        return set(override)
+    return set(ctx.policy.kms_required_grades)
 
 
 @RULES.register

@@ -137,8 +137,8 @@ def object_scan(bucket: str, key: str, *, pii: bool = True, encryption: str = "S
     return scan
 
 
-def evaluate(facts: list[dict[str, Any]], scans: list[ResourceScan], **options: Any) -> list[Any]:
-    ctx = RuleContext(policy=load_policy(), options=options)
+def evaluate(facts: list[dict[str, Any]], scans: list[ResourceScan], policy: Any = None, **options: Any) -> list[Any]:
+    ctx = RuleContext(policy=policy or load_policy(), options=options)
     target = TargetScan("s3://", "s3", scans, [Fact("s3_bucket", p["uri"], p) for p in facts])
     findings = []
     for cls in RULES:
@@ -192,7 +192,7 @@ def test_encryption_rules() -> None:
                                                                             encryption="none")]
     without = {(f.rule_id, f.resource.uri) for f in evaluate(facts, scans)}
     assert ("s3_bucket_unencrypted_with_pii", "s3://plain") in without
-    assert not any(r == "s3_bucket_kms_required" for r, _ in without)  # silent unless configured
+    assert not any(r == "s3_bucket_kms_required" for r, _ in without)  # financial-cn: KMS for C3 only
     configured = {(f.rule_id, f.resource.uri) for f in evaluate(facts, scans, s3_kms_required_grades=["C2"])}
     assert {u for r, u in configured if r == "s3_bucket_kms_required"} == {"s3://s3"}
     assert {u for r, u in configured if r == "s3_bucket_unencrypted_with_pii"} == {"s3://plain"}
@@ -217,3 +217,27 @@ def test_rules_ignore_other_connectors() -> None:
     for cls in RULES:
         if cls.id in RULE_IDS:
             assert list(cls().evaluate_target(target, ctx)) == []
+
+
+def test_kms_required_grades_come_from_the_policy(tmp_path: Any) -> None:
+    import dataclasses
+
+    import pytest
+
+    from scanner.yamlschema import ConfigError
+
+    assert load_policy().kms_required_grades == ("C3",)
+    facts = [posture("s3", encryption="SSE-S3")]
+    scans = [object_scan("s3", "a.csv", encryption="SSE-S3")]
+    wants_c2 = dataclasses.replace(load_policy(), kms_required_grades=("C2",))
+    assert [f.resource.uri for f in evaluate(facts, scans, wants_c2) if f.rule_id == "s3_bucket_kms_required"] == [
+        "s3://s3"]
+    # a per-scan option overrides the policy, an empty list turns the rule off
+    assert not [f for f in evaluate(facts, scans, wants_c2, s3_kms_required_grades=[])
+                if f.rule_id == "s3_bucket_kms_required"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ngrades:\n  - {id: C2, title: C2, level: error, security_severity: '7.5'}\n"
+                   "entities: {CN_RESIDENT_ID: C2}\nencryption:\n  kms_required_grades: [C9]\n")
+    with pytest.raises(ConfigError) as excinfo:
+        load_policy(str(bad))
+    assert any("encryption.kms_required_grades" in e and "'C9'" in e for e in excinfo.value.errors)

@@ -1,0 +1,96 @@
+"""Benchmark: list + posture + sample a bucket of 10,000 objects on a local S3 API (moto server).
+
+Why: the S3 connector must stay usable on buckets with many objects — listing is paginated
+(1,000 keys a page), posture costs a fixed handful of calls per bucket, and content reads are
+bounded by sampling (``s3_max_objects_per_prefix``), so time grows with the number of *prefixes*
+sampled, not with the number of objects. Target: <= 30 s for 10,000 objects.
+
+Run: ``python bench/bench_s3.py [--objects 10000] [--prefixes 100] [--per-prefix 20] [--jobs 0]``.
+The server is moto's ThreadedMotoServer on 127.0.0.1 (real HTTP, same as the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=10_000)
+    parser.add_argument("--prefixes", type=int, default=100)
+    parser.add_argument("--per-prefix", type=int, default=20, help="s3_max_objects_per_prefix")
+    parser.add_argument("--jobs", type=int, default=0, help="worker processes (0: one per CPU)")
+    args = parser.parse_args()
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
+                       ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("PRIVSCAN_FINGERPRINT_KEY", "privscan-bench")
+
+    import logging
+
+    import boto3
+    from botocore.config import Config
+    from moto.server import ThreadedMotoServer
+
+    from scanner.connector import ScanOptions
+    from scanner.scan import run_scan
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request would dominate the run
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        client = boto3.client("s3", endpoint_url=endpoint,
+                              config=Config(s3={"addressing_style": "path"}, max_pool_connections=32))
+        bucket = "bench-bucket"
+        client.create_bucket(Bucket=bucket)
+        started = time.perf_counter()
+
+        def put(i: int) -> None:
+            prefix = f"exports/day-{i % args.prefixes:03d}"
+            body = (f"customer_id,mobile,note\n{i},1381234{i % 10000:04d},ok\n" if i % 7 == 0
+                    else f"row {i}: nothing personal\n").encode()
+            client.put_object(Bucket=bucket, Key=f"{prefix}/part-{i:05d}.csv", Body=body)
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(put, range(args.objects)))
+        print(f"setup: {args.objects} objects in {args.prefixes} prefixes in {time.perf_counter() - started:.1f} s")
+
+        options = ScanOptions(jobs=args.jobs, extra={"s3_endpoint_url": endpoint,
+                                                     "s3_max_objects_per_prefix": args.per_prefix,
+                                                     "s3_max_objects_per_bucket": args.objects})
+        from connectors.s3 import S3Connector
+
+        started = time.perf_counter()
+        connector = S3Connector(f"s3://{bucket}", options)
+        discovered = sum(1 for _ in connector.discover())
+        connector.close()
+        listing = time.perf_counter() - started
+        print(f"list + posture alone: {listing:.2f} s ({args.objects / listing:,.0f} objects/s listed, "
+              f"{discovered} resources/notes yielded)")
+
+        started = time.perf_counter()
+        report = run_scan([f"s3://{bucket}"], options, command_line=["bench"])
+        elapsed = time.perf_counter() - started
+        summary = report.targets[0]
+        print(f"scan: listed {args.objects} objects, sampled {summary.resources}, "
+              f"{len(report.findings)} findings, {len(report.notifications)} notifications")
+        print(f"total {elapsed:.2f} s; {args.objects / elapsed:,.0f} objects/s listed+posture+sampled; "
+              f"{summary.resources / elapsed:,.0f} sampled objects/s read and scanned")
+        print("target <= 30 s:", "met" if elapsed <= 30 else "MISSED")
+        return 0 if elapsed <= 30 else 1
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
