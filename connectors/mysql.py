@@ -152,11 +152,13 @@ class MySQLConnector(Connector):
             "connect_timeout": int(self.options.extra.get("connect_timeout", 10)),
             "read_timeout": statement_timeout_ms(self.options.extra) // 1000 + 30,
         }
-        password = self.url_password if self.url_password is not None else os.environ.get("MYSQL_PWD")
+        password = self.url_password if self.url_password is not None else os.environ.get(
+            self.options.extra.get("password_env") or "MYSQL_PWD")
         if password is not None:
             kwargs["password"] = password
         else:
-            option_file = Path(os.environ.get("MYSQL_OPTION_FILE", Path.home() / ".my.cnf"))
+            option_file = Path(self.options.extra.get("mysql_option_file")
+                               or os.environ.get("MYSQL_OPTION_FILE", Path.home() / ".my.cnf"))
             if option_file.is_file():
                 kwargs["read_default_file"] = str(option_file)
                 if not urlsplit(self.target).username:

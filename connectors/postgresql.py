@@ -115,6 +115,11 @@ class PostgreSQLConnector(Connector):
             "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout} "
                        f"-c lock_timeout={min(timeout, 5000)} -c idle_in_transaction_session_timeout=60000",
         }
+        # scan configs name credentials, never hold them: an environment variable or a pgpass file
+        if extra.get("password_env"):
+            kwargs["password"] = os.environ.get(extra["password_env"], "")
+        if extra.get("pgpass"):
+            kwargs["passfile"] = extra["pgpass"]
         if "sslmode" not in self.query and not os.environ.get("PGSSLMODE"):
             kwargs["sslmode"] = "verify-full"
             if not os.environ.get("PGSSLROOTCERT") and "sslrootcert" not in self.query:

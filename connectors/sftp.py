@@ -131,14 +131,14 @@ class SFTPConnector(Connector):
             except (OSError, paramiko.SSHException) as exc:
                 raise HostKeyError(f"known_hosts file {path} could not be read: {exc}") from None
         client.set_missing_host_key_policy(_RejectUnknown(files))
-        password = os.environ.get(ENV_PASSWORD) or None
+        password = os.environ.get(self.options.extra.get("password_env") or ENV_PASSWORD) or None
         try:
             client.connect(
                 self.host,
                 port=self.port,
                 username=self.username,
                 key_filename=self.key_file,
-                passphrase=os.environ.get(ENV_KEY_PASSPHRASE) or None,
+                passphrase=os.environ.get(self.options.extra.get("passphrase_env") or ENV_KEY_PASSPHRASE) or None,
                 password=password,
                 allow_agent=self.allow_agent,
                 look_for_keys=self.key_file is None and password is None,

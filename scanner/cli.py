@@ -123,12 +123,24 @@ def main() -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="SARIF",
               help="Previous review's SARIF: results get baselineState new/unchanged/updated/absent.")
 @click.option("--fail-on-new-only", is_flag=True, help="Only findings new since --baseline fail the run.")
+@click.option("--s3-endpoint-url", metavar="URL", envvar=["PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"],
+              help="S3-compatible endpoint (MinIO, Ceph RGW), e.g. https://minio.internal:9000 "
+                   "(env PRIVSCAN_S3_ENDPOINT_URL or AWS_ENDPOINT_URL_S3).")
+@click.option("--s3-state-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Incremental S3 scans: object summaries keyed by ETag; unchanged objects are not read again.")
+@click.option("--known-hosts", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="known_hosts file for sftp:// targets (default ~/.ssh/known_hosts); unknown keys are refused.")
+@click.option("--ssh-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="Private key for sftp:// targets (passphrase or password only from the environment: "
+                   "PRIVSCAN_SSH_KEY_PASSPHRASE, PRIVSCAN_SFTP_PASSWORD).")
 @click.pass_context
 def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
          include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
          max_file_size: int | None, follow_symlinks: bool, min_score: float, config_path: str | None,
-         waivers: str | None, baseline: str | None, fail_on_new_only: bool) -> None:
+         waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
+         s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
+    remote = remote_extra(ctx.params)
     if config_path or waivers or baseline or fail_on_new_only:
         from scanner.review.scan_command import run_review_scan
 
@@ -157,7 +169,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         sys.exit(2)
     options_kwargs: dict[str, Any] = {
         "include": include, "exclude": exclude, "jobs": jobs, "follow_symlinks": follow_symlinks,
-        "min_score": min_score,
+        "min_score": min_score, "extra": remote,
     }
     if max_file_size:
         options_kwargs["max_file_size"] = max_file_size
@@ -176,6 +188,34 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     except OSError as exc:
         _fail(f"--output {output}: cannot write it ({exc.strerror or exc}); give a writable file path.")
     sys.exit(exit_code(report, fail_on))
+
+
+def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
+    """``ScanOptions.extra`` from the remote-target options (keys the S3 and SFTP connectors read).
+
+    Only paths and the endpoint are options: passwords and passphrases stay in the environment, so
+    they never show up in shell history, ``ps`` or the SARIF ``commandLine``.
+    """
+    extra: dict[str, Any] = {}
+    endpoint = params.get("s3_endpoint_url")
+    if endpoint:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
+            _fail(f"--s3-endpoint-url {endpoint!r} is not an endpoint URL; give http(s)://host[:port] without "
+                  "credentials (they come from the AWS credential chain).")
+        extra["s3_endpoint_url"] = endpoint
+    if params.get("s3_state_file"):
+        state = Path(params["s3_state_file"])
+        if not state.absolute().parent.is_dir():
+            _fail(f"--s3-state-file {state}: its directory does not exist; create it or choose another path.")
+        extra["s3_state_file"] = str(state)
+    if params.get("known_hosts"):
+        extra["known_hosts"] = str(params["known_hosts"])
+    if params.get("ssh_key"):
+        extra["ssh_key"] = str(params["ssh_key"])
+    return extra
 
 
 def _infer_format(output: str | None) -> str:

@@ -104,7 +104,11 @@ SCHEMA: dict[str, Any] = {
         "encryption": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"required_grades": {"type": "array", "items": {"type": "string"}}},
+            "properties": {
+                "required_grades": {"type": "array", "items": {"type": "string"}},
+                # grades whose bucket storage must use a customer-audited KMS key (SSE-KMS), not SSE-S3
+                "kms_required_grades": {"type": "array", "items": {"type": "string"}},
+            },
         },
         "retention": {
             "type": "array",
@@ -217,6 +221,7 @@ class Policy:
     world_readable: bool = True
     group_readable: bool = False
     encryption_required: tuple[str, ...] = ()
+    kms_required_grades: tuple[str, ...] = ()
     retention: tuple[RetentionRule, ...] = ()
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
@@ -307,6 +312,12 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
     access_data = data.get("access")
     if access_data is not None:
         errors.extend(_undefined_access_grades(access_data, grades, source, lines))
+    errors.extend(
+        f"{source}:{lines.get(('encryption', key), '?')}: encryption.{key}: grade {grade!r} is not defined in grades"
+        for key in ("required_grades", "kms_required_grades")
+        for grade in data.get("encryption", {}).get(key, ())
+        if grade not in grades
+    )
     errors.extend(_unknown_rules(data.get("rules", {}), source, lines))
     if errors:
         raise ConfigError(source, errors)
@@ -319,6 +330,7 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         world_readable=data.get("exposure", {}).get("world_readable", True),
         group_readable=data.get("exposure", {}).get("group_readable", False),
         encryption_required=tuple(data.get("encryption", {}).get("required_grades", ())),
+        kms_required_grades=tuple(data.get("encryption", {}).get("kms_required_grades", ())),
         retention=tuple(
             RetentionRule(tuple(r["paths"]), r["max_age_days"], tuple(r.get("grades", ())))
             for r in data.get("retention", ())

@@ -60,6 +60,19 @@ def _worker_init(min_score: float) -> None:
     _worker_detector = Detector(min_score=min_score)
 
 
+def _pool_worker_init(min_score: float) -> None:
+    """Pool initializer: the detector, and closing this worker's connectors when the worker exits.
+
+    Pool workers end through multiprocessing, which skips ``atexit`` but runs its own finalizers;
+    without this the SSH sessions, database connections and S3 state-file handles of each worker
+    would only be dropped by the operating system.
+    """
+    import multiprocessing.util
+
+    _worker_init(min_score)
+    multiprocessing.util.Finalize(None, _close_worker_connectors, exitpriority=10)
+
+
 def _pool_context() -> multiprocessing.context.BaseContext | None:
     """``fork`` where it is safe (Linux): workers start in milliseconds and share, copy-on-write, the
     detector the parent built (importing Presidio and compiling the Hyperscan database costs ~1.5 s
@@ -230,7 +243,7 @@ def run_scan(
         if context is not None:
             _worker_init(options.min_score)  # built once here, inherited by every forked worker
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(options.min_score,)
+            max_workers=jobs, mp_context=context, initializer=_pool_worker_init, initargs=(options.min_score,)
         ) as pool:
             pending: dict[Future, tuple[_Target, WorkPart | None]] = {}
             queue = iter(work)

@@ -272,7 +272,7 @@ class Detector:
         if chunk.field is not None:
             return chunk.field
         if chunk.layout == "delimited" and chunk.fields:
-            column = data.count(chunk.delimiter, line_start, start)
+            column = _column_of(data, line_start, start, chunk.delimiter)
             return chunk.fields[column] if column < len(chunk.fields) else None
         tail = window[-10:]
         if b":" not in tail and b"=" not in tail and b"\xbc\x9a" not in tail:
@@ -331,6 +331,20 @@ class Detector:
                 )
             )
         return matches
+
+
+def _column_of(data: bytes, line_start: int, start: int, delimiter: bytes) -> int:
+    """Index of the delimited field holding ``start``: delimiters inside double-quoted fields (RFC 4180,
+    ``"Zhang, Wei"``) do not separate fields."""
+    if b'"' not in data[line_start:start]:
+        return data.count(delimiter, line_start, start)
+    column, quoted, separator = 0, False, delimiter[0]
+    for byte in data[line_start:start]:
+        if byte == 0x22:
+            quoted = not quoted
+        elif byte == separator and not quoted:
+            column += 1
+    return column
 
 
 def detect_text(text: str, detector: Detector | None = None) -> list[Match]:

@@ -1,0 +1,48 @@
+"""Chinese bank card number (银行卡号): UnionPay and other domestic debit/credit cards.
+
+Format: ISO/IEC 7812 primary account number of 16–19 digits; UnionPay IINs start with ``62``
+(China UnionPay issuer identification ranges), domestic debit cards of the large banks also with
+``4``/``5``/``9`` (e.g. ``955880`` ICBC legacy). The last digit is a Luhn (ISO/IEC 7812-1 annex B)
+check digit, validated with ``stdnum.luhn``. Written plain or in groups of four.
+
+More specific than CREDIT_CARD (higher priority), so a UnionPay number is reported once, as a bank card.
+
+Fictitious test values: ``6222021000112233440`` is not valid; ``6222021000112233445`` style numbers
+are generated in tests with ``luhn.calc_check_digit``.
+"""
+
+from __future__ import annotations
+
+from stdnum import luhn
+
+from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.registry import RECOGNIZERS
+
+
+@RECOGNIZERS.register
+class CnBankCardRecognizer(Recognizer):
+    id = "cn_bank_card"
+    entity_type = "CN_BANK_CARD"
+    candidates = (
+        Candidate("unionpay_plain", r"62[0-9]{14,17}", 0.6),
+        Candidate("unionpay_grouped", r"62[0-9]{2}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?", 0.6),
+        Candidate("cn_debit_955", r"9558[0-9]{15}", 0.55),
+    )
+    masked = (
+        r"62[0-9]{4}[*xX#]{6,9}[0-9]{4}",
+        r"62[0-9]{2}[ -][*xX#]{4}[ -][*xX#]{4}[ -][0-9]{4}",
+        r"[*#]{12,15}[0-9]{4}",
+    )
+    context_words = ("卡号", "银行卡", "银行卡号", "账号", "借记卡", "信用卡", "银联", "card", "card no", "card_no",
+                     "cardno", "kahao", "unionpay", "pan", "account")
+    boundary = "0-9A-Za-z"
+    priority = 35
+
+    def normalize(self, text: str) -> str:
+        return "".join(ch for ch in text if ch.isdigit())
+
+    def validate(self, value: str) -> bool:
+        return 16 <= len(value) <= 19 and luhn.is_valid(value)
+
+    def mask(self, text: str) -> str:
+        return mask_middle(self.normalize(text), keep_start=6, keep_end=4)

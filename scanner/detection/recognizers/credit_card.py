@@ -1,0 +1,50 @@
+"""International payment card number (credit/debit PAN).
+
+Format: ISO/IEC 7812-1 primary account number, 13–19 digits with a Luhn check digit
+(``stdnum.luhn``); issuer identification ranges of the card schemes: Visa ``4``, Mastercard
+``51–55`` and ``2221–2720``, American Express ``34``/``37`` (15 digits), Discover ``6011``/``65``,
+JCB ``3528–3589``, Diners ``36``/``38``. Written plain or in groups (4-4-4-4, Amex 4-6-5).
+PCI DSS 3.4 requires PANs to be unreadable wherever stored.
+
+Fictitious test values: ``4111111111111111`` (Visa test PAN), ``5555555555554444``, ``378282246310005``.
+"""
+
+from __future__ import annotations
+
+from stdnum import luhn
+
+from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.registry import RECOGNIZERS
+
+_IIN = (
+    r"(?:4[0-9]{3}|5[1-5][0-9]{2}|2(?:2[2-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)"  # Visa, Mastercard
+    r"|6011|65[0-9]{2}|35(?:2[89]|[3-8][0-9]))"  # Discover, JCB
+)
+
+
+@RECOGNIZERS.register
+class CreditCardRecognizer(Recognizer):
+    id = "credit_card"
+    entity_type = "CREDIT_CARD"
+    candidates = (
+        Candidate("pan_plain", _IIN + r"[0-9]{12}(?:[0-9]{3})?", 0.6),
+        Candidate("pan_grouped", _IIN + r"(?:[ -][0-9]{4}){3}", 0.6),
+        Candidate("amex_plain", r"3[47][0-9]{13}", 0.6),
+        Candidate("amex_grouped", r"3[47][0-9]{2}[ -][0-9]{6}[ -][0-9]{5}", 0.6),
+    )
+    masked = (
+        r"[3-5][0-9]{5}[*xX#]{5,9}[0-9]{4}",
+        r"[3-5][0-9]{3}[ -][*xX#]{4}[ -][*xX#]{4}[ -][0-9]{4}",
+    )
+    context_words = ("card", "credit card", "card no", "card_no", "cardnumber", "pan", "visa", "mastercard", "amex",
+                     "信用卡", "卡号")
+    priority = 20
+
+    def normalize(self, text: str) -> str:
+        return "".join(ch for ch in text if ch.isdigit())
+
+    def validate(self, value: str) -> bool:
+        return 13 <= len(value) <= 19 and luhn.is_valid(value)
+
+    def mask(self, text: str) -> str:
+        return mask_middle(self.normalize(text), keep_start=6, keep_end=4)

@@ -1,0 +1,148 @@
+"""Recognizers as tables of (text, expected entity types), look-alikes included, and checksum properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban, luhn
+from stdnum.cn import ric, uscc
+
+from scanner.detection.engine import Detector
+from scanner.detection.recognizers.hk_id import hk_check_character
+from scanner.model import Chunk, Protection
+
+
+def _card(prefix: str, length: int) -> str:
+    body = (prefix + "3141592653589793238")[: length - 1]
+    return body + luhn.calc_check_digit(body)
+
+
+def _rid(p17: str) -> str:
+    return p17 + ric.calc_check_digit(p17 + "0")
+
+
+UNIONPAY = _card("622202", 19)
+VISA = "4111111111111111"
+AMEX = "378282246310005"
+RID = _rid("11010519850312001")
+USCC = "91110000600037341" + uscc.calc_check_digit("91110000600037341")
+
+CASES = [
+    # (text, expected plaintext entity types in order)
+    (f"银行卡号:{UNIONPAY}", ["CN_BANK_CARD"]),
+    (f"card_no={VISA}", ["CREDIT_CARD"]),
+    (f"amex {AMEX[:4]} {AMEX[4:10]} {AMEX[10:]}", ["CREDIT_CARD"]),
+    (f"card {VISA[:-1]}2", []),  # Luhn fails
+    ("ssn 536-22-1234", ["US_SSN"]),
+    ("ssn 666-22-1234", []),  # area 666 never issued
+    ("build 2024-11-1234 ok", []),
+    ("iban DE89370400440532013000", ["IBAN_CODE"]),
+    ("iban GB29 NWBK 6016 1331 9268 19", ["IBAN_CODE"]),
+    ("iban DE89370400440532013001", []),  # mod-97 fails
+    ("HKID A123456(3)", ["HK_ID"]),
+    ("HKID A123456(4)", []),
+    ("护照号 E12345678", ["CN_PASSPORT"]),
+    ("sku E12345678 shipped", []),  # no context: passports have no check digit
+    ("client ip 203.0.114.7", ["IP_ADDRESS"]),
+    ("client ip 10.1.2.3", []),  # private
+    ("release v1.2.3.4 deployed", []),
+    ("tel +44 20 7946 0958", ["PHONE_NUMBER"]),
+    ("mobile +86 138 1234 5678", ["CN_MOBILE_NUMBER"]),  # most specific type only
+    (f"身份证号 {RID}", ["CN_RESIDENT_ID"]),
+    (f"统一社会信用代码 {USCC}", ["CN_USCC"]),
+    ("order=20241124153000123456 amount=1999.00", []),
+    ("trace=7f3a9c2e-1b4d-4e8f-9a6b-000000000001", []),
+    ("sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", []),
+    ("ts=1732462200123 latency_ms=12", []),
+    ("masked 622202******1234 ***-**-6789 138****5678", []),
+]
+
+
+@pytest.fixture(scope="module", params=["hyperscan", "re"])
+def detector(request: pytest.FixtureRequest) -> Detector:
+    return Detector(use_hyperscan=request.param == "hyperscan")
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_recognizer_table(detector: Detector, text: str, expected: list[str]) -> None:
+    result = detector.scan(Chunk(text.encode("utf-8")))
+    found = [m.entity_type for m in result.matches if m.protection is Protection.PLAINTEXT]
+    assert found == expected
+
+
+def test_masked_values_are_counted_not_reported(detector: Detector) -> None:
+    result = detector.scan(Chunk(b"card 622202******1234 ssn ***-**-6789"))
+    assert not [m for m in result.matches if m.protection is Protection.PLAINTEXT]
+    assert result.masked.get("CN_BANK_CARD") == 1
+    assert result.masked.get("US_SSN") == 1
+
+
+def test_evidence_never_holds_the_raw_value(detector: Detector) -> None:
+    text = f"{UNIONPAY} {VISA} {RID} 536-22-1234 DE89370400440532013000 A123456(3)"
+    for match in detector.scan(Chunk(f"卡号 身份证 ssn iban hkid {text}".encode())).matches:
+        assert match.evidence not in text
+        assert "*" in match.evidence
+
+
+digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=15, max_size=18), st.integers(min_value=0, max_value=17), digits)
+def test_luhn_valid_numbers_validate_and_single_changes_fail(body: str, position: int, new_digit: str) -> None:
+    from scanner.detection.recognizers.credit_card import CreditCardRecognizer
+
+    rec = CreditCardRecognizer()
+    number = body + luhn.calc_check_digit(body)
+    assert rec.validate(number)
+    position %= len(number)
+    if number[position] != new_digit:
+        assert not rec.validate(number[:position] + new_digit + number[position + 1 :])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=__import__("datetime").date(1900, 1, 1), max_value=__import__("datetime").date(2020, 12, 31)),
+    st.integers(min_value=0, max_value=999),
+    st.integers(min_value=0, max_value=17),
+    digits,
+)
+def test_resident_ids_validate_and_single_changes_fail(birth, sequence: int, position: int, new_digit: str) -> None:
+    from scanner.detection.recognizers.cn_resident_id import CnResidentIdRecognizer
+
+    rec = CnResidentIdRecognizer()
+    number = _rid(f"110105{birth:%Y%m%d}{sequence:03d}")
+    assert rec.validate(number)
+    if number[position] != new_digit:
+        assert not rec.validate(number[:position] + new_digit + number[position + 1 :])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=18, max_size=18), st.integers(min_value=4, max_value=21), digits)
+def test_ibans_validate_and_single_digit_changes_fail(bban: str, position: int, new_digit: str) -> None:
+    from scanner.detection.recognizers.iban_code import IbanCodeRecognizer
+
+    rec = IbanCodeRecognizer()
+    number = "DE" + iban.calc_check_digits("DE00" + bban) + bban
+    assert rec.validate(number)
+    if number[position] != new_digit:
+        assert not rec.validate(number[:position] + new_digit + number[position + 1 :])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=2),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.integers(min_value=0, max_value=7),
+    digits,
+)
+def test_hk_ids_validate_and_single_digit_changes_fail(letters: str, body: str, position: int, new: str) -> None:
+    from scanner.detection.recognizers.hk_id import HkIdRecognizer
+
+    rec = HkIdRecognizer()
+    number = letters + body + hk_check_character(letters + body)
+    assert rec.validate(number)
+    position = len(letters) + position % 6
+    if number[position] != new:
+        assert not rec.validate(number[:position] + new + number[position + 1 :])
