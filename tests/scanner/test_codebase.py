@@ -116,6 +116,15 @@ def test_recognizers_are_documented_and_have_context_words(name: str) -> None:
     assert cls.candidates
 
 
+def test_recognizer_class_names_do_not_shadow_presidio_predefined_ones() -> None:
+    """Presidio's loader finds predefined recognizers by class name among every subclass of
+    EntityRecognizer: an own class named ``CreditCardRecognizer`` would be instantiated in its place."""
+    import presidio_analyzer.predefined_recognizers as predefined
+
+    shadowing = {cls.__name__ for cls in RECOGNIZERS} & set(dir(predefined))
+    assert not shadowing
+
+
 def _plugin_modules(package) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(
         info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")

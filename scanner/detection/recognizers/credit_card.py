@@ -23,7 +23,7 @@ _IIN = (
 
 
 @RECOGNIZERS.register
-class CreditCardRecognizer(Recognizer):
+class PaymentCardRecognizer(Recognizer):
     id = "credit_card"
     entity_type = "CREDIT_CARD"
     candidates = (

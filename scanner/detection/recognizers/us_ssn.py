@@ -18,7 +18,7 @@ from scanner.registry import RECOGNIZERS
 
 
 @RECOGNIZERS.register
-class UsSsnRecognizer(Recognizer):
+class SocialSecurityNumberRecognizer(Recognizer):
     id = "us_ssn"
     entity_type = "US_SSN"
     candidates = (

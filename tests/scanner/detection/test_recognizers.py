@@ -91,9 +91,9 @@ digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="0123456789", min_size=15, max_size=18), st.integers(min_value=0, max_value=17), digits)
 def test_luhn_valid_numbers_validate_and_single_changes_fail(body: str, position: int, new_digit: str) -> None:
-    from scanner.detection.recognizers.credit_card import CreditCardRecognizer
+    from scanner.detection.recognizers.credit_card import PaymentCardRecognizer
 
-    rec = CreditCardRecognizer()
+    rec = PaymentCardRecognizer()
     number = body + luhn.calc_check_digit(body)
     assert rec.validate(number)
     position %= len(number)
