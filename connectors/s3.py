@@ -82,6 +82,7 @@ from scanner.connector import (
     WorkPart,
     _sentence,
     accumulate,
+    detect,
 )
 from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
 from scanner.registry import CONNECTORS
@@ -826,7 +827,7 @@ class S3Connector(Connector):
         info: dict[str, Any] = {}
         try:
             for chunk in self._read(resource, info):
-                accumulate(scan, chunk, detector.scan(chunk))
+                accumulate(scan, chunk, detect(detector, chunk))
         except ContentProtected as exc:
             scan.protected = exc.label
         except ContentSkipped as exc:

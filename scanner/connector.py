@@ -111,7 +111,7 @@ class Connector(ABC):
         scan = ResourceScan(resource=resource)
         try:
             for chunk in self.read(resource, part):
-                accumulate(scan, chunk, detector.scan(chunk))
+                accumulate(scan, chunk, detect(detector, chunk))
         except ContentProtected as exc:
             scan.protected = exc.label
         except ContentSkipped as exc:
@@ -131,6 +131,19 @@ class Connector(ABC):
                 )
             )
         return scan
+
+
+class DetectionError(RuntimeError):
+    """Detection itself failed (e.g. a validator's data file could not be loaded): the scanner's own
+    fault, reported as an internal error rather than blamed on the resource being read."""
+
+
+def detect(detector: Any, chunk: Chunk) -> Any:
+    """``detector.scan(chunk)``, keeping the scanner's own I/O errors apart from the resource's."""
+    try:
+        return detector.scan(chunk)
+    except OSError as exc:
+        raise DetectionError(f"detection failed: {exc}") from exc
 
 
 def accumulate(scan: ResourceScan, chunk: Chunk, detections: Any) -> None:

@@ -16,7 +16,9 @@ import json
 import lzma
 import os
 import pwd
+import shutil
 import stat
+import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -26,6 +28,7 @@ from pathlib import Path
 import pytest
 
 import connectors.files as files_module
+import scanner.scan as scan_module
 from connectors.files import FilesConnector
 from scanner.connector import ScanOptions, merge_parts
 from scanner.demo import card_from, resident_id
@@ -220,17 +223,68 @@ def test_corrupt_archives_become_notifications_and_the_scan_goes_on(tmp_path: Pa
     assert report.execution_successful
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_permission_denied_file_and_directory(tmp_path: Path) -> None:  # pragma: no cover - root in CI
-    write(tmp_path, "locked.csv", f"id\n{RID}\n", mode=0o000)
-    write(tmp_path, "closed/x.csv", "x\n")
-    os.chmod(tmp_path / "closed", 0o000)
+def _scan_kinds_as_unprivileged_user(root: Path) -> list[str]:
+    """Scan ``root`` in a forked child that has dropped root (uid/gid 65534, "nobody"), so mode bits
+    apply as they do for a scanning service account; returns the notification kinds it saw."""
+    # import every plugin and load stdnum's region table before dropping root: they live under /root
+    run_scan([str(root / "closed")], ScanOptions(jobs=1))
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.close(reader)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            report = run_scan([str(root)], ScanOptions(jobs=1))
+            os.write(writer, json.dumps(sorted(n.kind for n in report.notifications)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the unprivileged scan failed"
+    return json.loads(output)
+
+
+def test_permission_denied_file_and_directory() -> None:
+    root = Path(tempfile.mkdtemp(prefix="privscan-perm-"))  # not under pytest's 0700 tmp dir
     try:
-        report = run_scan([str(tmp_path)], ScanOptions(jobs=1))
+        root.chmod(0o755)
+        write(root, "readable.csv", f"id\n{RID}\n", mode=0o644)
+        write(root, "locked.csv", f"id\n{RID}\n", mode=0o000)
+        write(root, "closed/x.csv", f"id\n{RID}\n")
+        if os.geteuid() == 0:
+            os.chmod(root / "closed", 0o700)  # root owns it: nobody may not enter
+            kinds = _scan_kinds_as_unprivileged_user(root)
+        else:
+            os.chmod(root / "closed", 0o000)
+            kinds = sorted(n.kind for n in run_scan([str(root)], ScanOptions(jobs=1)).notifications)
     finally:
-        os.chmod(tmp_path / "closed", 0o755)
-    kinds = sorted(n.kind for n in report.notifications)
+        os.chmod(root / "closed", 0o755)
+        shutil.rmtree(root)
     assert kinds == ["permission", "permission"]
+
+
+def test_detection_failure_is_not_blamed_on_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A validator whose own data file cannot be read (stdnum's region table under a 0700 home) is
+    the scanner's fault: an internal error, not "Permission denied" on the customer's file."""
+    write(tmp_path, "export.csv", f"id\n{RID}\n")
+
+    def unreadable_region_table(value: str) -> bool:
+        raise PermissionError(13, "Permission denied", "/opt/venv/stdnum/cn/loc.dat")
+
+    from scanner.registry import RECOGNIZERS
+
+    monkeypatch.setattr(RECOGNIZERS.get("cn_resident_id"), "validate", staticmethod(unreadable_region_table))
+    monkeypatch.setattr(scan_module, "_worker_detector", None)  # no validation results cached from other tests
+    report = run_scan([str(tmp_path)], ScanOptions(jobs=1))
+    (note,) = report.notifications
+    assert note.kind == "internal-error" and "detection failed" in note.message, note
+    assert not report.execution_successful
 
 
 # -- encodings --------------------------------------------------------------------------------
