@@ -56,6 +56,9 @@ CASES = [
     ("sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", []),
     ("ts=1732462200123 latency_ms=12", []),
     ("masked 622202******1234 ***-**-6789 138****5678", []),
+    # a random 16-hex device ID that happens to be all digits with a Luhn-valid Visa prefix
+    ('{"event":"click","deviceId":"4573994120674406","seq":895557365}', []),
+    ('{"cardNo":"4573994120674406"}', ["CREDIT_CARD"]),
 ]
 
 
