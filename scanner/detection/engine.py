@@ -220,13 +220,7 @@ class Detector:
             key = (entry.rec_index, raw)
             memo = cache.get(key)
             if memo is None:
-                text = raw.decode("ascii", "replace")
-                value = rec.normalize(text)
-                # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported]
-                memo = [text, value, rec.validate(value) is not False, None]
-                if len(cache) >= VALUE_CACHE_SIZE:
-                    cache.clear()
-                cache[key] = memo
+                memo = self._validated(rec, raw, key)
             if not memo[2]:
                 continue
             line_start = data.rfind(b"\n", 0, start) + 1
@@ -259,6 +253,18 @@ class Detector:
             last_end = end
             masked[entity] = masked.get(entity, 0) + 1
         return ChunkDetections(matches, masked)
+
+    def _validated(self, rec: Recognizer, raw: bytes, key: tuple[int, bytes]) -> list:
+        """Validate a candidate once per distinct value (values repeat a lot in logs and exports)."""
+        text = raw.decode("ascii", "replace")
+        value = rec.normalize(text)
+        # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported]
+        memo = [text, value, rec.validate(value) is not False, None]
+        cache = self._value_cache
+        if len(cache) >= VALUE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = memo
+        return memo
 
     @staticmethod
     def _field_for(

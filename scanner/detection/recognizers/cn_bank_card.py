@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from stdnum import luhn
 
-from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.detection.recognizer import Candidate, Recognizer, digits_only, mask_middle
 from scanner.registry import RECOGNIZERS
 
 
@@ -39,7 +39,7 @@ class CnBankCardRecognizer(Recognizer):
     priority = 35
 
     def normalize(self, text: str) -> str:
-        return "".join(ch for ch in text if ch.isdigit())
+        return digits_only(text)
 
     def validate(self, value: str) -> bool:
         return 16 <= len(value) <= 19 and luhn.is_valid(value)

@@ -11,23 +11,20 @@ Fictitious test values: ``13812345678``, ``+86 139-0000-1234``.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
 
-from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.detection.recognizer import Candidate, Recognizer, digits_only, mask_middle
 from scanner.registry import RECOGNIZERS
 
 
-@lru_cache(maxsize=65536)
-def _is_mobile_block(prefix7: str) -> bool:
-    """Allocation is decided by the first 7 digits (the HLR block); cache per block."""
-    number = phonenumbers.parse(prefix7 + "0000", "CN")
-    return phonenumbers.number_type(number) in (
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ) and phonenumbers.is_valid_number(number)
+@lru_cache(maxsize=1)
+def _mobile_ranges() -> re.Pattern[str]:
+    """libphonenumber's CN mobile national-number pattern (its allocation metadata), compiled once:
+    a full ``parse`` + ``number_type`` costs ~0.1 ms per number, the pattern ~1 µs."""
+    return re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
 
 
 @RECOGNIZERS.register
@@ -49,7 +46,7 @@ class CnMobileNumberRecognizer(Recognizer):
     priority = 30
 
     def normalize(self, text: str) -> str:
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = digits_only(text)
         if len(digits) > 11 and digits.startswith("0086"):
             digits = digits[4:]
         elif len(digits) > 11 and digits.startswith("86"):
@@ -57,7 +54,7 @@ class CnMobileNumberRecognizer(Recognizer):
         return digits
 
     def validate(self, value: str) -> bool:
-        return len(value) == 11 and _is_mobile_block(value[:7])
+        return len(value) == 11 and _mobile_ranges().fullmatch(value) is not None
 
     def mask(self, text: str) -> str:
         return mask_middle(self.normalize(text), keep_start=3, keep_end=4)

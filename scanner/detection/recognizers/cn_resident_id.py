@@ -11,11 +11,24 @@ Fictitious test values: ``11010519491231002X``, ``440524188001010014``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
 from scanner.registry import RECOGNIZERS
+
+
+@lru_cache(maxsize=65536)
+def _division_existed(division: str, year: str) -> bool:
+    """Whether the division code was assigned in the birth year (``stdnum``'s GB/T 2260 table, which
+    costs ~0.2 ms a lookup): only these two decide it, so it is cached on them."""
+    try:
+        ric.get_birth_place(f"{division}{year}0101000")
+    except ValidationError:
+        return False
+    return True
 
 
 @RECOGNIZERS.register
@@ -42,11 +55,14 @@ class CnResidentIdRecognizer(Recognizer):
         return text.upper()
 
     def validate(self, value: str) -> bool:
-        try:
-            ric.validate(value)
-        except (ValidationError, KeyError, ValueError):
+        """``stdnum.cn.ric.validate``'s checks in its order, with the division lookup cached."""
+        if len(value) != 18 or not value[:17].isdigit() or value[17] != ric.calc_check_digit(value):
             return False
-        return True
+        try:
+            ric.get_birth_date(value)
+        except ValidationError:
+            return False
+        return _division_existed(value[:6], value[6:10])
 
     def mask(self, text: str) -> str:
         return mask_middle(self.normalize(text), keep_start=6, keep_end=4)

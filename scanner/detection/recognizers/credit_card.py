@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from stdnum import luhn
 
-from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
+from scanner.detection.recognizer import Candidate, Recognizer, digits_only, mask_middle
 from scanner.registry import RECOGNIZERS
 
 _IIN = (
@@ -41,7 +41,7 @@ class PaymentCardRecognizer(Recognizer):
     priority = 20
 
     def normalize(self, text: str) -> str:
-        return "".join(ch for ch in text if ch.isdigit())
+        return digits_only(text)
 
     def validate(self, value: str) -> bool:
         return 13 <= len(value) <= 19 and luhn.is_valid(value)

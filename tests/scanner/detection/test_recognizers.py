@@ -59,6 +59,7 @@ CASES = [
     # a random 16-hex device ID that happens to be all digits with a Luhn-valid Visa prefix
     ('{"event":"click","deviceId":"4573994120674406","seq":895557365}', []),
     ('{"cardNo":"4573994120674406"}', ["CREDIT_CARD"]),
+    ("mobile 17951006709", []),  # 17951 is a carrier-select (IP dialling) prefix, not a mobile range
 ]
 
 
@@ -149,3 +150,39 @@ def test_hk_ids_validate_and_single_digit_changes_fail(letters: str, body: str, 
     position = len(letters) + position % 6
     if number[position] != new:
         assert not rec.validate(number[:position] + new + number[position + 1 :])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["110105", "440524", "310104", "654028", "500101", "999999", "110100"]),
+    st.text(alphabet="0123456789", min_size=11, max_size=11),
+    st.booleans(),
+    st.sampled_from("0123456789X"),
+)
+def test_resident_id_validation_agrees_with_stdnum(division: str, rest: str, fix_check: bool, check: str) -> None:
+    """The engine caches the division-code lookup; the verdict must stay exactly stdnum's."""
+    from scanner.detection.recognizers.cn_resident_id import CnResidentIdRecognizer
+
+    body = division + rest
+    number = body + (ric.calc_check_digit(body + "0") if fix_check else check)
+    assert CnResidentIdRecognizer().validate(number) == ric.is_valid(number)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=10, max_size=10))
+def test_mobile_validation_agrees_with_libphonenumber(rest: str) -> None:
+    """The allocation check uses libphonenumber's CN mobile pattern directly; a full parse must agree
+    wherever it succeeds (it rejects carrier-select prefixes such as 17951 outright)."""
+    import phonenumbers
+
+    from scanner.detection.recognizers.cn_mobile_number import CnMobileNumberRecognizer
+
+    number = "1" + rest
+    try:
+        parsed = phonenumbers.parse(number, "CN")
+    except phonenumbers.NumberParseException:
+        expected = False
+    else:
+        expected = (phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
+                    and phonenumbers.is_valid_number(parsed))
+    assert CnMobileNumberRecognizer().validate(number) == expected
