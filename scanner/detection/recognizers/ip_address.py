@@ -13,9 +13,22 @@ so real-looking public addresses are used only inside tests.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from scanner.detection.recognizer import Candidate, Recognizer
 from scanner.registry import RECOGNIZERS
+
+
+@lru_cache(maxsize=65536)
+def _global_slash24(prefix: str) -> bool:
+    """``is_global`` of every address in ``prefix``.0/24: outside 192.0.0.0/24 the IANA special-purpose
+    registry (which ``ipaddress`` encodes) has no block smaller than /24, so one answer per /24 holds,
+    and access logs are full of addresses from the same /24s."""
+    try:
+        return ipaddress.ip_network(f"{prefix}.0/24").is_global
+    except ValueError:
+        return False
+
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 
@@ -37,11 +50,15 @@ class IpAddressRecognizer(Recognizer):
         return text
 
     def validate(self, value: str) -> bool:
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
+        prefix, dot, _ = value.rpartition(".")
+        if not dot:
             return False
-        return address.is_global
+        if prefix == "192.0.0":  # the one special-purpose block cut finer than /24 (RFC 6890)
+            try:
+                return ipaddress.ip_address(value).is_global
+            except ValueError:
+                return False
+        return _global_slash24(prefix)
 
     def mask(self, text: str) -> str:
         parts = text.split(".")

@@ -186,3 +186,15 @@ def test_mobile_validation_agrees_with_libphonenumber(rest: str) -> None:
         expected = (phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
                     and phonenumbers.is_valid_number(parsed))
     assert CnMobileNumberRecognizer().validate(number) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.ip_addresses(v=4) | st.sampled_from([f"192.0.0.{i}" for i in range(256)] + ["100.64.1.1", "203.0.113.9"]))
+def test_ip_validation_agrees_with_ipaddress(address: object) -> None:
+    """Global-ness is cached per /24; the verdict must stay exactly ``ipaddress``'s."""
+    import ipaddress
+
+    from scanner.detection.recognizers.ip_address import IpAddressRecognizer
+
+    text = str(address)
+    assert IpAddressRecognizer().validate(text) == ipaddress.ip_address(text).is_global
