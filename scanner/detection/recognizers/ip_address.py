@@ -25,7 +25,7 @@ def _global_slash24(prefix: str) -> bool:
     registry (which ``ipaddress`` encodes) has no block smaller than /24, so one answer per /24 holds,
     and access logs are full of addresses from the same /24s."""
     try:
-        return ipaddress.ip_network(f"{prefix}.0/24").is_global
+        return ipaddress.ip_address(f"{prefix}.0").is_global
     except ValueError:
         return False
 
