@@ -47,8 +47,8 @@ BLOCK_SIZE = 1 * 1024 * 1024
 # Large files are cut into about-equal parts of at most PART_SIZE that workers scan in parallel:
 # small enough that the last part to finish leaves no core idle for long, large enough that the
 # per-part cost (open, seek, sniff, result pickling) stays negligible.
-PART_SIZE = 16 * 1024 * 1024
-SPLIT_THRESHOLD = 32 * 1024 * 1024
+PART_SIZE = 8 * 1024 * 1024
+SPLIT_THRESHOLD = 12 * 1024 * 1024
 ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_MEMBER_SIZE = 1024 * 1024 * 1024
 ZIP_MAX_RATIO = 200

@@ -1,9 +1,11 @@
 """Base class for identifier recognizers.
 
-A recognizer *is* a Presidio ``PatternRecognizer`` (patterns, context words, ``validate_result``),
-so it runs unchanged inside a Presidio ``AnalyzerEngine`` (see :mod:`scanner.detection.presidio`).
-It additionally declares what the fast engine (:mod:`scanner.detection.engine`) needs to run it
-candidate-first over raw bytes:
+A recognizer has what a Presidio ``PatternRecognizer`` has (patterns, context words,
+``validate_result``), and :meth:`Recognizer.as_presidio` turns it into one for a Presidio
+``AnalyzerEngine`` (see :mod:`scanner.detection.presidio`). It is not a subclass: importing Presidio
+pulls in spaCy (~0.7 s and ~75 MiB per process), which the fast engine does not need, and Presidio's
+loader looks recognizer classes up by name among all its subclasses. It also declares what the fast
+engine (:mod:`scanner.detection.engine`) needs to run it candidate-first over raw bytes:
 
 * ``candidates``: ASCII regexes without look-arounds (Hyperscan compiles them into one
   multi-pattern database). The engine adds the word boundary itself (``boundary``), so a
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer
+if TYPE_CHECKING:
+    from presidio_analyzer import PatternRecognizer
 
 ALNUM = "0-9A-Za-z"
 
@@ -42,8 +46,8 @@ class Candidate:
     caseless: bool = False
 
 
-class Recognizer(PatternRecognizer):
-    """An identifier recognizer usable by Presidio and by the fast candidate engine."""
+class Recognizer:
+    """An identifier recognizer for the fast candidate engine, convertible to a Presidio recognizer."""
 
     id: ClassVar[str]
     entity_type: ClassVar[str]
@@ -55,15 +59,17 @@ class Recognizer(PatternRecognizer):
     priority: ClassVar[int] = 10
     enabled_by_default: ClassVar[bool] = True
 
-    def __init__(self, supported_language: str = "en") -> None:
-        patterns = [
-            Pattern(c.name, f"{self.bounded(c.regex)}", c.score) for c in self.candidates
-        ]
-        super().__init__(
+    def as_presidio(self, supported_language: str = "en") -> PatternRecognizer:
+        """This recognizer as a Presidio ``PatternRecognizer``: the same bounded patterns, context
+        words and checksum validation (``validate_result``)."""
+        from presidio_analyzer import Pattern
+
+        return _presidio_adapter_class()(
+            self,
             supported_entity=self.entity_type,
             name=self.id,
             supported_language=supported_language,
-            patterns=patterns,
+            patterns=[Pattern(c.name, self.bounded(c.regex), c.score) for c in self.candidates],
             context=list(self.context_words),
         )
 
@@ -99,6 +105,24 @@ def digits_only(text: str) -> str:
     """The digits of a candidate (``6222 0212 3456 7890`` -> ``6222021234567890``); hot in the engine,
     so the common separator-free case costs one ``isdigit``."""
     return text if text.isdigit() else _NON_DIGITS.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def _presidio_adapter_class() -> type:
+    """Defined on first use so that Presidio is imported only by those who ask for it."""
+    from presidio_analyzer import PatternRecognizer
+
+    class PrivscanPatternRecognizer(PatternRecognizer):
+        """A privscan recognizer inside Presidio: validation is the recognizer's own checksum."""
+
+        def __init__(self, recognizer: Recognizer, **kwargs: Any) -> None:
+            self.privscan_recognizer = recognizer
+            super().__init__(**kwargs)
+
+        def validate_result(self, pattern_text: str) -> bool | None:
+            return self.privscan_recognizer.validate_result(pattern_text)
+
+    return PrivscanPatternRecognizer
 
 
 def mask_middle(value: str, keep_start: int, keep_end: int, char: str = "*") -> str:
