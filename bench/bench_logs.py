@@ -168,7 +168,7 @@ def e2e_child(corpus: Path, jobs: int, warm: bool) -> dict:
     scanned = sum(t.bytes_scanned for t in report.targets)
     per_resource: dict[tuple[str, str], int] = {}
     for finding in report.findings:
-        if finding.entity_type:
+        if finding.entity_type and finding.category == "personal-data":  # exposure findings count all types
             key = (finding.resource.uri, finding.entity_type)
             per_resource[key] = max(per_resource.get(key, 0), finding.occurrences)
     occurrences: dict[str, int] = {}

@@ -2,8 +2,8 @@
 
 Format: ``AAA-GG-SSSS`` (SSA, Program Operations Manual RM 10201.060); area 001–899 except 666,
 group 01–99, serial 0001–9999, validated with ``stdnum.us.ssn`` (which also rejects the numbers
-the SSA reserved for advertising, e.g. 078-05-1120). Only the dashed form is a candidate by
-itself; nine bare digits need a context word or field name (they are far too common otherwise).
+the SSA reserved for advertising, e.g. 078-05-1120). Only the dashed form is a candidate: nine
+bare digits are far too common in logs (counters, amounts, offsets) to be told apart.
 
 Fictitious test values: ``536-22-1234``, ``***-**-6789`` (masked).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from stdnum.exceptions import ValidationError
 from stdnum.us import ssn
 
-from scanner.detection.recognizer import Candidate, Recognizer
+from scanner.detection.recognizer import Candidate, Recognizer, digits_only
 from scanner.registry import RECOGNIZERS
 
 
@@ -30,7 +30,7 @@ class SocialSecurityNumberRecognizer(Recognizer):
     priority = 25
 
     def normalize(self, text: str) -> str:
-        return "".join(ch for ch in text if ch.isdigit())
+        return digits_only(text)
 
     def validate(self, value: str) -> bool:
         try:
