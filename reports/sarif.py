@@ -128,13 +128,16 @@ def _logical_locations(finding: Finding) -> list[om.LogicalLocation] | None:
 def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor: str | None) -> om.Result:
     artifact = _artifact_location(finding, bases, anchor)
     first = finding.locations[0] if finding.locations else None
-    region = _region(first) if artifact is not None else None
+    # a ZIP member's line numbers count lines of the member, not of the archive the artifact names:
+    # they go to properties (``memberLines``), and the member itself to ``logicalLocations``
+    in_archive = finding.resource.kind == "archive-member"
+    region = _region(first) if artifact is not None and not in_archive else None
     if artifact is not None and region is None:
         region = om.Region(start_line=1)
     physical = om.PhysicalLocation(artifact_location=artifact, region=region) if artifact is not None else None
     location = om.Location(physical_location=physical, logical_locations=_logical_locations(finding))
     related = None
-    if artifact is not None and len(finding.locations) > 1:
+    if artifact is not None and len(finding.locations) > 1 and not in_archive:
         related = [
             om.Location(
                 id=index,
@@ -153,6 +156,8 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
     }
     if first is not None and first.field:
         properties["field"] = first.field
+    if in_archive:
+        properties["memberLines"] = [loc.line for loc in finding.locations if loc.line is not None]
     properties.update(finding.properties)
     result = om.Result(
         message=om.Message(text=finding.message),

@@ -2,22 +2,67 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from scanner.model import Finding, ResourceScan
+from scanner.model import Finding, Match, Resource, ResourceScan
+from scanner.policy import Grade
 from scanner.registry import RULES
-from scanner.rule import Rule, RuleContext, plaintext_by_entity
+from scanner.rule import Rule, RuleContext, TargetScan, plaintext_by_entity
+
+ARCHIVE_MEMBER = "archive-member"
 
 
-def exposure_finding(rule: Rule, scan: ResourceScan, ctx: RuleContext, audience: str) -> Iterator[Finding]:
-    found = plaintext_by_entity(scan, ctx.policy)
-    if not found:
-        return
-    resource = scan.resource
+def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience: Callable[[Resource], str],
+                      applies: Callable[[int], bool]) -> Iterator[Finding]:
+    """One finding per exposed *file*: the members of a ZIP archive are read one by one, but it is the
+    archive's mode that exposes them, so they make one finding with the archive's own URI."""
+    archives: dict[str, list[ResourceScan]] = {}
+    for scan in target.scans:
+        mode = scan.resource.mode
+        if mode is None or not applies(mode):
+            continue
+        if scan.resource.kind == ARCHIVE_MEMBER:
+            archives.setdefault(scan.resource.uri.split("!/", 1)[0], []).append(scan)
+            continue
+        found = plaintext_by_entity(scan, ctx.policy)
+        if found:
+            yield _finding(rule, scan.resource, found, ctx, audience(scan.resource),
+                           sum(scan.occurrences[e] for e in found))
+    for archive_uri, members in archives.items():
+        found: dict[str, tuple[Grade, list[Match]]] = {}
+        occurrences = 0
+        holding: list[str] = []
+        evidence: list[str] = []
+        for scan in members:
+            member_found = plaintext_by_entity(scan, ctx.policy)
+            if not member_found:
+                continue
+            holding.append(scan.resource.metadata.get("member", scan.resource.display_name))
+            occurrences += sum(scan.occurrences[e] for e in member_found)
+            for entity, (grade, matches) in member_found.items():
+                found.setdefault(entity, (grade, []))  # member line numbers do not locate anything in the archive
+                evidence.extend(m.evidence for m in matches if m.evidence not in evidence)
+        if found:
+            archive = _archive_resource(members[0].resource, archive_uri)
+            yield _finding(rule, archive, found, ctx, audience(archive), occurrences,
+                           {"evidence": evidence[:5], "members": sorted(holding)[:20],
+                            "membersWithPersonalData": len(holding)})
+
+
+def _archive_resource(member: Resource, archive_uri: str) -> Resource:
+    name = member.display_name.split("!/", 1)[0]
+    return dataclasses.replace(member, uri=archive_uri, kind="file", display_name=name, logical_name=None,
+                               logical_kind=None, size=None, metadata={k: v for k, v in member.metadata.items()
+                                                                      if k in ("uid", "gid")})
+
+
+def _finding(rule: Rule, resource: Resource, found: dict[str, tuple[Grade, list[Match]]], ctx: RuleContext,
+             audience: str, occurrences: int, extra: dict | None = None) -> Finding:
     entity, (grade, matches) = max(found.items(), key=lambda item: (item[1][0].rank, item[0]))
     mode = resource.mode or 0
-    yield rule.finding(
+    return rule.finding(
         resource,
         f"File {resource.display_name} holds {grade.id} personal data ({', '.join(sorted(found))}) and is "
         f"readable by {audience} (mode {stat.filemode(stat.S_IFREG | mode)}, owner {resource.owner})",
@@ -25,12 +70,13 @@ def exposure_finding(rule: Rule, scan: ResourceScan, ctx: RuleContext, audience:
         grade=grade,
         entity_type=entity,
         matches=matches,
-        occurrences=sum(scan.occurrences[e] for e in found),
+        occurrences=occurrences,
         properties={
             "entityTypes": sorted(found),
             "mode": f"{mode:04o}",
             "owner": resource.owner,
             "group": resource.group,
+            **(extra or {}),
         },
     )
 
@@ -39,8 +85,8 @@ def exposure_finding(rule: Rule, scan: ResourceScan, ctx: RuleContext, audience:
 class FileWorldReadableWithPii(Rule):
     id = "file_world_readable_with_pii"
 
-    def evaluate(self, scan: ResourceScan, ctx: RuleContext) -> Iterator[Finding]:
-        mode = scan.resource.mode
-        if mode is None or not ctx.policy.world_readable or not mode & stat.S_IROTH:
+    def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
+        if not ctx.policy.world_readable:
             return
-        yield from exposure_finding(self, scan, ctx, "all users")
+        yield from exposure_findings(self, target, ctx, lambda resource: "all users",
+                                     lambda mode: bool(mode & stat.S_IROTH))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +182,25 @@ def test_world_readable_records_mode_owner_and_all_entity_types(tmp_path: Path) 
     assert "-rw-r--r--" in finding.message and "all users" in finding.message
     assert finding.category.value == "exposure"
     assert finding.resource.uri == (tmp_path / "share" / "exports" / "customers.csv").as_uri()
+
+
+def test_a_world_readable_archive_is_one_exposure_finding_on_the_archive(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("customers.csv", f"id_card,mobile\n{RID},{MOBILE}\n")
+        archive.writestr("logs/app.log", MOBILE_LINE)
+        archive.writestr("readme.txt", "nothing personal\n")
+    report = scan_case(tmp_path, Case("x", "outbox/batch.zip", buffer.getvalue(), set(), mode=0o644))
+    (finding,) = [f for f in report.findings if f.rule_id == "file_world_readable_with_pii"]
+    assert finding.resource.uri == (tmp_path / "share" / "outbox" / "batch.zip").as_uri()
+    assert finding.resource.display_name == "outbox/batch.zip" and "outbox/batch.zip holds" in finding.message
+    assert finding.properties["members"] == ["customers.csv", "logs/app.log"]
+    assert finding.properties["entityTypes"] == ["CN_MOBILE_NUMBER", "CN_RESIDENT_ID"]
+    assert finding.occurrences == 3 and not finding.locations  # member lines do not point into the archive
+    assert all("*" in e for e in finding.properties["evidence"])
+    # the content findings stay per member
+    assert {f.resource.uri.rsplit("!/", 1)[-1] for f in report.findings if f.rule_id != finding.rule_id} == {
+        "customers.csv", "logs/app.log"}
 
 
 def test_log_finding_counts_masked_values_alongside(tmp_path: Path) -> None:
