@@ -42,18 +42,7 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
             for n in report.notifications
         ],
         "targets": [
-            {
-                "target": t.target,
-                "connector": t.connector,
-                "resources": t.resources,
-                "bytesScanned": t.bytes_scanned,
-                "itemsExamined": t.items_examined,
-                "skipped": t.skipped,
-                "protected": t.protected,
-                "masked": t.masked,
-                "failed": t.failed,
-            }
-            for t in report.targets
+            t.as_properties() for t in report.targets
         ],
     }
 

@@ -229,18 +229,7 @@ def build_sarif(report: ScanReport, anchor: str | None = None) -> dict[str, Any]
         else None,
         properties={
             "targets": [
-                {
-                    "target": t.target,
-                    "connector": t.connector,
-                    "resources": t.resources,
-                    "bytesScanned": t.bytes_scanned,
-                    "itemsExamined": t.items_examined,
-                    "skipped": t.skipped,
-                    "protected": t.protected,
-                    "masked": t.masked,
-                    "failed": t.failed,
-                }
-                for t in report.targets
+                t.as_properties() for t in report.targets
             ],
             "policy": report.policy_name,
         },

@@ -221,6 +221,20 @@ class TargetSummary:
     masked: dict[str, int] = field(default_factory=dict)
     failed: bool = False
 
+    def as_properties(self) -> dict[str, Any]:
+        """The JSON shape every report format uses (SARIF invocation properties, JSON output)."""
+        return {
+            "target": self.target,
+            "connector": self.connector,
+            "resources": self.resources,
+            "bytesScanned": self.bytes_scanned,
+            "itemsExamined": self.items_examined,
+            "skipped": self.skipped,
+            "protected": self.protected,
+            "masked": self.masked,
+            "failed": self.failed,
+        }
+
 
 @dataclass(slots=True)
 class ScanReport:
