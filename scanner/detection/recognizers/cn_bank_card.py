@@ -5,7 +5,10 @@ Format: ISO/IEC 7812 primary account number of 16–19 digits; UnionPay IINs sta
 ``4``/``5``/``9`` (e.g. ``955880`` ICBC legacy). The last digit is a Luhn (ISO/IEC 7812-1 annex B)
 check digit, validated with ``stdnum.luhn``. Written plain or in groups of four.
 
-More specific than CREDIT_CARD (higher priority), so a UnionPay number is reported once, as a bank card.
+Any other 16–19-digit Luhn-valid number is a bank card only with a card context word (卡号, 银行卡,
+card no) or in a card field (``card_no``, ``kahao``, ``卡号``): on its own it is as likely an order
+or trace number. More specific than CREDIT_CARD (higher priority), so a UnionPay number is reported
+once, as a bank card.
 
 Fictitious test values: ``6222021000112233440`` is not valid; ``6222021000112233445`` style numbers
 are generated in tests with ``luhn.calc_check_digit``.
@@ -27,6 +30,11 @@ class CnBankCardRecognizer(Recognizer):
         Candidate("unionpay_plain", r"62[0-9]{14,17}", 0.6),
         Candidate("unionpay_grouped", r"62[0-9]{2}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?", 0.6),
         Candidate("cn_debit_955", r"9558[0-9]{15}", 0.55),
+        # other 16-19-digit numbers outside the international brands' IIN ranges (Visa 4, Mastercard
+        # 51-55, Amex/JCB 3, Discover 6011/65: CREDIT_CARD) count only next to a card word or in a card
+        # field: the base score is below the engine's threshold until context or a field name raises it
+        Candidate("pan_in_card_context", r"(?:60(?:[02-9][0-9]|1[02-9])|5[06-9][0-9]{2}|[7-9][0-9]{3})[0-9]{12,15}",
+                  0.2),
     )
     masked = (
         r"62[0-9]{4}[*xX#]{6,9}[0-9]{4}",
