@@ -46,6 +46,51 @@ _KEY_BEFORE_VALUE = re.compile(
 )
 
 
+def _context_regex(words: list[bytes]) -> re.Pattern[bytes]:
+    """Context words, ASCII ones only at the start of a word: ``pan`` must not fire inside ``spanId``
+    or ``company``, nor ``ip`` inside ``skip``/``description``, nor ``card`` inside ``discard``; a
+    camelCase hump (``clientIp``, ``userMobile``) or ``_`` starts a word. Chinese words have no
+    word boundaries and match anywhere."""
+    ascii_start = [w for w in words if w[:1].isalpha() and w[:1].isascii()]
+    other = [w for w in words if w not in ascii_start]
+    parts = []
+    if ascii_start:
+        alternatives = b"|".join(re.escape(w) for w in ascii_start)
+        parts.append(rb"(?:(?<![A-Za-z])|(?-i:(?<=[a-z])(?=[A-Z])))(?:" + alternatives + rb")")
+    if other:
+        parts.append(b"|".join(re.escape(w) for w in other))
+    return re.compile(b"|".join(parts), re.IGNORECASE)
+
+
+# an ASCII word and one or two spaces right before a value: ``at offset 15040955312``, ``seq 13912345678``
+_WORD_BEFORE_VALUE = re.compile(rb"(?<![A-Za-z0-9_.\-])([A-Za-z][A-Za-z0-9_]{1,40}) {1,2}$")
+
+
+def _negative_word_before(window: bytes) -> FieldHint | None:
+    """In prose (``consumed at offset 15040955312``) the word before a value names it as a ``key=`` would;
+    only names known not to be personal (offset, seq, amount, trace id …) are taken from prose, to lower
+    the score. Positive words are context words already, and Chinese runs have no word boundaries."""
+    found = _WORD_BEFORE_VALUE.search(window[-48:])
+    if found is None:
+        return None
+    hint = classify_field(found.group(1).decode("ascii"))
+    return hint if hint.negative else None
+
+
+def _is_digit(byte: int) -> bool:
+    return 0x30 <= byte <= 0x39
+
+
+def _inside_decimal(data: bytes, start: int, end: int) -> bool:
+    """Whether a candidate is the integer or fraction part of a decimal number (``13812345678.00``,
+    ``lat=0.13812345678``, ``15:30:00.110105198503120012``): amounts, coordinates, scores and
+    fractional seconds are not identifiers. The boundary classes cannot exclude ``.`` (a value may
+    end a sentence), so the digit on the far side of the point decides."""
+    if start >= 2 and data[start - 1] == 0x2E and _is_digit(data[start - 2]) and _is_digit(data[start]):
+        return True
+    return end + 1 < len(data) and data[end] == 0x2E and _is_digit(data[end + 1]) and _is_digit(data[end - 1])
+
+
 def _byte_table(chars: str) -> bytes:
     allowed = set(re.sub(r"(.)-(.)", lambda m: "".join(map(chr, range(ord(m[1]), ord(m[2]) + 1))), chars))
     return bytes(1 if chr(b) in allowed else 0 for b in range(256))
@@ -125,9 +170,7 @@ class Detector:
                 self._entries.append(_Entry(rec, True, regex, 0.0, False, masked_table, rec_index))
             words = [w.lower().encode("utf-8") for w in rec.context_words]
             # ``window.lower()`` then a search == an ASCII-caseless search (bytes patterns fold ASCII only)
-            self._context[rec.entity_type] = (
-                re.compile(b"|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
-            )
+            self._context[rec.entity_type] = _context_regex(words) if words else None
         self._value_cache: dict[tuple[int, bytes], list] = {}
         self.backend = "hyperscan" if (use_hyperscan and hyperscan is not None) else "re"
         if self.backend == "hyperscan":
@@ -216,6 +259,8 @@ class Detector:
             if entry.masked:
                 masked_spans.append((start, end, rec.entity_type))
                 continue
+            if _inside_decimal(data, start, end):
+                continue
             raw = data[start:end]
             key = (entry.rec_index, raw)
             memo = cache.get(key)
@@ -227,6 +272,8 @@ class Detector:
             window = data[max(line_start, start - CONTEXT_WINDOW) : start]
             field = self._field_for(chunk, data, line_start, start, window, field_cache)
             hint: FieldHint | None = classify_field(field) if field else None
+            if hint is None and window[-1:] == b" ":
+                hint = _negative_word_before(window)
             score = entry.score
             context_re = contexts[rec.entity_type]
             has_context = context_re is not None and context_re.search(window) is not None

@@ -95,6 +95,25 @@ def test_read_only_session(my: tuple[Any, str]) -> None:
             cur.execute("REVOKE INSERT ON ps_app.orders FROM 'ps_scan'@'127.0.0.1'")
 
 
+def test_statement_timeout_and_killed_session_is_notified_then_reconnects(my: tuple[Any, str]) -> None:
+    server, target = my
+    connector = MySQLConnector(target, ScanOptions())
+    try:
+        tables = _resources(connector)
+        with connector._connect().cursor() as cur:
+            cur.execute("SELECT @@session.max_statement_time, CONNECTION_ID()")
+            timeout, session_id = cur.fetchone()
+        assert float(timeout) == 30.0
+        with server.admin_connect() as admin, admin.cursor() as cur:
+            cur.execute("KILL %s", (session_id,))
+        lost = connector.scan_resource(tables["ps_app.orders"], Detector())
+        assert [n.kind for n in lost.notifications] == ["connection"]
+        again = connector.scan_resource(tables["ps_app.orders"], Detector())
+        assert again.notifications == [] and again.items_examined == fx.ROWS
+    finally:
+        connector.close()
+
+
 def test_dropped_table_and_password_never_in_output(my: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from reports.sarif import build_sarif
 

@@ -275,3 +275,21 @@ def test_permission_denied_table_is_a_notification(pg: tuple[Any, str], detector
                 admin.execute("DROP POLICY support_all ON customers")
     finally:
         connector.close()
+
+
+@pytest.mark.parametrize("fmt", ["text", "sarif"])
+def test_cli_output_and_stderr_never_show_the_password(pg: tuple[Any, str], monkeypatch: pytest.MonkeyPatch,
+                                                       fmt: str) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    server, _target = pg
+    monkeypatch.delenv("PGPASSWORD")
+    target = server.dsn(fx.PG_DB, user="ps_scanner", password="scanner-secret-pw")
+    result = CliRunner().invoke(main, ["scan", target, "--format", fmt, "--jobs", "1"], prog_name="privscan",
+                                catch_exceptions=False)
+    assert "db_plaintext_c3_column" in result.stdout
+    assert "scanner-secret-pw" not in result.stdout and "scanner-secret-pw" not in result.stderr
+    # the unreadable pg_hba_file_rules notification is also a stderr line
+    assert any("pg_hba_file_rules" in line for line in result.stderr.splitlines())

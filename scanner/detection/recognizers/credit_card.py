@@ -2,7 +2,7 @@
 
 Format: ISO/IEC 7812-1 primary account number, 13–19 digits with a Luhn check digit
 (``stdnum.luhn``); issuer identification ranges of the card schemes: Visa ``4``, Mastercard
-``51–55`` and ``2221–2720``, American Express ``34``/``37`` (15 digits), Discover ``6011``/``65``,
+``51–55`` and ``2221–2720`` (16 digits only), American Express ``34``/``37`` (15 digits), Discover ``6011``/``65``,
 JCB ``3528–3589``, Diners ``36``/``38``. Written plain or in groups (4-4-4-4, Amex 4-6-5).
 PCI DSS 3.4 requires PANs to be unreadable wherever stored.
 
@@ -21,13 +21,18 @@ _IIN = (
     r"|6011|65[0-9]{2}|35(?:2[89]|[3-8][0-9]))"  # Discover, JCB
 )
 
+_IIN_19 = r"(?:4[0-9]{3}|6011|65[0-9]{2}|35(?:2[89]|[3-8][0-9]))"  # brands that issue 19-digit PANs
+
 
 @RECOGNIZERS.register
 class PaymentCardRecognizer(Recognizer):
     id = "credit_card"
     entity_type = "CREDIT_CARD"
     candidates = (
-        Candidate("pan_plain", _IIN + r"[0-9]{12}(?:[0-9]{3})?", 0.6),
+        # Mastercard PANs (51-55, 2221-2720) are 16 digits only; Visa, Discover and JCB also issue 19.
+        # Without that split, 19-digit snowflake IDs starting 22-27 were Luhn-valid "cards" one time in ten.
+        Candidate("pan_plain_16", _IIN + r"[0-9]{12}", 0.6),
+        Candidate("pan_plain_19", _IIN_19 + r"[0-9]{15}", 0.6),
         Candidate("pan_grouped", _IIN + r"(?:[ -][0-9]{4}){3}", 0.6),
         Candidate("amex_plain", r"3[47][0-9]{13}", 0.6),
         Candidate("amex_grouped", r"3[47][0-9]{2}[ -][0-9]{6}[ -][0-9]{5}", 0.6),

@@ -59,11 +59,11 @@ CASES = [
     # a random 16-hex device ID that happens to be all digits with a Luhn-valid Visa prefix
     ('{"event":"click","deviceId":"4573994120674406","seq":895557365}', []),
     ('{"cardNo":"4573994120674406"}', ["CREDIT_CARD"]),
-    ("mobile 17951006709", []),
+    ("mobile 17951006709", []),  # 17951 is a carrier-select (IP dialling) prefix, not a mobile range
     (f"卡号 {_card('601382', 19)}", ["CN_BANK_CARD"]),  # a domestic card outside the 62 range, with context
     (f"ref {_card('601382', 19)} ok", []),  # the same digits without context: an order or trace number
     ("consumed topic=order-events partition=3 offset=13912345678 msgId=AB12", []),  # a Kafka offset
-    ("sms sent mobile=13912345678", ["CN_MOBILE_NUMBER"]),  # 17951 is a carrier-select (IP dialling) prefix, not a mobile range
+    ("sms sent mobile=13912345678", ["CN_MOBILE_NUMBER"]),
 ]
 
 
