@@ -1,0 +1,94 @@
+"""privscan's recognizers inside a Presidio ``AnalyzerEngine``, fully offline.
+
+A bare ``AnalyzerEngine()`` loads spaCy's ``en_core_web_lg`` and downloads it when it is missing
+(and can exit the process when it cannot); Presidio's e-mail recognizer calls ``tldextract``, whose
+default extractor fetches the public-suffix list on first use. Scanners run on isolated hosts, so:
+
+* with no NER model, the engine gets a no-op NLP engine: pattern recognizers, context words and
+  checksum validation (``validate_result``) all work without any model;
+* an NER model (a spaCy package name or the path of a saved pipeline) is used only when it is
+  installed; it is never downloaded, and a missing one is a :class:`ModelNotInstalled` error that
+  says how to install it;
+* ``tldextract`` is pointed at its bundled public-suffix snapshot before any recognizer runs.
+
+The fast engine (:mod:`scanner.detection.engine`) does not use this module; importing Presidio costs
+~0.7 s and ~75 MiB, so it is imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scanner.registry import RECOGNIZERS
+
+NER_ENTITIES = ("PERSON", "LOCATION")
+
+
+class ModelNotInstalled(ValueError):
+    """The configured NER model is neither an installed spaCy package nor a saved pipeline."""
+
+
+def _offline_tldextract() -> None:
+    import tldextract
+
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    try:  # presidio's e-mail recognizer imported the function by name in some versions
+        import presidio_analyzer.predefined_recognizers.generic.email_recognizer as email_module
+    except ImportError:  # pragma: no cover - module layout differs between Presidio versions
+        return
+    if hasattr(email_module, "tldextract"):
+        email_module.tldextract.extract = tldextract.extract
+
+
+def _noop_nlp_engine(languages: Sequence[str]) -> Any:
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+    return NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "none"} for lang in languages])
+
+
+def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
+    import spacy.util
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    if not (Path(model).is_dir() or spacy.util.is_package(model)):
+        raise ModelNotInstalled(
+            f"NER model {model!r} is not installed: install the spaCy package "
+            f"(pip install {model} from your internal mirror) or give the path of a saved pipeline, "
+            "or remove the ner_model setting to scan with pattern recognizers only."
+        )
+    return SpacyNlpEngine(models=[{"lang_code": lang, "model_name": model} for lang in languages])
+
+
+def build_analyzer(ner_model: str | None = None, languages: Sequence[str] = ("en", "zh")) -> Any:
+    """An ``AnalyzerEngine`` with exactly privscan's recognizers (and spaCy NER when a model is given)."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+    _offline_tldextract()
+    registry = RecognizerRegistry(supported_languages=list(languages))
+    for cls in RECOGNIZERS:
+        for language in languages:
+            registry.add_recognizer(cls().as_presidio(supported_language=language))
+    if ner_model:
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+        nlp_engine = _spacy_nlp_engine(ner_model, languages)
+        for language in languages:
+            registry.add_recognizer(SpacyRecognizer(supported_language=language,
+                                                    supported_entities=list(NER_ENTITIES)))
+    else:
+        nlp_engine = _noop_nlp_engine(languages)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=list(languages))
+
+
+def build_presidio_default_analyzer() -> Any:
+    """Presidio's predefined recognizers, as a default ``AnalyzerEngine`` has them, but with no NLP
+    model and nothing downloaded: the baseline ``bench/bench_logs.py`` measures against."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+    _offline_tldextract()
+    nlp_engine = _noop_nlp_engine(["en"])
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])

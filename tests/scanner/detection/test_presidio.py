@@ -1,0 +1,64 @@
+"""The Presidio analyzers are built and run with every network call refused (no model download,
+no public-suffix fetch); an NER model is used only when present and never downloaded."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from stdnum import luhn
+
+from scanner.detection.presidio import ModelNotInstalled, build_analyzer, build_presidio_default_analyzer
+
+CARD = "622202100011223344" + luhn.calc_check_digit("622202100011223344")
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network disabled by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+CASES = [
+    ("身份证号 11010519491231002X", ["CN_RESIDENT_ID"]),
+    ("身份证号 11010519491231002Y", []),  # check character fails
+    (f"卡号 {CARD}", ["CN_BANK_CARD"]),
+    (f"卡号 {CARD[:-1]}{(int(CARD[-1]) + 1) % 10}", []),  # Luhn fails
+    ("card 622202******1234 mobile 138****5678", []),  # masked
+    ("mail zhang.wei@example.com", ["EMAIL_ADDRESS"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_our_recognizers_run_offline_in_presidio(no_network: None, text: str, expected: list[str]) -> None:
+    analyzer = build_analyzer()
+    assert sorted({r.entity_type for r in analyzer.analyze(text, language="en")}) == expected
+
+
+def test_presidio_defaults_build_offline(no_network: None) -> None:
+    analyzer = build_presidio_default_analyzer()
+    assert "CreditCardRecognizer" in {type(r).__name__ for r in analyzer.registry.recognizers}
+    assert analyzer.analyze("mail zhang.wei@example.com", language="en")
+
+
+def test_a_saved_ner_pipeline_adds_person(no_network: None, tmp_path: Path) -> None:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": [{"LOWER": "zhang"}, {"LOWER": "wei"}]}])
+    nlp.to_disk(tmp_path / "ner")
+    analyzer = build_analyzer(ner_model=str(tmp_path / "ner"), languages=("en",))
+    found = {r.entity_type for r in analyzer.analyze("customer Zhang Wei 身份证号 11010519491231002X",
+                                                      language="en")}
+    assert {"PERSON", "CN_RESIDENT_ID"} <= found
+
+
+def test_a_missing_model_is_a_clear_error_not_a_download(no_network: None) -> None:
+    with pytest.raises(ModelNotInstalled, match=r"not installed.*remove the ner_model setting"):
+        build_analyzer(ner_model="zh_core_web_does_not_exist")
