@@ -133,12 +133,15 @@ def main() -> None:
 @click.option("--ssh-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="Private key for sftp:// targets (passphrase or password only from the environment: "
                    "PRIVSCAN_SSH_KEY_PASSPHRASE, PRIVSCAN_SFTP_PASSWORD).")
+@click.option("--ner-model", metavar="MODEL", default=None,
+              help="Installed spaCy model (package name or saved pipeline path) for PERSON/LOCATION; "
+                   "never downloaded.")
 @click.pass_context
 def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
          include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
          max_file_size: int | None, follow_symlinks: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
-         s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None) -> None:
+         s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
     if config_path or waivers or baseline or fail_on_new_only:
@@ -215,6 +218,14 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
         extra["known_hosts"] = str(params["known_hosts"])
     if params.get("ssh_key"):
         extra["ssh_key"] = str(params["ssh_key"])
+    if params.get("ner_model"):
+        from scanner.detection.presidio import ModelNotInstalled, check_ner_model
+
+        try:
+            check_ner_model(params["ner_model"])
+        except ModelNotInstalled as exc:
+            _fail(f"--ner-model: {exc}")
+        extra["ner_model"] = params["ner_model"]
     return extra
 
 

@@ -50,17 +50,26 @@ _worker_detector: Any = None
 _worker_connectors: dict[tuple[str, str], Connector] = {}
 
 
-def _worker_init(min_score: float) -> None:
+def _worker_init(min_score: float, ner_model: str | None = None) -> None:
     """Build the detector once per process. Forked workers inherit the one the parent built."""
     global _worker_detector
-    if _worker_detector is not None and _worker_detector.min_score == min_score:
+    if _worker_detector is not None and _detector_config(_worker_detector) == (min_score, ner_model):
         return
     from scanner.detection.engine import Detector
 
-    _worker_detector = Detector(min_score=min_score)
+    detector: Any = Detector(min_score=min_score)
+    if ner_model:
+        from scanner.detection.presidio import NerDetector
+
+        detector = NerDetector(detector, ner_model)
+    _worker_detector = detector
 
 
-def _pool_worker_init(min_score: float) -> None:
+def _detector_config(detector: Any) -> tuple[float, str | None]:
+    return detector.min_score, getattr(detector, "ner_model", None)
+
+
+def _pool_worker_init(min_score: float, ner_model: str | None = None) -> None:
     """Pool initializer: the detector, and closing this worker's connectors when the worker exits.
 
     Pool workers end through multiprocessing, which skips ``atexit`` but runs its own finalizers;
@@ -69,7 +78,7 @@ def _pool_worker_init(min_score: float) -> None:
     """
     import multiprocessing.util
 
-    _worker_init(min_score)
+    _worker_init(min_score, ner_model)
     multiprocessing.util.Finalize(None, _close_worker_connectors, exitpriority=10)
 
 
@@ -94,8 +103,9 @@ def _work_weight(resource: Resource, part: WorkPart | None) -> int:
 
 
 def _scan_one(target: str, options: ScanOptions, resource: Resource, part: WorkPart | None) -> ResourceScan:
-    if _worker_detector is None or _worker_detector.min_score != options.min_score:
-        _worker_init(options.min_score)
+    ner_model = options.extra.get("ner_model")
+    if _worker_detector is None or _detector_config(_worker_detector) != (options.min_score, ner_model):
+        _worker_init(options.min_score, ner_model)
     key = (resource.connector, target)
     connector = _worker_connectors.get(key)
     if connector is None:
@@ -241,9 +251,10 @@ def run_scan(
         work.sort(key=lambda item: -_work_weight(item[1], item[2]))
         context = _pool_context()
         if context is not None:
-            _worker_init(options.min_score)  # built once here, inherited by every forked worker
+            _worker_init(options.min_score, options.extra.get("ner_model"))  # inherited by forked workers
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_pool_worker_init, initargs=(options.min_score,)
+            max_workers=jobs, mp_context=context, initializer=_pool_worker_init,
+            initargs=(options.min_score, options.extra.get("ner_model")),
         ) as pool:
             pending: dict[Future, tuple[_Target, WorkPart | None]] = {}
             queue = iter(work)

@@ -48,9 +48,9 @@ def _noop_nlp_engine(languages: Sequence[str]) -> Any:
     return NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "none"} for lang in languages])
 
 
-def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
+def check_ner_model(model: str) -> None:
+    """Raise :class:`ModelNotInstalled` unless ``model`` is an installed spaCy package or a saved pipeline."""
     import spacy.util
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
     if not (Path(model).is_dir() or spacy.util.is_package(model)):
         raise ModelNotInstalled(
@@ -58,6 +58,12 @@ def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
             f"(pip install {model} from your internal mirror) or give the path of a saved pipeline, "
             "or remove the ner_model setting to scan with pattern recognizers only."
         )
+
+
+def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    check_ner_model(model)
     return SpacyNlpEngine(models=[{"lang_code": lang, "model_name": model} for lang in languages])
 
 
@@ -92,3 +98,49 @@ def build_presidio_default_analyzer() -> Any:
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+#: Presidio's NER labels -> privscan entity types graded by the policy packs
+NER_ENTITY_TYPES = {"PERSON": "PERSON_NAME", "LOCATION": "LOCATION"}
+
+
+class NerDetector:
+    """The fast detector plus PERSON/LOCATION from an installed spaCy model, for text chunks.
+
+    Names have no checksum, so they come only from a model the user chose to install (never
+    downloaded); evidence is masked and values hashed like every other match.
+    """
+
+    def __init__(self, detector: Any, ner_model: str) -> None:
+        self.detector = detector
+        self.ner_model = ner_model
+        self.min_score = detector.min_score
+        self.analyzer = build_analyzer(ner_model, languages=("en",))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.detector, name)
+
+    def scan(self, chunk: Any) -> Any:
+        from scanner.detection.recognizer import mask_middle
+        from scanner.fingerprint import value_hash
+        from scanner.model import Match
+
+        result = self.detector.scan(chunk)
+        text = chunk.data.decode("utf-8", "replace")
+        for found in self.analyzer.analyze(text, language="en", entities=list(NER_ENTITIES)):
+            if found.score < self.min_score:
+                continue
+            entity = NER_ENTITY_TYPES[found.entity_type]
+            value = text[found.start:found.end]
+            start = chunk.byte_offset + len(text[: found.start].encode("utf-8"))
+            result.matches.append(Match(
+                entity_type=entity,
+                start=start,
+                end=start + len(value.encode("utf-8")),
+                line=chunk.line_offset + 1 + text.count("\n", 0, found.start),
+                score=round(found.score, 2),
+                evidence=mask_middle(value, keep_start=1, keep_end=0),
+                value_hash=value_hash(entity, value),
+                field=chunk.field,
+            ))
+        return result

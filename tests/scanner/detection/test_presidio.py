@@ -62,3 +62,43 @@ def test_a_saved_ner_pipeline_adds_person(no_network: None, tmp_path: Path) -> N
 def test_a_missing_model_is_a_clear_error_not_a_download(no_network: None) -> None:
     with pytest.raises(ModelNotInstalled, match=r"not installed.*remove the ner_model setting"):
         build_analyzer(ner_model="zh_core_web_does_not_exist")
+
+
+def _saved_pipeline(path: Path) -> Path:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": [{"LOWER": "zhang"}, {"LOWER": "wei"}]}])
+    nlp.to_disk(path)
+    return path
+
+
+def test_scan_with_ner_model_reports_masked_person_names(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "notes.txt").write_text("call back customer Zhang Wei tomorrow\n", encoding="utf-8")
+    model = _saved_pipeline(tmp_path / "ner")
+    result = CliRunner().invoke(main, ["scan", str(share), "--jobs", "1", "--ner-model", str(model),
+                                       "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    assert "Zhang Wei" not in result.output
+    findings = json.loads(result.stdout)["findings"]
+    (finding,) = [f for f in findings if f["entityType"] == "PERSON_NAME" and f["ruleId"] == "pii_in_file"]
+    assert finding["locations"][0]["line"] == 1 and finding["locations"][0]["evidence"].startswith("Z*")
+
+
+def test_scan_with_a_missing_ner_model_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--ner-model", "zh_core_web_does_not_exist"])
+    assert result.exit_code == 2
+    assert "--ner-model" in result.output and "not installed" in result.output
