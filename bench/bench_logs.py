@@ -47,21 +47,6 @@ TARGET_SPEEDUP = 1.8
 TARGET_RSS_MIB = 300.0
 
 
-def _ensure_importable() -> None:
-    """Keep the benchmark usable while the tree is being worked on (a missing optional module)."""
-    try:
-        import connectors.files  # noqa: F401
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while protected.py is being written
-        if exc.name != "scanner.detection.protected":
-            raise
-        import types
-
-        stub = types.ModuleType("scanner.detection.protected")
-        stub.looks_encrypted_file = lambda head: None  # type: ignore[attr-defined]
-        sys.modules["scanner.detection.protected"] = stub
-        print("warning: scanner.detection.protected missing; encrypted-file sniffing stubbed out", file=sys.stderr)
-
-
 def corpus_files(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob("*") if p.is_file())
 
@@ -150,7 +135,6 @@ def e2e_child(corpus: Path, jobs: int, warm: bool) -> dict:
     is imported before the clock starts, so the figure is the steady-state rate without the one-off
     start-up that a scan of a few seconds cannot amortise."""
     started = time.perf_counter()
-    _ensure_importable()
     from scanner.connector import ScanOptions
     from scanner.scan import run_scan
 
@@ -234,7 +218,6 @@ def line_aligned_chunks(path: Path, total: int, block: int = 4 * MiB) -> list[by
 
 
 def bench_detection(path: Path, mib: int) -> dict:
-    _ensure_importable()
     from scanner.detection.engine import Detector
     from scanner.model import Chunk
 
@@ -254,26 +237,9 @@ def bench_detection(path: Path, mib: int) -> dict:
 
 def presidio_default_analyzer():  # type: ignore[no-untyped-def]
     """Presidio's default AnalyzerEngine (all predefined recognizers), offline: no model, no download."""
-    import tldextract
+    from scanner.detection.presidio import build_presidio_default_analyzer
 
-    # presidio's EmailRecognizer calls tldextract.extract(), whose default extractor fetches the
-    # public-suffix list on first use; point it at the bundled snapshot.
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    try:
-        from scanner.detection.presidio import build_presidio_default_analyzer
-    except ImportError:
-        build_presidio_default_analyzer = None
-    if build_presidio_default_analyzer is not None:
-        return build_presidio_default_analyzer(), "scanner.detection.presidio.build_presidio_default_analyzer()"
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NoOpNlpEngine
-
-    nlp_engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
-    registry = RecognizerRegistry(supported_languages=["en"])
-    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"]), (
-        "AnalyzerEngine(NoOpNlpEngine, predefined recognizers)"
-    )
+    return build_presidio_default_analyzer(), "AnalyzerEngine(NoOpNlpEngine, predefined recognizers)"
 
 
 def bench_presidio(path: Path, kib: int) -> dict:

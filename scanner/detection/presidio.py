@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scanner.detection.recognizer import mask_middle
+from scanner.fingerprint import value_hash
+from scanner.model import Match
 from scanner.registry import RECOGNIZERS
 
 NER_ENTITIES = ("PERSON", "LOCATION")
@@ -121,10 +124,6 @@ class NerDetector:
         return getattr(self.detector, name)
 
     def scan(self, chunk: Any) -> Any:
-        from scanner.detection.recognizer import mask_middle
-        from scanner.fingerprint import value_hash
-        from scanner.model import Match
-
         result = self.detector.scan(chunk)
         text = chunk.data.decode("utf-8", "replace")
         for found in self.analyzer.analyze(text, language="en", entities=list(NER_ENTITIES)):
