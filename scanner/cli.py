@@ -219,10 +219,10 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("ssh_key"):
         extra["ssh_key"] = str(params["ssh_key"])
     if params.get("ner_model"):
-        from scanner.detection.presidio import ModelNotInstalled, check_ner_model
+        from scanner.detection.presidio import ModelNotInstalled, ner_model_language
 
         try:
-            check_ner_model(params["ner_model"])
+            ner_model_language(params["ner_model"])
         except ModelNotInstalled as exc:
             _fail(f"--ner-model: {exc}")
         extra["ner_model"] = params["ner_model"]

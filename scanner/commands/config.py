@@ -54,8 +54,9 @@ def validate_command(file: str) -> None:
         click.echo(f"privscan: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
                    err=True)
         sys.exit(2)
-    for problem in config.reference_problems():
-        click.echo(f"privscan: warning: {problem}", err=True)
+    for problem in [*config.reference_problems(), config.ner_model_problem()]:
+        if problem:
+            click.echo(f"privscan: warning: {problem}", err=True)
     if config.baseline is not None and not config.baseline.is_file():
         click.echo(f"privscan: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
                    "until the previous review's SARIF is there.", err=True)

@@ -63,6 +63,21 @@ def check_ner_model(model: str) -> None:
         )
 
 
+def ner_model_language(model: str) -> str:
+    """The language a spaCy model was trained for (``lang`` in its ``meta.json``), so a Chinese
+    pipeline such as ``zh_core_web_lg`` analyses text as Chinese; raises :class:`ModelNotInstalled`."""
+    import spacy.util
+
+    check_ner_model(model)
+    directory = Path(model) if Path(model).is_dir() else spacy.util.get_package_path(model)
+    try:
+        meta = spacy.util.get_model_meta(directory)
+    except (OSError, ValueError) as exc:
+        raise ModelNotInstalled(f"NER model {model!r} has no readable meta.json ({exc}); save the pipeline with "
+                                "nlp.to_disk() or reinstall the package") from None
+    return str(meta.get("lang") or "en")
+
+
 def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
@@ -111,14 +126,16 @@ class NerDetector:
     """The fast detector plus PERSON/LOCATION from an installed spaCy model, for text chunks.
 
     Names have no checksum, so they come only from a model the user chose to install (never
-    downloaded); evidence is masked and values hashed like every other match.
+    downloaded); evidence is masked and values hashed like every other match. Text is analysed in
+    the model's own language (``zh`` for a Chinese pipeline), read from the model's metadata.
     """
 
     def __init__(self, detector: Any, ner_model: str) -> None:
         self.detector = detector
         self.ner_model = ner_model
         self.min_score = detector.min_score
-        self.analyzer = build_analyzer(ner_model, languages=("en",))
+        self.language = ner_model_language(ner_model)
+        self.analyzer = build_analyzer(ner_model, languages=(self.language,))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.detector, name)
@@ -126,7 +143,7 @@ class NerDetector:
     def scan(self, chunk: Any) -> Any:
         result = self.detector.scan(chunk)
         text = chunk.data.decode("utf-8", "replace")
-        for found in self.analyzer.analyze(text, language="en", entities=list(NER_ENTITIES)):
+        for found in self.analyzer.analyze(text, language=self.language, entities=list(NER_ENTITIES)):
             if found.score < self.min_score:
                 continue
             entity = NER_ENTITY_TYPES[found.entity_type]

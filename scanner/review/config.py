@@ -85,6 +85,7 @@ SCHEMA: dict[str, Any] = {
         "fail_on_new_only": {"type": "boolean"},
         "concurrency": {"type": "integer", "minimum": 0},
         "min_score": {"type": "number", "minimum": 0, "maximum": 1},
+        "ner_model": {"type": "string", "minLength": 1},
         "outputs": {
             "type": "array",
             "items": {
@@ -152,9 +153,10 @@ class TargetConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
 
-    def options(self, jobs: int = 0, min_score: float = 0.5) -> ScanOptions:
+    def options(self, jobs: int = 0, min_score: float = 0.5, ner_model: str | None = None) -> ScanOptions:
+        extra = {**self.extra, "ner_model": ner_model} if ner_model else dict(self.extra)
         return ScanOptions(include=self.include, exclude=self.exclude, jobs=jobs, min_score=min_score,
-                           extra=dict(self.extra), **self.limits)
+                           extra=extra, **self.limits)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,22 @@ class ScanConfig:
     min_score: float | None = None
     fail_on: str | None = None
     fail_on_new_only: bool = False
+    ner_model: str | None = None
+    ner_model_where: str = ""
+
+    def ner_model_problem(self) -> str | None:
+        """Why the configured NER model cannot be loaded here (not installed, no metadata), or None.
+
+        Checked when the config is validated or scanned, not when it is parsed: it imports spaCy."""
+        if not self.ner_model:
+            return None
+        from scanner.detection.presidio import ModelNotInstalled, ner_model_language
+
+        try:
+            ner_model_language(self.ner_model)
+        except ModelNotInstalled as exc:
+            return f"{self.ner_model_where}: {exc}."
+        return None
 
     def reference_problems(self) -> list[str]:
         """Credential references that cannot be resolved here (unset variables, missing files)."""
@@ -384,6 +402,9 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
             include=tuple(item.get("include", ())), exclude=tuple(item.get("exclude", ())),
             limits=limits, extra=extra, references=tuple(references),
         ))
+    ner_model = data.get("ner_model")
+    if ner_model and ("/" in ner_model or ner_model.startswith((".", "~"))):  # a saved pipeline, not a package
+        ner_model = _resolve(base, ner_model)
     policy = data.get("policy")
     if policy and (policy.endswith((".yaml", ".yml")) or "/" in policy):
         policy = _resolve(base, policy)
@@ -399,6 +420,8 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
         min_score=data.get("min_score"),
         fail_on=data.get("fail_on"),
         fail_on_new_only=bool(data.get("fail_on_new_only", False)),
+        ner_model=ner_model,
+        ner_model_where=_where(lines, source, ("ner_model",)),
     )
 
 
@@ -425,6 +448,10 @@ fail_on_new_only: false
 
 # Worker processes (0 = all cores).
 concurrency: 2
+
+# Optional: an installed spaCy model (package name, or the path of a saved pipeline) that adds
+# PERSON/LOCATION findings. It is never downloaded; text is analysed in the model's language.
+# ner_model: zh_core_web_lg
 
 # Where results go; the format is inferred from the extension (.sarif, .json, .txt) or given.
 outputs:

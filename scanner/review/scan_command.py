@@ -4,8 +4,8 @@ How the command line and ``--config`` combine: TARGETs on the command line are s
 to the config's targets, with ``--include/--exclude/--max-file-size/--follow-symlinks`` (which then
 apply to those command-line targets only — per-target options of config targets live in the config).
 Every other option given on the command line overrides the config's value (``--policy``, ``--fail-on``,
-``--jobs``, ``--min-score``, ``--waivers``, ``--baseline``, ``--fail-on-new-only``); ``--output`` or
-``--format`` replace the config's ``outputs``.
+``--jobs``, ``--min-score``, ``--ner-model``, ``--waivers``, ``--baseline``, ``--fail-on-new-only``);
+``--output`` or ``--format`` replace the config's ``outputs``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         problems = config.reference_problems()
         if problems:
             _config_problem("the scan configuration names credentials that are not available here", problems)
+        if config.ner_model and not given("ner_model"):
+            problem = config.ner_model_problem()
+            if problem:
+                _config_problem("the scan configuration names an NER model that is not available here", [problem])
 
     cli_targets: tuple[str, ...] = params["targets"]
     if config is not None and not cli_targets:
@@ -85,6 +89,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
 
     jobs = choose("jobs", config.concurrency if config else None)
     min_score = choose("min_score", config.min_score if config else None)
+    ner_model = choose("ner_model", config.ner_model if config else None)
     fail_on = choose("fail_on", config.fail_on if config else None)
     new_only = params["fail_on_new_only"] or bool(config and config.fail_on_new_only)
     policy_name = choose("policy_name", config.policy if config else None)
@@ -112,13 +117,15 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
 
     cli_options: dict[str, Any] = {
         "include": params["include"], "exclude": params["exclude"], "jobs": jobs,
-        "follow_symlinks": params["follow_symlinks"], "min_score": min_score, "extra": remote_extra(params),
+        "follow_symlinks": params["follow_symlinks"], "min_score": min_score,
+        "extra": {**remote_extra(params), **({"ner_model": ner_model} if ner_model else {})},
     }
     if params["max_file_size"]:
         cli_options["max_file_size"] = params["max_file_size"]
     options = ScanOptions(**cli_options)
     planned: list[str | tuple[str, ScanOptions]] = [
-        (t.target, t.options(jobs=jobs, min_score=min_score)) for t in (config.targets if config else ())]
+        (t.target, t.options(jobs=jobs, min_score=min_score, ner_model=ner_model))
+        for t in (config.targets if config else ())]
     planned.extend(cli_targets)
 
     progress, update = _progress_callback()

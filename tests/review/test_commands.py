@@ -196,3 +196,13 @@ waivers:
     assert result["suppressions"][0]["properties"]["owner"] == "zhang.wei@bank.example"
     bad = run("scan", "logs", "--waivers", "h1.sarif")
     assert bad.exit_code == 2 and "the waivers file is not valid" in bad.stderr
+
+
+def test_config_validate_warns_about_a_missing_ner_model(workdir: Path) -> None:
+    """The model may be installed only on the scanning host: validate warns, the scan refuses (exit 2)."""
+    (workdir / "privscan.yaml").write_text("version: 1\nner_model: zh_core_web_does_not_exist\n"
+                                           "targets:\n  - path: .\n", encoding="utf-8")
+    result = run("config", "validate", "privscan.yaml")
+    assert result.exit_code == 0
+    assert "privscan: warning: privscan.yaml:2: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
+           "installed" in result.stderr

@@ -129,3 +129,19 @@ def test_unusable_files_say_what_is_wrong(tmp_path: Path, text: str, expected: s
         load_config(path)
     assert expected in caught.value.errors[0]
     assert caught.value.errors[0].startswith(str(path))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("zh_core_web_lg", "zh_core_web_lg"),  # an installed package name stays a name
+    ("models/zh_names", "{base}/models/zh_names"),  # a saved pipeline is relative to the config file
+    ("/opt/models/en_names", "/opt/models/en_names"),
+])
+def test_ner_model_goes_to_every_target(tmp_path: Path, value: str, expected: str) -> None:
+    path = tmp_path / "privscan.yaml"
+    path.write_text(f"version: 1\nner_model: {value}\ntargets:\n  - path: share\n  - database: sqlite:///x.db\n",
+                    encoding="utf-8")
+    config = load_config(path)
+    assert config.ner_model == expected.format(base=tmp_path)
+    assert config.ner_model_where == f"{path}:2: ner_model"
+    assert [t.options(ner_model=config.ner_model).extra["ner_model"] for t in config.targets] == [config.ner_model] * 2
+    assert "ner_model" not in config.targets[0].options().extra

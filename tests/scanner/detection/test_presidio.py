@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stdnum import luhn
@@ -64,12 +65,16 @@ def test_a_missing_model_is_a_clear_error_not_a_download(no_network: None) -> No
         build_analyzer(ner_model="zh_core_web_does_not_exist")
 
 
-def _saved_pipeline(path: Path) -> Path:
+def _saved_pipeline(path: Path, language: str = "en") -> Path:
+    """A tiny spaCy pipeline on disk whose entity ruler knows one fictitious customer name."""
     import spacy
 
-    nlp = spacy.blank("en")
+    nlp = spacy.blank(language)
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": "PERSON", "pattern": [{"LOWER": "zhang"}, {"LOWER": "wei"}]}])
+    if language == "zh":
+        ruler.add_patterns([{"label": "PERSON", "pattern": "张伟明"}])
+    else:
+        ruler.add_patterns([{"label": "PERSON", "pattern": [{"LOWER": "zhang"}, {"LOWER": "wei"}]}])
     nlp.to_disk(path)
     return path
 
@@ -102,3 +107,58 @@ def test_scan_with_a_missing_ner_model_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--ner-model", "zh_core_web_does_not_exist"])
     assert result.exit_code == 2
     assert "--ner-model" in result.output and "not installed" in result.output
+
+
+def test_ner_model_language_comes_from_the_model(tmp_path: Path) -> None:
+    from scanner.detection.presidio import ner_model_language
+
+    assert ner_model_language(str(_saved_pipeline(tmp_path / "en", "en"))) == "en"
+    assert ner_model_language(str(_saved_pipeline(tmp_path / "zh", "zh"))) == "zh"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotInstalled, match=r"meta\.json"):
+        ner_model_language(str(tmp_path / "empty"))
+
+
+def _config_scan(tmp_path: Path, config_lines: str, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    share = tmp_path / "share"
+    share.mkdir(exist_ok=True)
+    (share / "callbacks.txt").write_text("2026-11-02 回访客户张伟明，已核实身份\n", encoding="utf-8")
+    (tmp_path / "privscan.yaml").write_text(f"version: 1\n{config_lines}targets:\n  - path: share\n",
+                                            encoding="utf-8")
+    return CliRunner().invoke(main, ["scan", "--config", str(tmp_path / "privscan.yaml"), "--jobs", "1",
+                                     "--format", "json", *args])
+
+
+def test_ner_model_named_in_the_scan_config_finds_chinese_names(tmp_path: Path) -> None:
+    """``ner_model:`` in privscan.yaml (a path relative to the file) is used for the config's targets,
+    in the model's language: a Chinese pipeline finds a Chinese name, masked and never echoed."""
+    import json
+
+    (tmp_path / "models").mkdir()
+    _saved_pipeline(tmp_path / "models" / "zh_names", "zh")
+    result = _config_scan(tmp_path, "ner_model: models/zh_names\n")
+    assert result.exit_code in (0, 1), result.output
+    assert "张伟明" not in result.output
+    findings = json.loads(result.stdout)["findings"]
+    (finding,) = [f for f in findings if f["entityType"] == "PERSON_NAME" and f["ruleId"] == "pii_in_file"]
+    assert finding["locations"][0] == {"line": 1, "field": None, "evidence": "***"}  # short names fully hidden
+
+
+def test_a_missing_ner_model_in_the_scan_config_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    result = _config_scan(tmp_path, "min_score: 0.5\nner_model: zh_core_web_does_not_exist\n")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'privscan.yaml'}:3: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
+           "installed" in result.stderr
+
+
+def test_ner_model_on_the_command_line_overrides_the_config(tmp_path: Path) -> None:
+    import json
+
+    model = _saved_pipeline(tmp_path / "en_names", "en")
+    result = _config_scan(tmp_path, "ner_model: zh_core_web_does_not_exist\n", "--ner-model", str(model))
+    assert result.exit_code in (0, 1), result.output
+    assert not [f for f in json.loads(result.stdout)["findings"] if f["entityType"] == "PERSON_NAME"]
