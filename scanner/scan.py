@@ -58,6 +58,7 @@ def _worker_init(min_score: float, ner_model: str | None = None) -> None:
     from scanner.detection.engine import Detector
 
     detector: Any = Detector(min_score=min_score)
+    detector.prepare()
     if ner_model:
         from scanner.detection.presidio import NerDetector
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from scanner.detection.fields import FieldHint, classify_field
+from scanner.detection.hyperscan_cache import compiled_database
 from scanner.detection.recognizer import Recognizer
 from scanner.fingerprint import load_key, value_hash
 from scanner.model import Chunk, Match, Protection
@@ -184,6 +185,19 @@ class Detector:
                 for e in self._entries
             ]
 
+    def prepare(self) -> None:
+        """Load every recognizer's lazily loaded reference data now (see :meth:`Recognizer.prepare`):
+        the scan parent calls this before forking workers, which then share it copy-on-write.
+
+        Best effort: a recognizer whose data cannot be loaded here (an unreadable stdnum table) fails
+        again when it validates a value, where the scan reports it as a notification on that resource
+        and goes on."""
+        for rec in self.recognizers:
+            try:
+                rec.prepare()
+            except Exception:  # reported where a value is validated (see above)
+                continue
+
     def _compile_hyperscan(self):  # type: ignore[no-untyped-def]
         # No HS_FLAG_SOM_LEFTMOST: start-of-match tracking halves Hyperscan's speed on digit-heavy
         # logs. Hyperscan reports where candidates end; the few that do are located exactly by a
@@ -202,9 +216,7 @@ class Detector:
             )
             width = _max_width(entry.regex)
             entry.max_width = width if width is not None else MAX_CANDIDATE_SPAN
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-        return db
+        return compiled_database(hyperscan, expressions, ids, flags)
 
     # -- scanning -------------------------------------------------------------------------------
 

@@ -17,7 +17,11 @@ engine (:mod:`scanner.detection.engine`) needs to run it candidate-first over ra
 * ``requires_context``: for formats with no check digit (passport numbers, bare phone numbers),
   a context word or a field name must be present;
 * ``priority``: when two recognizers claim overlapping text, the more specific one wins
-  (CN_MOBILE_NUMBER over PHONE_NUMBER, CN_BANK_CARD over CREDIT_CARD).
+  (CN_MOBILE_NUMBER over PHONE_NUMBER, CN_BANK_CARD over CREDIT_CARD);
+* ``examples``: fictitious values that pass ``validate``. They document the format, are checked by
+  the codebase tests, and :meth:`Recognizer.prepare` validates them once so that reference data
+  loaded on first use (GB/T 2260 divisions, the public-suffix list, libphonenumber metadata) is
+  loaded before scan workers fork, once, instead of once per worker.
 
 Adding a recognizer = one module in :mod:`scanner.detection.recognizers` decorated with
 ``@RECOGNIZERS.register``, plus its table of test cases.
@@ -58,6 +62,7 @@ class Recognizer:
     boundary: ClassVar[str] = ALNUM
     priority: ClassVar[int] = 10
     enabled_by_default: ClassVar[bool] = True
+    examples: ClassVar[tuple[str, ...]] = ()
 
     def as_presidio(self, supported_language: str = "en") -> PatternRecognizer:
         """This recognizer as a Presidio ``PatternRecognizer``: the same bounded patterns, context
@@ -77,6 +82,11 @@ class Recognizer:
     def bounded(cls, regex: str) -> str:
         """The candidate regex with look-around boundaries, for engines that support them."""
         return f"(?<![{cls.boundary}])(?:{regex})(?![{cls.boundary}])"
+
+    def prepare(self) -> None:
+        """Load what validation loads lazily, by validating the examples."""
+        for example in self.examples:
+            self.validate(self.normalize(example))
 
     # -- what subclasses override -------------------------------------------------------------
 

@@ -22,10 +22,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from scanner.migrations.events import (
+    ColumnChanged,
+    DefaultPrivilegesGranted,
+    Event,
+    GradedColumn,
+    Granted,
+    Note,
+    PolicyDropped,
+    RowSecurityChanged,
+)
 from scanner.migrations.parsing import Statement
 from scanner.migrations.schema import (
     MASKING_FUNCTIONS,
@@ -82,88 +91,6 @@ _NON_TABLE_TARGETS = re.compile(
     r"PARAMETER)\b",
     re.IGNORECASE,
 )
-
-
-# -- events ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GradedColumn:
-    """A plaintext graded column as it was when the event happened."""
-
-    relation: str
-    column: str
-    sensitivity: Sensitivity
-    qualified: str = ""  # schema.table.column with the default schema spelled out (policy object globs)
-
-
-@dataclass
-class Event:
-    statement: Statement
-
-
-@dataclass
-class ColumnChanged(Event):
-    """A stored column was created, added, retyped, renamed or commented."""
-
-    relation: str
-    column: str
-    type_sql: str | None
-    action: str
-    before: Sensitivity | None
-    after: Sensitivity | None
-
-
-@dataclass
-class Granted(Event):
-    """Read access to relations (``targets``) was given to ``grantee``.
-
-    ``securable`` is the object as written (``public.customer``, ``ALL TABLES IN SCHEMA public``,
-    ``bank.*``); ``graded`` the plaintext graded columns it opens; ``wider`` the graded view columns
-    whose base columns the grantee could not read directly; ``implicit`` when a standing grant
-    (default privileges, ``db.*``) reached a table created by this statement.
-    """
-
-    securable: str
-    grantee: Grantee
-    privileges: frozenset[str]
-    targets: list[str]
-    graded: list[GradedColumn]
-    wider: list[tuple[GradedColumn, str]] = field(default_factory=list)
-    implicit_via: str | None = None
-
-
-@dataclass
-class DefaultPrivilegesGranted(Event):
-    schemas: tuple[str | None, ...]
-    grantee: Grantee
-    privileges: frozenset[str]
-    graded: list[GradedColumn]
-
-
-@dataclass
-class RowSecurityChanged(Event):
-    relation: str
-    action: str  # "enable" | "disable" | "force" | "no force"
-    graded: list[GradedColumn]
-
-
-@dataclass
-class PolicyDropped(Event):
-    relation: str
-    policy: str
-    remaining: int
-    rls: bool
-    restrictive: bool
-    graded: list[GradedColumn]
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something the analysis could not judge (unknown table, unsupported statement)."""
-
-    statement: Statement
-    message: str
 
 
 # -- helpers ---------------------------------------------------------------------------------------

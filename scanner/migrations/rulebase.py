@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from scanner.migrations.analysis import Event, GradedColumn
-from scanner.migrations.parsing import Statement
+from scanner.migrations.events import Event, GradedColumn
 from scanner.model import Finding, Level, Location, Resource
 from scanner.policy import Grade, Policy
 from scanner.rule import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from scanner.migrations.parsing import Statement
 
 
 @dataclass

@@ -10,8 +10,8 @@ card no) or in a card field (``card_no``, ``kahao``, ``卡号``): on its own it 
 or trace number. More specific than CREDIT_CARD (higher priority), so a UnionPay number is reported
 once, as a bank card.
 
-Fictitious test values: ``6222021000112233440`` is not valid; ``6222021000112233445`` style numbers
-are generated in tests with ``luhn.calc_check_digit``.
+Fictitious test values: ``6222021000112233449`` (Luhn-valid; ``6222021000112233440`` is not); tests
+generate more with ``luhn.calc_check_digit``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class CnBankCardRecognizer(Recognizer):
                      "cardno", "kahao", "unionpay", "pan", "account")
     boundary = "0-9A-Za-z"
     priority = 35
+    examples = ("6222021000112233449",)
 
     def normalize(self, text: str) -> str:
         return digits_only(text)

@@ -44,6 +44,7 @@ class CnMobileNumberRecognizer(Recognizer):
                      "sjh", "msisdn")
     boundary = "0-9A-Za-z+"
     priority = 30
+    examples = ("13812345678", "+86 139-0000-1234")
 
     def normalize(self, text: str) -> str:
         digits = digits_only(text)

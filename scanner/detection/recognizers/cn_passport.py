@@ -28,6 +28,7 @@ class CnPassportRecognizer(Recognizer):
     context_words = ("护照", "护照号", "护照号码", "passport", "passport no", "passport_no", "huzhao")
     requires_context = True
     priority = 20
+    examples = ("E12345678", "EA1234567")
 
     def normalize(self, text: str) -> str:
         return text.upper()

@@ -6,7 +6,7 @@ Format: GB 11643-1999 — 6-digit administrative division code (GB/T 2260), 8-di
 date is a real calendar date and that the division code exists, so 18-digit order or trace
 numbers almost never pass.
 
-Fictitious test values: ``11010519491231002X``, ``440524188001010014``.
+Fictitious test values: ``11010519491231002X``, ``440106199007120037``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class CnResidentIdRecognizer(Recognizer):
     context_words = ("身份证", "证件号", "证件号码", "身份证号", "sfz", "sfzh", "id card", "id_card", "idcard",
                      "id no", "id_no", "resident id", "citizen id", "identity")
     priority = 40
+    examples = ("11010519491231002X", "440106199007120037")
 
     def normalize(self, text: str) -> str:
         return text.upper()

@@ -28,6 +28,7 @@ class CnUsccRecognizer(Recognizer):
     )
     context_words = ("统一社会信用代码", "信用代码", "uscc", "social credit code", "tyshxydm")
     priority = 45
+    examples = ("91110000600037341L",)
 
     def normalize(self, text: str) -> str:
         return text.upper()

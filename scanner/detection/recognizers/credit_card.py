@@ -44,6 +44,7 @@ class PaymentCardRecognizer(Recognizer):
     context_words = ("card", "credit card", "card no", "card_no", "cardnumber", "pan", "visa", "mastercard", "amex",
                      "信用卡", "卡号")
     priority = 20
+    examples = ("4111111111111111", "5555555555554444", "378282246310005")
 
     def normalize(self, text: str) -> str:
         return digits_only(text)

@@ -5,7 +5,7 @@ Format: one or two letters, six digits and a check character in parentheses, e.g
 second letter), 8, 7 … 2 over letter values A=10 … Z=35 and the digits; the check character makes
 the sum divisible by 11 (``A`` standing for 10). Written with the parentheses or without.
 
-Fictitious test values: ``A123456(3)``, ``AB987654(2)``.
+Fictitious test values: ``A123456(3)``, ``AB987654(3)``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class HkIdRecognizer(Recognizer):
     # the engine needs a candidate's first and last characters inside the boundary class
     boundary = "0-9A-Za-z()"
     priority = 30
+    examples = ("A123456(3)", "AB987654(3)")
 
     def normalize(self, text: str) -> str:
         return "".join(ch for ch in text if ch.isalnum()).upper()

@@ -27,6 +27,7 @@ class IbanCodeRecognizer(Recognizer):
     masked = (r"[A-Z]{2}[0-9]{2}[*xX#]{8,26}[0-9]{4}",)
     context_words = ("iban", "account", "bank account", "账号", "账户", "国际银行账号")
     priority = 30
+    examples = ("DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19")
 
     def normalize(self, text: str) -> str:
         return "".join(ch for ch in text if ch.isalnum()).upper()

@@ -6,8 +6,8 @@ addresses in access logs), so it needs a context word or field name (client ip, 
 and loopback, private, link-local and reserved addresses are not reported. Version strings
 (``v1.2.3.4``) are excluded by the boundary.
 
-Fictitious test values: ``203.0.113.7`` (TEST-NET-3, RFC 5737) — documentation ranges are reserved,
-so real-looking public addresses are used only inside tests.
+Fictitious test values: ``203.0.113.7`` (TEST-NET-3, RFC 5737) is rejected as not global; the one
+valid example is ``1.1.1.1``, a public resolver's address, not a person's.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class IpAddressRecognizer(Recognizer):
     boundary = "0-9A-Za-z.:_-"
     requires_context = True
     priority = 5
+    examples = ("1.1.1.1",)
 
     def normalize(self, text: str) -> str:
         return text

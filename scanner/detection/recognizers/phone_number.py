@@ -31,6 +31,7 @@ class PhoneNumberRecognizer(Recognizer):
     context_words = ("phone", "tel", "telephone", "mobile", "cell", "fax", "contact", "电话", "联系电话", "手机")
     boundary = "0-9A-Za-z+"
     priority = 10
+    examples = ("+44 20 7946 0958", "+1 202-555-0143")
 
     def normalize(self, text: str) -> str:
         return "+" + "".join(ch for ch in text if ch.isdigit())

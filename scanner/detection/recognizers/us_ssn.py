@@ -28,6 +28,7 @@ class SocialSecurityNumberRecognizer(Recognizer):
     context_words = ("ssn", "social security", "social_security", "socialsecurity", "ss#", "社会安全号")
     boundary = "0-9A-Za-z-"
     priority = 25
+    examples = ("536-22-1234",)
 
     def normalize(self, text: str) -> str:
         return digits_only(text)

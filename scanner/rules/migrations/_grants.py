@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scanner.migrations.analysis import GradedColumn, Granted
+from scanner.migrations.events import GradedColumn, Granted
 from scanner.migrations.rulebase import MigrationContext, MigrationRule, describe, graded_properties, highest
 from scanner.model import Finding
 

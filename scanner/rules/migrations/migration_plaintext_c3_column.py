@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.migrations.analysis import ColumnChanged
+from scanner.migrations.events import ColumnChanged
 from scanner.migrations.rulebase import MigrationContext, MigrationRule, top_grade
 from scanner.migrations.schema import Sensitivity
 from scanner.model import Finding

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.migrations.analysis import PolicyDropped
+from scanner.migrations.events import PolicyDropped
 from scanner.migrations.rulebase import (
     MigrationContext,
     MigrationRule,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.migrations.analysis import GradedColumn, RowSecurityChanged
+from scanner.migrations.events import GradedColumn, RowSecurityChanged
 from scanner.migrations.rulebase import (
     MigrationContext,
     MigrationRule,

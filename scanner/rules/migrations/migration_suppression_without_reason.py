@@ -6,10 +6,14 @@ auditor, so it does not suppress anything, and this finding points at the commen
 
 from __future__ import annotations
 
-from scanner.migrations.parsing import Statement, Suppression
+from typing import TYPE_CHECKING
+
 from scanner.migrations.rulebase import MigrationContext, MigrationRule
 from scanner.model import Finding
 from scanner.registry import RULES
+
+if TYPE_CHECKING:
+    from scanner.migrations.parsing import Statement, Suppression
 
 
 @RULES.register

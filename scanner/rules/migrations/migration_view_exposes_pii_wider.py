@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.migrations.analysis import Granted
+from scanner.migrations.events import Granted
 from scanner.migrations.rulebase import MigrationContext, MigrationRule, describe, graded_properties, highest
 from scanner.model import Finding
 from scanner.registry import RULES

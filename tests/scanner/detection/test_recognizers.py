@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -64,6 +67,13 @@ CASES = [
     (f"ref {_card('601382', 19)} ok", []),  # the same digits without context: an order or trace number
     ("consumed topic=order-events partition=3 offset=13912345678 msgId=AB12", []),  # a Kafka offset
     ("sms sent mobile=13912345678", ["CN_MOBILE_NUMBER"]),
+    ("mail zhang.san@example.com", ["EMAIL_ADDRESS"]),
+    ("邮箱 li_si+bank@example.com.cn", ["EMAIL_ADDRESS"]),
+    ("contact wang.wu@example.co.uk", ["EMAIL_ADDRESS"]),
+    ("asset logo@2x.png loaded", []),  # a file name: png is not a public suffix
+    ("notify ops@build.internal", []),  # internal names are not registrable domains
+    ("login root@localhost", []),
+    ("mail zhang..san@example.com", []),  # consecutive dots are not a dot-atom
 ]
 
 
@@ -202,3 +212,27 @@ def test_ip_validation_agrees_with_ipaddress(address: object) -> None:
 
     text = str(address)
     assert IpAddressRecognizer().validate(text) == ipaddress.ip_address(text).is_global
+
+
+SUFFIXES = ["com", "cn", "com.cn", "co.uk", "de", "io", "xn--fiqs8s", "png", "jpg", "internal", "local", "corp",
+            "lan", "test", "example", "gov.cn", "edu", "uk", "a"]
+
+
+@functools.cache
+def _tldextract() -> Any:
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True), min_size=0, max_size=3),
+       st.sampled_from(SUFFIXES))
+def test_email_domain_check_agrees_with_tldextract(labels: list[str], suffix: str) -> None:
+    """The bundled suffix list (publicsuffixlist) gives tldextract's verdict: a registrable domain
+    needs an ICANN public suffix and a label before it."""
+    from scanner.detection.recognizers.email_address import _has_public_suffix
+
+    domain = ".".join([*labels, suffix])
+    parts = _tldextract()(domain)
+    assert _has_public_suffix(domain) == (bool(parts.suffix) and bool(parts.domain))
