@@ -9,6 +9,8 @@ One run prints:
   (``RUSAGE_SELF``) and of its largest worker (``RUSAGE_CHILDREN``), and, sampled with psutil, the
   peak sum of RSS (counts pages shared between forked workers once per process, an upper bound) and
   of PSS (shared pages split between the processes sharing them, the real footprint);
+* the scan runs use byte-compiled modules and the compiled-pattern cache, as an installed scanner
+  that has run before has them (both are built before the first measured run);
 * detection-only throughput: ``Detector.scan`` over in-memory 4 MiB chunks of the big log;
 * Presidio's *default* ``AnalyzerEngine`` (all predefined recognizers, no NER model, nothing
   downloaded) on a small slice of the same log, in the same run, and the ratio.
@@ -131,18 +133,22 @@ def _cpu_seconds() -> float:
 
 
 def e2e_child(corpus: Path, jobs: int, warm: bool) -> dict:
-    """One ``run_scan`` in this (fresh) process. ``warm``: the detection engine (Presidio, Hyperscan)
-    is imported before the clock starts, so the figure is the steady-state rate without the one-off
-    start-up that a scan of a few seconds cannot amortise."""
+    """One ``run_scan`` in this (fresh) process. ``warm``: the detector (registries, Hyperscan
+    database, validation reference data) is built before the clock starts, so the figure is the
+    steady-state rate without the one-off start-up that a scan of a few seconds cannot amortise.
+    Cold runs pay all of it, with the compiled-pattern cache as any machine has it after its first
+    scan (see :mod:`scanner.detection.hyperscan_cache`)."""
     started = time.perf_counter()
     from scanner.connector import ScanOptions
     from scanner.scan import run_scan
 
     if warm:
-        import scanner.detection.engine  # noqa: F401
+        from scanner.connector import ScanOptions as _Options
         from scanner.registry import CONNECTORS, RECOGNIZERS, RULES
+        from scanner.scan import _worker_init
 
         CONNECTORS.load(), RECOGNIZERS.load(), RULES.load()
+        _worker_init(_Options().min_score)  # the detector run_scan (and forked workers) will use
     imported = time.perf_counter()
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
@@ -178,6 +184,19 @@ def e2e_child(corpus: Path, jobs: int, warm: bool) -> dict:
     }
 
 
+def _installed_like_env() -> dict[str, str]:
+    """The environment of the scan runs: byte-code caching as Python does by default (and as a pip
+    install leaves it). Some sandboxes set PYTHONDONTWRITEBYTECODE, which recompiles every module
+    from source on each start: ~0.1 s of serial start-up that no installed scanner pays."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def precompile() -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / d) for d in ("scanner", "connectors",
+                                                                                         "reports"))],
+                   check=True, stdout=subprocess.DEVNULL, env=_installed_like_env())
+
+
 def run_e2e(corpus: Path, jobs: int, warm: bool = False, repeat: int = 1) -> dict:
     """Best of ``repeat`` runs, each in a fresh interpreter (the machine may be shared)."""
     best = None
@@ -186,7 +205,8 @@ def run_e2e(corpus: Path, jobs: int, warm: bool = False, repeat: int = 1) -> dic
         if warm:
             command.append("--_warm")
         with (
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc,
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=_installed_like_env()) as proc,
             TreeMemorySampler(proc.pid) as sampler,
         ):
             stdout, stderr = proc.communicate()
@@ -278,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--slice-kib", type=int, default=200, help="Presidio slice size (default 200 KiB)")
     parser.add_argument("--detect-mib", type=int, default=64, help="detection-only sample size (default 64 MiB)")
-    parser.add_argument("--repeat", type=int, default=1, help="end-to-end runs per configuration; the best counts")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="end-to-end rounds (configurations interleaved); the best run of each counts")
     parser.add_argument("--logs-only", action="store_true", help="skip the end-to-end run over the whole corpus")
     parser.add_argument("--generate-mib", type=float, default=200, help="corpus size when it must be generated")
     parser.add_argument("--_e2e-child", type=int, dest="e2e_child", help=argparse.SUPPRESS)
@@ -307,14 +328,25 @@ def main(argv: list[str] | None = None) -> int:
           f"{big.stat().st_size / MiB:.1f} MiB); {os.cpu_count()} CPUs; load average {load:.2f}; "
           f"Python {sys.version.split()[0]}", file=sys.stderr)
 
-    runs: list[tuple[str, int, bool, dict]] = []
     plan = [("logs", logs, False), ("logs", logs, True)]
     if not args.logs_only and logs != args.corpus:
         plan.append(("all", args.corpus, False))
-    for label, path, warm in plan:
-        for jobs in args.jobs:
-            print(f"end-to-end {label}, jobs={jobs}{', warm' if warm else ''} ...", file=sys.stderr)
-            runs.append((label, jobs, warm, run_e2e(path, jobs, warm, args.repeat)))
+    from scanner.detection.engine import Detector
+
+    Detector()  # a machine that has scanned before has the compiled patterns cached
+    precompile()
+    best: dict[tuple[str, int, bool], dict] = {}
+    # rounds interleave the configurations, so a slow spell on a shared machine hits all of them
+    for round_ in range(args.repeat):
+        for label, path, warm in plan:
+            for jobs in args.jobs:
+                print(f"end-to-end {label}, jobs={jobs}{', warm' if warm else ''} "
+                      f"(round {round_ + 1}/{args.repeat}) ...", file=sys.stderr)
+                result = run_e2e(path, jobs, warm)
+                key = (label, jobs, warm)
+                if key not in best or result["seconds"] < best[key]["seconds"]:
+                    best[key] = result
+    runs: list[tuple[str, int, bool, dict]] = [(*key, result) for key, result in best.items()]
     print("detection only ...", file=sys.stderr)
     detection = bench_detection(big, args.detect_mib)
     print(f"Presidio defaults on {args.slice_kib} KiB ...", file=sys.stderr)
