@@ -489,7 +489,7 @@ def big_log(lines: int) -> bytes:
     return ("\r\n".join(out[: lines // 2]) + "\r\n" + "\n".join(out[lines // 2 :])).encode()
 
 
-@pytest.mark.parametrize(("suffix", "part_size"), [(".log", 1000), (".log", 4096), (".csv", 3000)])
+@pytest.mark.parametrize(("suffix", "part_size"), [(".log", 1000), (".log", 4096), (".csv", 3000 * 16)])
 def test_split_parts_give_the_same_matches_and_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      detector: Detector, suffix: str, part_size: int) -> None:
     content = big_log(3000)
@@ -502,7 +502,8 @@ def test_split_parts_give_the_same_matches_and_lines(tmp_path: Path, monkeypatch
     monkeypatch.setattr(files_module, "PART_SIZE", part_size)
     monkeypatch.setattr(files_module, "SPLIT_THRESHOLD", part_size)
     parts = connector.parts(resource)
-    assert len(parts) == -(-path.stat().st_size // part_size) > 20
+    cost = files_module.DELIMITED_COST if suffix == ".csv" else 1
+    assert len(parts) == -(-path.stat().st_size // (part_size // cost)) > 20
     scans = [connector.scan_resource(resource, detector, part) for part in parts]
     merged = merge_parts(scans)
     assert merged.occurrences == whole.occurrences
@@ -511,6 +512,19 @@ def test_split_parts_give_the_same_matches_and_lines(tmp_path: Path, monkeypatch
     assert [(m.entity_type, m.line, m.field) for m in merged.matches] == [
         (m.entity_type, m.line, m.field) for m in whole.matches
     ]
+
+
+def test_delimited_exports_are_cut_finer_than_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A customer export costs far more per byte than a log: its parts are smaller, so the last part
+    of a dense export does not keep one core busy while the other idles."""
+    monkeypatch.setattr(files_module, "PART_SIZE", 64 * 1024)
+    monkeypatch.setattr(files_module, "SPLIT_THRESHOLD", 64 * 1024)
+    content = big_log(12000)
+    write(tmp_path, "app.log", content)
+    write(tmp_path, "export.csv", b"line,mobile\n" + content)
+    connector = FilesConnector(str(tmp_path), ScanOptions())
+    counts = {r.display_name: len(connector.parts(r)) for r in discover(tmp_path)[0]}
+    assert counts["export.csv"] >= 8 * counts["app.log"] >= 8 * 4
 
 
 def test_run_scan_merges_parts_in_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
