@@ -47,13 +47,13 @@ BLOCK_SIZE = 1 * 1024 * 1024
 # Large files are cut into about-equal parts of at most PART_SIZE that workers scan in parallel:
 # small enough that the last part to finish leaves no core idle for long, large enough that the
 # per-part cost (open, seek, sniff, result pickling) stays negligible.
-PART_SIZE = 8 * 1024 * 1024
-SPLIT_THRESHOLD = 12 * 1024 * 1024
+PART_SIZE = 4 * 1024 * 1024
+SPLIT_THRESHOLD = 6 * 1024 * 1024
 # Delimited exports cost 2-40x more per byte than logs (bench: 25 MiB/s for a transactions export,
 # ~1 MiB/s for a customer export where every row holds an e-mail, phone, SSN and IBAN, each validated
 # and attributed to its column), and which one a file is shows only while scanning it. Their parts
-# are 1/16 the size (512 KiB), so no part of a dense export is left running on one core at the end.
-DELIMITED_COST = 16
+# are 1/8 the size (512 KiB), so no part of a dense export is left running on one core at the end.
+DELIMITED_COST = 8
 ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_MEMBER_SIZE = 1024 * 1024 * 1024
 ZIP_MAX_RATIO = 200
