@@ -1,19 +1,45 @@
 """International Bank Account Number.
 
 Format: ISO 13616 — two-letter country code, two check digits, country-specific BBAN of up to 30
-alphanumerics; check digits per ISO 7064 MOD 97-10, country lengths and BBAN formats validated with
-``stdnum.iban``. Written plain or in groups of four separated by spaces.
+alphanumerics; check digits per ISO 7064 MOD 97-10, country lengths and BBAN formats from the SWIFT
+IBAN registry as ``stdnum.iban`` has them. Written plain or in groups of four separated by spaces.
+
+Validation makes ``stdnum.iban.validate``'s checks in its order (MOD 97-10, the country's BBAN
+structure, the country's own module such as the French RIB key) with the per-country structure
+looked up once instead of per value: in customer exports every row holds a different IBAN and
+the lookup was a quarter of their scan time. A hypothesis property checks it agrees with stdnum.
 
 Fictitious test values: ``DE89370400440532013000``, ``GB29 NWBK 6016 1331 9268 19``.
 """
 
 from __future__ import annotations
 
-from stdnum import iban
+import re
+from functools import lru_cache
+from typing import Any
+
+from stdnum import numdb
 from stdnum.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
+from stdnum.util import get_cc_module
 
 from scanner.detection.recognizer import Candidate, Recognizer, mask_middle
 from scanner.registry import RECOGNIZERS
+
+_STRUCTURE_PART = re.compile(r"([1-9][0-9]*)!([nac])")
+_CHARACTER_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+
+
+@lru_cache(maxsize=256)
+def _country_rules(country: str) -> tuple[re.Pattern[str], Any] | None:
+    """The BBAN structure (``4!a6!n8!n`` -> a regex) and the country-specific module, or None for a
+    country without IBANs."""
+    info = numdb.get("iban").info(country)[0][1]
+    if not info:
+        return None
+    structure = _STRUCTURE_PART.sub(lambda m: f"{_CHARACTER_CLASS[m.group(2)]}{{{m.group(1)}}}",
+                                    info.get("bban", ""))
+    return re.compile(f"^{structure}$"), get_cc_module(country.lower(), "iban")
 
 
 @RECOGNIZERS.register
@@ -30,13 +56,24 @@ class IbanCodeRecognizer(Recognizer):
     examples = ("DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19")
 
     def normalize(self, text: str) -> str:
-        return "".join(ch for ch in text if ch.isalnum()).upper()
+        return text.replace(" ", "").upper()  # candidates are [A-Z0-9] in groups separated by spaces
 
     def validate(self, value: str) -> bool:
-        try:
-            iban.validate(value)
-        except ValidationError:
+        if len(value) < 5 or not value.isalnum() or not value.isascii():
             return False
+        if not mod_97_10.is_valid(value[4:] + value[:4]):
+            return False
+        rules = _country_rules(value[:2])
+        if rules is None:
+            return False
+        structure, country_module = rules
+        if not structure.match(value[4:]):
+            return False
+        if country_module is not None:
+            try:
+                country_module.validate(value)
+            except ValidationError:
+                return False
         return True
 
     def mask(self, text: str) -> str:

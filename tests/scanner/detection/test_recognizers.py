@@ -236,3 +236,43 @@ def test_email_domain_check_agrees_with_tldextract(labels: list[str], suffix: st
     domain = ".".join([*labels, suffix])
     parts = _tldextract()(domain)
     assert _has_public_suffix(domain) == (bool(parts.suffix) and bool(parts.domain))
+
+
+IBAN_COUNTRIES = ["DE", "GB", "FR", "NL", "IT", "ES", "CH", "BE", "MU", "LC", "CN", "US", "XX", "QA", "BR"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(IBAN_COUNTRIES), st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8,
+                                                max_size=30), st.booleans())
+def test_iban_validation_agrees_with_stdnum(country: str, bban: str, fix_check_digits: bool) -> None:
+    """The per-country structure is cached; the verdict must stay exactly ``stdnum.iban``'s."""
+    from scanner.detection.recognizers.iban_code import IbanCodeRecognizer
+
+    number = f"{country}00{bban}"
+    if fix_check_digits:
+        number = country + iban.calc_check_digits(number) + bban
+    assert IbanCodeRecognizer().validate(number) == iban.is_valid(number)
+
+
+@st.composite
+def _structured_ibans(draw: st.DrawFn) -> str:
+    """IBANs whose BBAN follows the country's registered structure (stdnum's own structure regex), with
+    valid check digits, sometimes with one character changed."""
+    from stdnum import numdb
+
+    country = draw(st.sampled_from(["DE", "GB", "FR", "NL", "IT", "ES", "CH", "BE", "MU", "LC", "QA", "BR", "NO"]))
+    structure = numdb.get("iban").info(country)[0][1]["bban"]
+    bban = draw(st.from_regex(iban._struct_to_re(structure), fullmatch=True)).upper()
+    number = country + iban.calc_check_digits(f"{country}00{bban}") + bban
+    if draw(st.booleans()):
+        position = draw(st.integers(min_value=2, max_value=len(number) - 1))
+        number = number[:position] + draw(st.sampled_from("0123456789AZ")) + number[position + 1:]
+    return number
+
+
+@settings(max_examples=500, deadline=None)
+@given(_structured_ibans())
+def test_structured_iban_validation_agrees_with_stdnum(number: str) -> None:
+    from scanner.detection.recognizers.iban_code import IbanCodeRecognizer
+
+    assert IbanCodeRecognizer().validate(number) == iban.is_valid(number)
