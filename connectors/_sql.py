@@ -1,4 +1,5 @@
-"""What the three SQL connectors share: column metadata, sampling bounds, and column classification.
+"""What the three SQL connectors share: column metadata, sampling bounds, column classification, and
+the scan of one table (:class:`SQLConnector`: sample, classify, report what could not be sampled).
 
 A database column is judged by fusing two signals (issue 3):
 
@@ -12,6 +13,10 @@ So ``id_card_no`` with valid IDs is certain, ``notes`` with a few IDs is free-te
 ``order_no`` with 18-digit numbers that fail the GB 11643 check is nothing, and ``password_hash``
 holding bcrypt strings is protected, not plaintext.
 
+Each connector keeps only what its dialect decides: the catalog queries, identifier quoting, how a
+bounded sample is read, and which driver errors mean a vanished table, a denied privilege, a timeout
+or a dropped connection.
+
 This module is private (leading underscore): the registry does not load it as a connector.
 """
 
@@ -19,15 +24,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fnmatch
 import math
 import re
+from abc import abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY
+from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY, Connector, ReadError, WorkPart
 from scanner.detection.fields import classify_field
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
@@ -87,6 +95,21 @@ def selected(schema: str, table: str, include: Iterable[str], exclude: Iterable[
     if include and not hit(include):
         return False
     return not hit(exclude)
+
+
+def redact_password(target: str) -> str:
+    """``scheme://user:secret@host/db`` as ``scheme://user@host/db``: targets are shown in reports, passwords never."""
+    parts = urlsplit(target)
+    if parts.password is None:
+        return target
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}@{netloc}" if parts.username else netloc).geturl()
+
+
+def no_tls_note(display_target: str) -> Notification:
+    """The server offered no TLS and the operator did not demand it: scanned anyway, and said so."""
+    return Notification(f"{display_target}: the server offers no TLS; the scan connected without it.",
+                        display_target, level=Level.NOTE, kind="transport")
 
 
 def table_uri(scheme: str, host: str | None, port: int | None, database: str, schema: str, table: str) -> str:
@@ -398,3 +421,104 @@ def _text(value: Any) -> str:
 def verdicts_of(scan: ResourceScan) -> list[dict[str, Any]]:
     """Column verdicts recorded in a table's scan (what rules read)."""
     return [f.data for f in scan.facts if getattr(f, "kind", None) == COLUMN_FACT]
+
+
+# -- scanning one table -----------------------------------------------------------------------------
+
+
+class SQLConnector(Connector):
+    """A database connector whose resources are tables: sample them, classify their columns, report gaps.
+
+    The scan of a table is the same whatever the server: sample at most ``sample_rows`` rows of the
+    columns the scanning identity may read, classify every column (:func:`classify_rows`), and turn a
+    failed sample into one notification naming the table, so a table dropped mid-scan or a dropped
+    connection costs that table only. Subclasses say how to connect (:meth:`_connect`), how to read a
+    bounded sample (:meth:`_sample`) and what their driver's errors mean (:meth:`_sampling_failure`).
+    """
+
+    #: who is denied in a permission error ("grant SELECT to the scanning role")
+    scanning_identity: ClassVar[str] = "role"
+    #: the server setting that cut a sample short, named in the timeout message (None: not named)
+    timeout_setting: ClassVar[str | None] = None
+
+    _conn: Any = None
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """The open, read-only session (reconnecting after :meth:`close`); raise :class:`ReadError`."""
+
+    @abstractmethod
+    def _sample(self, conn: Any, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
+        """At most ``sample_rows`` rows of ``columns`` (in that order), read without writing anything."""
+
+    @abstractmethod
+    def _sampling_failure(self, exc: Exception) -> str | None:
+        """The :class:`ReadError` kind of a driver error raised by :meth:`_sample`: ``vanished`` (table
+        dropped), ``permission``, ``timeout``, ``connection`` (session lost: reconnect) or ``unreadable``
+        (any other driver error); None for an exception that is not the driver's (it propagates)."""
+
+    def _error_text(self, exc: Exception) -> str:
+        """The driver error as one short line, for ``connection lost: …`` and ``sampling failed: …``."""
+        return str(exc)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _sampling_error(self, kind: str, exc: Exception) -> ReadError:
+        if kind == "vanished":
+            return ReadError("the table no longer exists (dropped during the scan)", kind=kind)
+        if kind == "permission":
+            return ReadError(f"permission denied to sample the table (grant SELECT to the scanning "
+                             f"{self.scanning_identity})", kind=kind)
+        if kind == "timeout":
+            setting = f" ({self.timeout_setting})" if self.timeout_setting else ""
+            return ReadError(f"sampling timed out{setting}", kind=kind)
+        if kind == "connection":
+            return ReadError(f"connection lost: {self._error_text(exc)}", kind=kind)
+        return ReadError(f"sampling failed: {self._error_text(exc)}")
+
+    def _fetch(self, resource: Resource, columns: Sequence[ColumnInfo]) -> list[tuple]:
+        """Sampled rows of the readable ``columns``, in order; a failed sample raises :class:`ReadError`."""
+        columns = sampled_columns(columns)
+        if not columns:
+            return []
+        conn = self._connect()
+        try:
+            return self._sample(conn, resource, columns)
+        except Exception as exc:
+            kind = self._sampling_failure(exc)
+            if kind is None:
+                raise
+            if kind == "connection":
+                self.close()  # reconnect for the next resource
+            raise self._sampling_error(kind, exc) from None
+
+    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
+        """Sampled values, one column per chunk and one value per line (the generic path)."""
+        columns = sampled_columns(columns_from_metadata(resource))
+        rows = self._fetch(resource, columns)
+        for index, column in enumerate(columns):
+            values = [str(r[index]).replace("\n", " ") for r in rows
+                      if r[index] is not None and not isinstance(r[index], bytes)]
+            yield Chunk(data="\n".join(values).encode("utf-8", "replace"), field=column.name)
+
+    def _sample_notes(self, resource: Resource, columns: Sequence[ColumnInfo],
+                      rows: Sequence[Sequence[Any]]) -> list[Notification]:
+        """What a reader of the table's findings must know about its sample: columns it could not read."""
+        note = unreadable_note(resource, columns)
+        return [] if note is None else [note]
+
+    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
+        scan = ResourceScan(resource=resource)
+        columns = columns_from_metadata(resource)
+        try:
+            rows = self._fetch(resource, columns)
+        except ReadError as exc:
+            scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
+            return scan
+        scan.notifications.extend(self._sample_notes(resource, columns, rows))
+        classify_rows(resource, columns, rows, detector, scan)
+        return scan

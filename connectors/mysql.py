@@ -35,16 +35,17 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from connectors._sql import (
     SAMPLE_SEED,
     ColumnInfo,
-    classify_rows,
-    columns_from_metadata,
+    SQLConnector,
+    no_tls_note,
+    redact_password,
     sample_rows,
     selected,
     statement_timeout_ms,
     table_resource,
     table_uri,
 )
-from scanner.connector import Connector, ReadError, ScanOptions, WorkPart
-from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
+from scanner.connector import ReadError, ScanOptions
+from scanner.model import Fact, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
@@ -54,6 +55,8 @@ NUMERIC_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint",
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint")
 PK_RANGE_MIN_ROWS = 10_000
 VANISHED_ERRORS = (1146, 1049)  # ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR
+DENIED_ERRORS = (1142, 1143)  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
+TIMEOUT_ERRORS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time exceeded
 
 
 def _q(*parts: str) -> str:
@@ -61,14 +64,6 @@ def _q(*parts: str) -> str:
     from sqlglot import exp
 
     return ".".join(exp.to_identifier(p, quoted=True).sql(dialect="mysql") for p in parts)
-
-
-def _redact(target: str) -> str:
-    parts = urlsplit(target)
-    if parts.password is None:
-        return target
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}@{netloc}" if parts.username else netloc).geturl()
 
 
 def _wildcard(host: str) -> bool:
@@ -94,7 +89,7 @@ def _pattern(db_pattern: str) -> str:
 
 
 @CONNECTORS.register
-class MySQLConnector(Connector):
+class MySQLConnector(SQLConnector):
     """``mysql://user@host:port/db`` for MySQL and MariaDB (password from MYSQL_PWD or ~/.my.cnf)."""
 
     name = "mysql"
@@ -105,6 +100,7 @@ class MySQLConnector(Connector):
         "(or mysql.role_edges on MySQL 8) to read every account's privileges",
     )
     description = "MySQL/MariaDB databases: column classification, account privileges and transport checks."
+    scanning_identity = "account"
 
     def __init__(self, target: str, options: ScanOptions) -> None:
         super().__init__(target, options)
@@ -121,7 +117,7 @@ class MySQLConnector(Connector):
 
     @property
     def display_target(self) -> str:
-        return _redact(self.target)
+        return redact_password(self.target)
 
     # -- connection -----------------------------------------------------------------------------
 
@@ -191,12 +187,6 @@ class MySQLConnector(Connector):
         self._conn = conn
         return conn
 
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-
     def _uri(self, schema: str, table: str) -> str:
         return table_uri("mysql", self.host, self.port, schema, schema, table)
 
@@ -246,44 +236,37 @@ class MySQLConnector(Connector):
 
     # -- sampling -------------------------------------------------------------------------------
 
-    def _fetch(self, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
-        import pymysql
-
-        if not columns:
-            return []
+    def _sample(self, conn: Any, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
+        """Inside ``START TRANSACTION READ ONLY``: the first rows, or a primary-key range on large tables."""
         limit = sample_rows(self.options.extra)
         meta = resource.metadata
         relation = _q(meta["schema"], meta["table"])
         select = ", ".join(_q(c.name) for c in columns)
         pk = meta.get("integer_pk")
-        conn = self._connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("START TRANSACTION READ ONLY")
-                try:
-                    if pk and int(meta.get("row_estimate", 0)) > PK_RANGE_MIN_ROWS:
-                        rows = self._pk_range(cur, relation, select, _q(pk), limit)
-                    else:
-                        cur.execute(f"SELECT {select} FROM {relation} LIMIT %s", (limit,))
-                        rows = list(cur.fetchall())
-                finally:
-                    cur.execute("COMMIT")
-            return rows
-        except pymysql.err.ProgrammingError as exc:
-            if exc.args and exc.args[0] in VANISHED_ERRORS:
-                raise ReadError("the table no longer exists (dropped during the scan)", kind="vanished") from None
-            raise ReadError(f"sampling failed: {_short(exc)}") from None
-        except pymysql.err.OperationalError as exc:
-            code = exc.args[0] if exc.args else 0
-            if code in (1142, 1143):  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
-                raise ReadError("permission denied to sample the table (grant SELECT to the scanning account)",
-                                kind="permission") from None
-            if code in (1969, 3024):  # MariaDB max_statement_time, MySQL max_execution_time exceeded
-                raise ReadError("sampling timed out", kind="timeout") from None
-            self.close()
-            raise ReadError(f"connection lost: {_short(exc)}", kind="connection") from None
-        except pymysql.MySQLError as exc:
-            raise ReadError(f"sampling failed: {_short(exc)}") from None
+        with conn.cursor() as cur:
+            cur.execute("START TRANSACTION READ ONLY")
+            try:
+                if pk and int(meta.get("row_estimate", 0)) > PK_RANGE_MIN_ROWS:
+                    return self._pk_range(cur, relation, select, _q(pk), limit)
+                cur.execute(f"SELECT {select} FROM {relation} LIMIT %s", (limit,))
+                return list(cur.fetchall())
+            finally:
+                cur.execute("COMMIT")
+
+    def _sampling_failure(self, exc: Exception) -> str | None:
+        import pymysql
+
+        code = exc.args[0] if exc.args else 0
+        if isinstance(exc, pymysql.err.ProgrammingError):
+            return "vanished" if code in VANISHED_ERRORS else "unreadable"
+        if isinstance(exc, pymysql.err.OperationalError):
+            if code in DENIED_ERRORS:
+                return "permission"
+            return "timeout" if code in TIMEOUT_ERRORS else "connection"
+        return "unreadable" if isinstance(exc, pymysql.MySQLError) else None
+
+    def _error_text(self, exc: Exception) -> str:
+        return _short(exc)
 
     @staticmethod
     def _pk_range(cur: Any, relation: str, select: str, pk: str, limit: int) -> list[tuple]:
@@ -301,32 +284,12 @@ class MySQLConnector(Connector):
             rows.extend(cur.fetchall())
         return rows
 
-    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
-        columns = columns_from_metadata(resource)
-        rows = self._fetch(resource, columns)
-        for index, column in enumerate(columns):
-            values = [str(r[index]).replace("\n", " ") for r in rows
-                      if r[index] is not None and not isinstance(r[index], bytes)]
-            yield Chunk(data="\n".join(values).encode("utf-8", "replace"), field=column.name)
-
-    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
-        scan = ResourceScan(resource=resource)
-        columns = columns_from_metadata(resource)
-        try:
-            rows = self._fetch(resource, columns)
-        except ReadError as exc:
-            scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
-            return scan
-        classify_rows(resource, columns, rows, detector, scan)
-        return scan
-
     # -- facts ----------------------------------------------------------------------------------
 
     def facts(self) -> Iterator[Fact | Notification]:
         self._connect()
         if self.tls_fallback:
-            yield Notification(f"{self.display_target}: the server offers no TLS; the scan connected without it.",
-                               self.display_target, level=Level.NOTE, kind="transport")
+            yield no_tls_note(self.display_target)
         yield from self._transport()
         yield from self._access()
 

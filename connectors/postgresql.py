@@ -28,25 +28,24 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connectors._sql import (
     SAMPLE_SEED,
     ColumnInfo,
-    classify_rows,
-    columns_from_metadata,
+    SQLConnector,
+    no_tls_note,
+    redact_password,
     sample_rows,
-    sampled_columns,
     selected,
     statement_timeout_ms,
     table_resource,
     table_uri,
-    unreadable_note,
 )
-from scanner.connector import Connector, ReadError, ScanOptions, WorkPart
-from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
+from scanner.connector import ReadError, ScanOptions
+from scanner.model import Fact, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
@@ -57,17 +56,8 @@ SYSTEM_SAMPLE_MIN_ROWS = 1_000_000
 READ_ALL_ROLES = ("pg_read_all_data",)
 
 
-def _redact(target: str) -> str:
-    parts = urlsplit(target)
-    if parts.password is None:
-        return target
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}@{netloc}" if user else netloc).geturl()
-
-
 @CONNECTORS.register
-class PostgreSQLConnector(Connector):
+class PostgreSQLConnector(SQLConnector):
     """``postgresql://user@host:port/db`` (password from PGPASSWORD or ~/.pgpass)."""
 
     name = "postgresql"
@@ -82,6 +72,7 @@ class PostgreSQLConnector(Connector):
     )
     description = "PostgreSQL databases: column classification, grants, RLS and transport checks."
     relkinds: ClassVar[tuple[str, ...]] = ("r", "p", "v", "m", "f")
+    timeout_setting = "statement_timeout"
 
     def __init__(self, target: str, options: ScanOptions) -> None:
         super().__init__(target, options)
@@ -96,7 +87,7 @@ class PostgreSQLConnector(Connector):
 
     @property
     def display_target(self) -> str:
-        return _redact(self.target)
+        return redact_password(self.target)
 
     # -- connection -----------------------------------------------------------------------------
 
@@ -141,12 +132,6 @@ class PostgreSQLConnector(Connector):
         conn.execute("SET default_transaction_read_only = on")
         self._conn = conn
         return conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
 
     def _uri(self, schema: str, table: str) -> str:
         return table_uri("postgresql", self.host, self.port, self.database, schema, table)
@@ -217,66 +202,42 @@ class PostgreSQLConnector(Connector):
         query = sql.SQL("SELECT {} FROM {}{} LIMIT %s").format(sql.SQL(", ").join(selects), relation, sample)
         return query, (*params, limit)
 
-    def _fetch(self, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
+    def _sample(self, conn: Any, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
+        query, params = self._sample_query(resource, columns)
+        return conn.execute(query, params).fetchall()
+
+    def _sampling_failure(self, exc: Exception) -> str | None:
         import psycopg
 
-        columns = sampled_columns(columns)
-        if not columns:
-            return []
-        query, params = self._sample_query(resource, columns)
-        conn = self._connect()
-        try:
-            return conn.execute(query, params).fetchall()
-        except psycopg.errors.UndefinedTable:
-            raise ReadError("the table no longer exists (dropped during the scan)", kind="vanished") from None
-        except psycopg.errors.InsufficientPrivilege:
-            raise ReadError("permission denied to sample the table (grant SELECT to the scanning role)",
-                            kind="permission") from None
-        except psycopg.errors.QueryCanceled:
-            raise ReadError("sampling timed out (statement_timeout)", kind="timeout") from None
-        except psycopg.OperationalError as exc:
-            self.close()  # reconnect for the next resource
-            raise ReadError(f"connection lost: {_short(exc)}", kind="connection") from None
-        except psycopg.Error as exc:
-            raise ReadError(f"sampling failed: {_short(exc)}") from None
+        if isinstance(exc, psycopg.errors.UndefinedTable):
+            return "vanished"
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return "permission"
+        if isinstance(exc, psycopg.errors.QueryCanceled):  # an OperationalError: tested first
+            return "timeout"
+        if isinstance(exc, psycopg.OperationalError):
+            return "connection"
+        return "unreadable" if isinstance(exc, psycopg.Error) else None
 
-    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
-        """Sampled values, one column per chunk and one value per line (the generic path)."""
-        columns = sampled_columns(columns_from_metadata(resource))
-        rows = self._fetch(resource, columns)
-        for index, column in enumerate(columns):
-            values = [r[index] for r in rows if r[index] is not None and not isinstance(r[index], bytes)]
-            data = "\n".join(str(v).replace("\n", " ") for v in values).encode("utf-8", "replace")
-            yield Chunk(data=data, field=column.name)
+    def _error_text(self, exc: Exception) -> str:
+        return _short(exc)
 
-    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
-        scan = ResourceScan(resource=resource)
-        columns = columns_from_metadata(resource)
-        try:
-            rows = self._fetch(resource, columns)
-        except ReadError as exc:
-            scan.notifications.append(
-                Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind)
-            )
-            return scan
-        note = unreadable_note(resource, columns)
-        if note is not None:
-            scan.notifications.append(note)
+    def _sample_notes(self, resource: Resource, columns: Sequence[ColumnInfo],
+                      rows: Sequence[Sequence[Any]]) -> list[Notification]:
+        notes = super()._sample_notes(resource, columns, rows)
         if resource.metadata.get("rls_applies"):
-            scan.notifications.append(Notification(
+            notes.append(Notification(
                 f"{resource.display_name}: row-level security filters the rows the scanning role sees "
                 f"({len(rows)} sampled); give it BYPASSRLS for a representative sample.",
                 resource.uri, level=Level.NOTE, kind="rls"))
-        classify_rows(resource, columns, rows, detector, scan)
-        return scan
+        return notes
 
     # -- facts: transport, roles, grants, RLS ---------------------------------------------------------
 
     def facts(self) -> Iterator[Fact | Notification]:
         conn = self._connect()
         if self.tls_fallback:
-            yield Notification(f"{self.display_target}: the server offers no TLS; the scan connected without it.",
-                               self.display_target, level=Level.NOTE, kind="transport")
+            yield no_tls_note(self.display_target)
         yield from self._transport_facts(conn)
         yield from self._access_facts(conn)
 

@@ -9,7 +9,6 @@ identifiers are quoted by sqlglot's SQLite dialect.
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import os
 import pwd
@@ -17,20 +16,18 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from connectors._sql import (
     ColumnInfo,
-    classify_rows,
-    columns_from_metadata,
+    SQLConnector,
     sample_rows,
     selected,
     statement_timeout_ms,
     table_resource,
 )
-from scanner.connector import Connector, ReadError, ScanOptions, WorkPart
-from scanner.model import Chunk, Fact, Notification, Resource, ResourceScan
+from scanner.connector import ReadError, ScanOptions
+from scanner.model import Fact, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SCHEMA = "main"
@@ -57,7 +54,7 @@ def _group(gid: int) -> str:
 
 
 @CONNECTORS.register
-class SQLiteConnector(Connector):
+class SQLiteConnector(SQLConnector):
     """``sqlite:///absolute/path/to/file.db``."""
 
     name = "sqlite"
@@ -88,12 +85,6 @@ class SQLiteConnector(Connector):
         self._conn = conn
         return conn
 
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-
     def _bounded(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run ``sql`` with a deadline (SQLite has no statement timeout: a progress handler aborts it)."""
         conn = self._connect()
@@ -123,38 +114,18 @@ class SQLiteConnector(Connector):
             yield table_resource(self.name, self._uri(table), os.path.basename(self.path), SCHEMA, table, kind,
                                  columns, path=self.path)
 
-    def _fetch(self, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
-        if not columns:
-            return []
+    def _sample(self, conn: sqlite3.Connection, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
         select = ", ".join(_q(c.name) for c in columns)
-        try:
-            return self._bounded(f"SELECT {select} FROM {_q(resource.metadata['table'])} LIMIT ?",
-                                 (sample_rows(self.options.extra),))
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                raise ReadError("the table no longer exists (dropped during the scan)", kind="vanished") from None
-            if "interrupted" in str(exc):
-                raise ReadError("sampling timed out", kind="timeout") from None
-            raise ReadError(f"sampling failed: {exc}") from None
+        return self._bounded(f"SELECT {select} FROM {_q(resource.metadata['table'])} LIMIT ?",
+                             (sample_rows(self.options.extra),))
 
-    def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
-        columns = columns_from_metadata(resource)
-        rows = self._fetch(resource, columns)
-        for index, column in enumerate(columns):
-            values = [str(r[index]).replace("\n", " ") for r in rows
-                      if r[index] is not None and not isinstance(r[index], bytes)]
-            yield Chunk(data="\n".join(values).encode("utf-8", "replace"), field=column.name)
-
-    def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
-        scan = ResourceScan(resource=resource)
-        columns = columns_from_metadata(resource)
-        try:
-            rows = self._fetch(resource, columns)
-        except ReadError as exc:
-            scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
-            return scan
-        classify_rows(resource, columns, rows, detector, scan)
-        return scan
+    def _sampling_failure(self, exc: Exception) -> str | None:
+        # Other sqlite3 errors (a file that is not a database) are not a sampling failure: they propagate.
+        if not isinstance(exc, sqlite3.OperationalError):
+            return None
+        if "no such table" in str(exc):
+            return "vanished"
+        return "timeout" if "interrupted" in str(exc) else "unreadable"
 
     def facts(self) -> Iterator[Fact | Notification]:
         """Permission bits of the database file and its journal/WAL companions (they hold the same data)."""

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from connectors._sql import redact_password as redact
 from scanner.migrations.schema import Column, ColumnType, Grantee, Relation, StandingGrant
 
 LIVE_ORIGIN = "live schema"
@@ -126,14 +127,6 @@ def read_live_schema(uri: str, dialect: str) -> LiveSchema:
         return _mysql(uri)
     raise SchemaSourceError(f"--schema-from {uri!r}: use postgresql://user@host/db, mysql://user@host/db or "
                             "sqlite:///path.db (passwords from PGPASSWORD/~/.pgpass or MYSQL_PWD/~/.my.cnf)")
-
-
-def redact(uri: str) -> str:
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host).geturl()
 
 
 # -- SQLite ------------------------------------------------------------------------------------------
