@@ -7,7 +7,10 @@ cards) but belongs to no one: the sequence numbers are synthetic and the birth d
 from __future__ import annotations
 
 import hashlib
+import json
 import random
+from collections.abc import Callable
+from typing import Any
 
 from stdnum import luhn
 from stdnum.cn import ric
@@ -204,3 +207,29 @@ def mariadb_fixture_target(server: object) -> str:
     finally:
         conn.close()
     return f"mysql://ps_scan@{server.host}:{server.port}/{MY_DB}"  # type: ignore[attr-defined]
+
+
+def cli_scan_with_progress(monkeypatch: Any, target: str, on_progress: Callable[[int, int], None]) -> Any:
+    """``privscan scan TARGET --format sarif --jobs 1`` through click's CliRunner (stdout and stderr apart),
+    with ``on_progress(done, total)`` called after each table.
+
+    Outside a terminal the CLI draws no progress bar; the callback slot it hands to ``run_scan`` is where a
+    test drops a table or a session between two tables, as the ``run_scan``-level tests do.
+    """
+    from click.testing import CliRunner
+
+    import scanner.cli
+
+    monkeypatch.setattr(scanner.cli, "_progress_callback", lambda: (None, on_progress))
+    return CliRunner().invoke(scanner.cli.main, ["scan", target, "--format", "sarif", "--jobs", "1"],
+                              prog_name="privscan", catch_exceptions=False)
+
+
+def sarif_results(stdout: str) -> tuple[set[str], list[dict[str, Any]], dict[str, Any]]:
+    """From a SARIF log on stdout: the logical names with results, the tool notifications, the first
+    target's coverage summary (resources, itemsExamined, failed)."""
+    run = json.loads(stdout)["runs"][0]
+    located = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in run["results"]
+               if r["locations"][0].get("logicalLocations")}
+    invocation = run["invocations"][0]
+    return located, invocation.get("toolExecutionNotifications", []), invocation["properties"]["targets"][0]

@@ -188,3 +188,87 @@ def test_grant_tables_unreadable_falls_back_to_information_schema(my: tuple[Any,
     assert [c["name"] for c in tables["ps_app.customers"].metadata["columns"]] == ["mobile"]
     assert sorted(tables) == ["ps_app.customers"]
     assert partial.notifications == [] and partial.items_examined == fx.ROWS
+
+
+def test_sarif_of_a_mariadb_scan_passes_the_multitool(my: tuple[Any, str], tmp_path: Any) -> None:
+    from reports.sarif import build_sarif
+    from tests.sarif_multitool import validate_sarif
+
+    _server, target = my
+    sarif = build_sarif(run_scan([target], ScanOptions(jobs=1)))
+    results = sarif["runs"][0]["results"]
+    rules = {r["ruleId"] for r in results}
+    # both kinds of findings are in the validated log: personal data at rest and access
+    assert {"db_plaintext_pii_column", "db_plaintext_c3_column", "mysql_wildcard_host_reads_pii"} <= rules
+    result = next(r for r in results if r["ruleId"] == "mysql_wildcard_host_reads_pii"
+                  and r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "ps_app.customers.id_card_no")
+    assert result["locations"][0]["logicalLocations"][0]["kind"] == "column"
+    assert result["properties"]["grantee"] == "'ps_app'@'%'"
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith(".privscan/mysql/") and "://" not in uri
+    text = json.dumps(sarif, ensure_ascii=False)
+    assert fx.resident_id(1) not in text and fx.mobile(1) not in text and fx.MY_SCAN_PASSWORD not in text
+    path = tmp_path / "mariadb.sarif"
+    path.write_text(text, "utf-8")
+    assert validate_sarif(path) == []  # SARIF 2.1.0 + GitHub code scanning rules
+
+
+# -- the CLI: a vanished table or a killed session is one stderr line, and the scan goes on ----------------------
+
+def _no_tls_line(target: str) -> str:
+    """The fixture MariaDB offers no TLS: that transport note is the stderr line every scan of it has."""
+    return f"privscan: note: {target}: the server offers no TLS; the scan connected without it."
+
+
+def test_cli_table_dropped_mid_scan_is_one_stderr_line(my: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server, target = my
+    with server.admin_connect() as admin, admin.cursor() as cur:
+        cur.execute("CREATE TABLE ps_app.zz_gone (mobile VARCHAR(20))")
+        cur.execute("INSERT INTO ps_app.zz_gone VALUES (%s)", (fx.mobile(1),))
+        admin.commit()
+
+    def drop_after_first(done: int, total: int) -> None:
+        if done == 1:
+            with server.admin_connect() as admin, admin.cursor() as cur:
+                cur.execute("DROP TABLE IF EXISTS ps_app.zz_gone")
+
+    try:
+        result = fx.cli_scan_with_progress(monkeypatch, target, drop_after_first)
+    finally:
+        with server.admin_connect() as admin, admin.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS ps_app.zz_gone")
+    assert result.stderr.splitlines() == [
+        _no_tls_line(target),
+        "privscan: warning: ps_app:ps_app.zz_gone: the table no longer exists (dropped during the scan)."]
+    located, notes, summary = fx.sarif_results(result.stdout)
+    assert [(n["level"], n["properties"]["kind"], n["properties"]["resource"]) for n in notes] == [
+        ("note", "transport", target),
+        ("warning", "vanished", f"mysql://127.0.0.1:{server.port}/ps_app#ps_app.zz_gone")]
+    assert {"ps_app.customers.id_card_no", "ps_app.credentials.password"} <= located
+    assert not any(name.startswith("ps_app.zz_gone") for name in located)
+    assert (summary["resources"], summary["itemsExamined"], summary["failed"]) == (4, 3 * fx.ROWS, False)
+    assert result.exit_code == 1
+
+
+def test_cli_killed_session_is_one_stderr_line(my: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server, target = my
+
+    def kill_after_first(done: int, total: int) -> None:
+        if done == 1:  # every session of the scanning account
+            with server.admin_connect() as admin, admin.cursor() as cur:
+                cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'ps_scan'")
+                for (session_id,) in cur.fetchall():
+                    cur.execute("KILL %s", (session_id,))
+
+    result = fx.cli_scan_with_progress(monkeypatch, target, kill_after_first)
+    # the table sampled on the killed session (the 2nd in name order) is the one notified; the rest reconnects
+    no_tls, line = result.stderr.splitlines()
+    assert no_tls == _no_tls_line(target)
+    assert line.startswith("privscan: warning: ps_app:ps_app.customers: connection lost: ")
+    located, notes, summary = fx.sarif_results(result.stdout)
+    assert [(n["properties"]["kind"], n["properties"]["resource"]) for n in notes] == [
+        ("transport", target), ("connection", f"mysql://127.0.0.1:{server.port}/ps_app#ps_app.customers")]
+    assert {"ps_app.credentials.password"} <= located
+    sarif = json.loads(result.stdout)
+    summary = sarif["runs"][0]["invocations"][0]["properties"]["targets"][0]
+    assert (summary["resources"], summary["itemsExamined"]) == (3, 2 * fx.ROWS)  # credentials + orders sampled

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -162,8 +163,10 @@ def test_session_is_read_only(pg: tuple[Any, str]) -> None:
         connector.close()
 
 
-def test_table_dropped_mid_scan_becomes_notification(pg: tuple[Any, str]) -> None:
-    server, target = pg
+@contextlib.contextmanager
+def _table_dropped_after_first(server: Any, target: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback that drops ``public.zz_dropped`` (a resident-ID table, last in name order)
+    once the first table is scanned: between crawl and sample, as a migration running mid-scan would."""
     with psycopg.connect(target, password=server.password, autocommit=True) as admin:
         admin.execute("CREATE TABLE zz_dropped (id_card_no text)")
         admin.execute("INSERT INTO zz_dropped VALUES (%s)", (fx.resident_id(1),))
@@ -172,6 +175,15 @@ def test_table_dropped_mid_scan_becomes_notification(pg: tuple[Any, str]) -> Non
             if done == 1:
                 admin.execute("DROP TABLE IF EXISTS zz_dropped")
 
+        try:
+            yield drop_after_first
+        finally:
+            admin.execute("DROP TABLE IF EXISTS zz_dropped")
+
+
+def test_table_dropped_mid_scan_becomes_notification(pg: tuple[Any, str]) -> None:
+    server, target = pg
+    with _table_dropped_after_first(server, target) as drop_after_first:
         report = run_scan([target], ScanOptions(jobs=1), progress=drop_after_first)
     vanished = [n for n in report.notifications if n.kind == "vanished"]
     assert [n.resource_uri.rsplit("#", 1)[1] for n in vanished] == ["public.zz_dropped"]
@@ -293,3 +305,145 @@ def test_cli_output_and_stderr_never_show_the_password(pg: tuple[Any, str], monk
     assert "scanner-secret-pw" not in result.stdout and "scanner-secret-pw" not in result.stderr
     # the unreadable pg_hba_file_rules notification is also a stderr line
     assert any("pg_hba_file_rules" in line for line in result.stderr.splitlines())
+
+
+# -- BYPASSRLS: its own schema and roles, dropped afterwards (the tests above assert exact role sets) ------
+
+RLS_SCHEMA = "zz_rls"
+RLS_ROLES = {"ps_zz_bypass": "BYPASSRLS", "ps_zz_limited": "NOBYPASSRLS"}
+RLS_PASSWORD = "rls-role-pw-1"
+
+
+def _drop_rls_schema(admin: Any) -> None:
+    admin.execute(f"DROP SCHEMA IF EXISTS {RLS_SCHEMA} CASCADE")
+    for role in RLS_ROLES:
+        admin.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+@pytest.fixture
+def rls_table(pg: tuple[Any, str]) -> Iterator[str]:
+    """``zz_rls.accounts``: resident IDs and plaintext passwords, RLS on with a policy showing even ids only.
+
+    Both roles hold the same SELECT grant; only ``ps_zz_bypass`` has BYPASSRLS.
+    """
+    server, _target = pg
+    with server.admin_connect(fx.PG_DB) as admin:
+        _drop_rls_schema(admin)
+        for role, bypass in RLS_ROLES.items():
+            admin.execute(f"CREATE ROLE {role} LOGIN {bypass} PASSWORD '{RLS_PASSWORD}'")
+        admin.execute(f"CREATE SCHEMA {RLS_SCHEMA}")
+        admin.execute(f"CREATE TABLE {RLS_SCHEMA}.accounts (id int PRIMARY KEY, id_card_no text, password text)")
+        for n in range(fx.ROWS):
+            admin.execute(f"INSERT INTO {RLS_SCHEMA}.accounts VALUES (%s, %s, %s)",
+                          (n, fx.resident_id(n), f"Passw0rd!{n}"))
+        admin.execute(f"ALTER TABLE {RLS_SCHEMA}.accounts ENABLE ROW LEVEL SECURITY")
+        admin.execute(f"CREATE POLICY even_ids ON {RLS_SCHEMA}.accounts FOR SELECT USING (id % 2 = 0)")
+        for role in RLS_ROLES:
+            admin.execute(f"GRANT USAGE ON SCHEMA {RLS_SCHEMA} TO {role}")
+            admin.execute(f"GRANT SELECT ON {RLS_SCHEMA}.accounts TO {role}")
+        admin.execute(f"ANALYZE {RLS_SCHEMA}.accounts")
+    try:
+        yield f"{RLS_SCHEMA}.accounts"
+    finally:
+        with server.admin_connect(fx.PG_DB) as admin:
+            _drop_rls_schema(admin)
+
+
+# grantee -> (bypassrls, rows_limited_by_rls, via) on the RLS table
+RLS_ACCESS = {
+    "ps_zz_bypass": (True, False, "direct"),
+    "ps_zz_limited": (False, True, "direct"),
+    "postgres": (True, False, "superuser"),
+    "ps_scanner": (False, True, "ps_scanner → pg_read_all_data"),
+}
+
+
+def test_bypassrls_role_shows_in_access_facts_and_findings(pg: tuple[Any, str], rls_table: str) -> None:
+    _server, target = pg
+    connector = PostgreSQLConnector(target, ScanOptions(include=(f"{RLS_SCHEMA}.*",)))
+    try:
+        facts = [f for f in connector.facts() if getattr(f, "kind", "") == "access"]
+    finally:
+        connector.close()
+    access = {f.data["grantee"]: f.data for f in facts if f.data["object"] == rls_table}
+    assert {g: (a["bypassrls"], a["rows_limited_by_rls"], a["via"]) for g, a in access.items()} == RLS_ACCESS
+
+    # end to end (default policy: only named roles read C3): the finding says who bypasses RLS
+    report = run_scan([target], ScanOptions(jobs=1, include=(f"{RLS_SCHEMA}.*",)))
+    readers = {f.properties["grantee"]: f for f in report.findings if f.rule_id == "db_role_reads_pii_not_allowed"
+               and f.resource.logical_name == f"{rls_table}.password"}
+    assert {g: (f.properties["bypassRls"], f.properties["rowsLimitedByRls"], f.properties["via"])
+            for g, f in readers.items()} == RLS_ACCESS
+    assert "ps_zz_bypass can SELECT zz_rls.accounts.password" in readers["ps_zz_bypass"].message
+    assert "(bypasses row-level security)" in readers["ps_zz_bypass"].message
+    assert "(rows limited by row-level security policies)" in readers["ps_zz_limited"].message
+    assert "bypasses" not in readers["ps_zz_limited"].message
+    # RLS is on: no "RLS missing" finding for this table
+    assert not any(f.rule_id == "pg_rls_missing_on_pii_table" for f in report.findings)
+
+
+@pytest.mark.parametrize(("role", "sampled", "rls_note"), [
+    ("ps_zz_limited", fx.ROWS // 2, True),  # the policy shows even ids only: a biased sample, said so
+    ("ps_zz_bypass", fx.ROWS, False),
+])
+def test_sampling_without_bypassrls_warns_naming_the_table(pg: tuple[Any, str], rls_table: str, detector: Detector,
+                                                           monkeypatch: pytest.MonkeyPatch, role: str,
+                                                           sampled: int, rls_note: bool) -> None:
+    server, _target = pg
+    monkeypatch.setenv("PGPASSWORD", RLS_PASSWORD)
+    connector = PostgreSQLConnector(server.dsn(fx.PG_DB, user=role), ScanOptions(include=(f"{RLS_SCHEMA}.*",)))
+    try:
+        (resource,) = _resources(connector).values()
+        assert resource.metadata["rls_applies"] is rls_note
+        scan = connector.scan_resource(resource, detector)
+    finally:
+        connector.close()
+    assert scan.items_examined == sampled
+    notes = [n for n in scan.notifications if n.kind == "rls"]
+    if rls_note:
+        (note,) = notes
+        assert note.message == (f"{fx.PG_DB}:{rls_table}: row-level security filters the rows the scanning role sees "
+                                f"({sampled} sampled); give it BYPASSRLS for a representative sample.")
+        assert note.resource_uri == resource.uri and note.resource_uri.endswith(f"#{rls_table}")
+    else:
+        assert scan.notifications == []
+    assert {f.data["column"]: f.data["basis"] for f in scan.facts}["id_card_no"] == "name+content"
+
+
+# -- the CLI: a vanished table or a dropped connection is one stderr line, and the scan goes on ------------------
+
+def test_cli_table_dropped_mid_scan_is_one_stderr_line(pg: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server, target = pg
+    with _table_dropped_after_first(server, target) as drop_after_first:
+        result = fx.cli_scan_with_progress(monkeypatch, target, drop_after_first)
+    assert result.stderr.splitlines() == [
+        f"privscan: warning: {fx.PG_DB}:public.zz_dropped: the table no longer exists (dropped during the scan)."]
+    located, notes, summary = fx.sarif_results(result.stdout)
+    assert [(n["level"], n["properties"]["kind"], n["properties"]["resource"].rsplit("#", 1)[1]) for n in notes] == [
+        ("warning", "vanished", "public.zz_dropped")]
+    # the other tables are still sampled and reported
+    assert {"public.customers.id_card_no", "public.credentials.password", "public.contact_log.notes"} <= located
+    assert not any(name.startswith("public.zz_dropped") for name in located)
+    assert (summary["resources"], summary["itemsExamined"], summary["failed"]) == (6, 5 * fx.ROWS, False)
+    assert result.exit_code == 1  # error-level findings (plaintext C3 and C2 under financial-cn)
+
+
+def test_cli_dropped_connection_is_one_stderr_line(pg: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server, target = pg
+    with server.admin_connect(fx.PG_DB) as admin:
+
+        def terminate_after_first(done: int, total: int) -> None:
+            if done == 1:  # every privscan session of the fixture database (not this admin one)
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                              "AND application_name = 'privscan' AND pid <> pg_backend_pid()", (fx.PG_DB,))
+
+        result = fx.cli_scan_with_progress(monkeypatch, target, terminate_after_first)
+    # the table sampled on the lost session (the 2nd in name order) is the one notified; the rest reconnects
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"privscan: warning: {fx.PG_DB}:public.credentials: connection lost: ")
+    located, notes, summary = fx.sarif_results(result.stdout)
+    assert [(n["properties"]["kind"], n["properties"]["resource"].rsplit("#", 1)[1]) for n in notes] == [
+        ("connection", "public.credentials")]
+    assert {"public.customers.id_card_no", "public.customers.mobile", "public.contact_log.notes"} <= located
+    assert (summary["resources"], summary["itemsExamined"], summary["failed"]) == (5, 4 * fx.ROWS, False)
+    assert result.exit_code == 1  # error-level findings on the tables scanned after the reconnect
