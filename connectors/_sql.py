@@ -264,6 +264,22 @@ def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")[:MAX_VALUE_CHARS]
 
 
+_TYPE_LENGTH = re.compile(r"\((\d+)\)")
+
+
+def _protected_by_name(info: ColumnInfo) -> bool:
+    """A column that was not sampled (no privilege, lost session) named as hashed or encrypted
+    (``password_hash``, ``id_card_enc``) with a text type wide enough for a digest or ciphertext is
+    taken as protected, as ``privscan check-migrations`` takes it; ``id_card_enc varchar(18)`` is not."""
+    from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
+
+    data_type = (info.data_type or "").lower()
+    if not protected_name(info.name) or not ("char" in data_type or "text" in data_type):
+        return False
+    length = _TYPE_LENGTH.search(data_type)
+    return length is None or int(length.group(1)) >= MIN_ENCODED_LENGTH
+
+
 def classify_column(
     info: ColumnInfo,
     logical_name: str,
@@ -329,6 +345,9 @@ def classify_column(
     elif info.binary:
         verdict.protection = "protected"
         verdict.protection_label = "binary"
+    elif not values and _protected_by_name(info):
+        verdict.protection = "protected"
+        verdict.protection_label = "name"
 
     holds = []
     for entity, share in verdict.shares.items():
@@ -518,6 +537,10 @@ class SQLConnector(Connector):
             rows = self._fetch(resource, columns)
         except ReadError as exc:
             scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
+            if exc.kind != "vanished":
+                # The table still exists: its columns are judged by name, as columns the account may not
+                # read are, so grants on them are still checked (the catalogs were read at discovery).
+                classify_rows(resource, columns, [], detector, scan)
             return scan
         scan.notifications.extend(self._sample_notes(resource, columns, rows))
         classify_rows(resource, columns, rows, detector, scan)

@@ -157,7 +157,8 @@ def column_type(dtype: Any) -> ColumnType:
     return ColumnType(sql, "other", length)
 
 
-def _protected_name(name: str) -> bool:
+def protected_name(name: str) -> bool:
+    """``password_hash``, ``id_card_enc``, ``encrypted_mobile``: a name saying the value is hashed or encrypted."""
     parts = [p for p in name.replace("-", "_").lower().split("_") if p]
     if len(parts) < 2:
         return False
@@ -176,7 +177,7 @@ def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: P
         return None
     if ctype.family == "binary":
         return Sensitivity(grade, hint.classes, True, f"binary type {ctype.sql} (ciphertext or digest)")
-    if _protected_name(name):
+    if protected_name(name):
         matching = ctype.family == "string" and (ctype.length is None or ctype.length >= MIN_ENCODED_LENGTH)
         if matching:
             return Sensitivity(grade, hint.classes, True, f"hashed/encrypted column of type {ctype.sql}")

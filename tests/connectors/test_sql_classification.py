@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from connectors._sql import ColumnInfo, binary_label, classify_column, classify_protected
 from scanner.detection.engine import Detector
 from scanner.model import Fact, ResourceScan
@@ -71,3 +73,25 @@ def test_non_tls_rule_messages() -> None:
     findings = list(DbServerAcceptsNonTls().evaluate_target(TargetScan("t", "postgresql", [], [hba, secure]), ctx))
     assert len(findings) == 1 and "line 3 (host all all 10.0.0.0)" in findings[0].message
     assert "hostssl" in findings[0].message
+
+
+UNSAMPLED_CASES = [
+    # (column, catalog type, protection when no value could be sampled)
+    ("password_hash", "text", "protected"),
+    ("password_hash", "character varying(60)", "protected"),  # bcrypt width
+    ("id_card_enc", "varchar(18)", "plaintext"),  # exactly the plaintext's width: not trusted
+    ("encrypted_mobile", "varchar(255)", "protected"),
+    ("password_hash", "integer", "plaintext"),  # no digest fits
+    ("password", "text", "plaintext"),
+    ("id_card_no", "varchar(64)", "plaintext"),
+]
+
+
+@pytest.mark.parametrize(("name", "data_type", "protection"), UNSAMPLED_CASES)
+def test_unsampled_columns_are_protected_only_by_a_hashed_name_and_a_fitting_type(
+        name: str, data_type: str, protection: str) -> None:
+    from connectors._sql import table_resource
+
+    resource = table_resource("sqlite", "sqlite:///x.db#main.t", "x", "main", "t", "table", [])
+    verdict = classify_column(ColumnInfo(name, data_type), f"main.t.{name}", [], Detector(), ResourceScan(resource))
+    assert verdict.protection == protection
