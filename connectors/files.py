@@ -40,7 +40,7 @@ from scanner.connector import (
     WorkPart,
 )
 from scanner.detection.protected import looks_encrypted_file
-from scanner.model import Chunk, Notification, Resource
+from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Notification, Resource
 from scanner.registry import CONNECTORS
 
 BLOCK_SIZE = 1 * 1024 * 1024
@@ -253,11 +253,11 @@ class FilesConnector(Connector):
             infos = infos[:ZIP_MAX_MEMBERS]
         for info in infos:
             ratio = info.file_size / max(info.compress_size, 1)
-            member_uri = f"{archive.uri}!/{info.filename}"
+            member_uri = f"{archive.uri}{ARCHIVE_SEPARATOR}{info.filename}"
             if info.file_size > ZIP_MAX_MEMBER_SIZE or ratio > ZIP_MAX_RATIO:
                 yield Notification(
                     message=(
-                        f"{archive.display_name}!/{info.filename} expands to {info.file_size} bytes "
+                        f"{archive.display_name}{ARCHIVE_SEPARATOR}{info.filename} expands to {info.file_size} bytes "
                         f"(ratio {ratio:.0f}:1); skipped as a possible zip bomb."
                     ),
                     resource_uri=member_uri, kind="zip-bomb",
@@ -265,12 +265,12 @@ class FilesConnector(Connector):
                 continue
             yield Resource(
                 uri=member_uri,
-                kind="archive-member",
-                display_name=f"{archive.display_name}!/{info.filename}",
+                kind=ARCHIVE_MEMBER,
+                display_name=f"{archive.display_name}{ARCHIVE_SEPARATOR}{info.filename}",
                 connector=self.name,
                 root_uri=archive.root_uri,
                 relative_path=archive.relative_path,
-                logical_name=f"{archive.relative_path}!/{info.filename}",
+                logical_name=f"{archive.relative_path}{ARCHIVE_SEPARATOR}{info.filename}",
                 logical_kind="member",
                 size=info.file_size,
                 mtime=archive.mtime,
@@ -304,7 +304,7 @@ class FilesConnector(Connector):
 
     def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
         inner_name = resource.metadata.get("member") or resource.relative_path or resource.uri
-        if resource.kind == "archive-member":
+        if resource.kind == ARCHIVE_MEMBER:
             if resource.metadata.get("encrypted"):
                 raise ContentProtected("zip-encrypted")
             yield from self._read_member(resource, inner_name)
@@ -319,9 +319,9 @@ class FilesConnector(Connector):
             yield from _chunks(stream, inner_name, limit=limit)
 
     def _read_member(self, resource: Resource, inner_name: str) -> Iterator[Chunk]:
-        archive_uri = resource.uri.split("!/", 1)[0]
+        archive_path = path_of(resource.archive_uri or resource.uri)
         try:
-            with zipfile.ZipFile(path_of(archive_uri)) as zf, zf.open(resource.metadata["member"]) as member:
+            with zipfile.ZipFile(archive_path) as zf, zf.open(resource.metadata["member"]) as member:
                 stream, inner_name = _decompressing(member, inner_name)
                 yield from _chunks(stream, inner_name)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:

@@ -130,7 +130,7 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
     first = finding.locations[0] if finding.locations else None
     # a ZIP member's line numbers count lines of the member, not of the archive the artifact names:
     # they go to properties (``memberLines``), and the member itself to ``logicalLocations``
-    in_archive = finding.resource.kind == "archive-member"
+    in_archive = finding.resource.archive_uri is not None
     region = _region(first) if artifact is not None and not in_archive else None
     if artifact is not None and region is None:
         region = om.Region(start_line=1)

@@ -59,6 +59,11 @@ class Protection(enum.StrEnum):
     PROTECTED = "protected"
 
 
+#: kind of a file read from inside an archive; its URI is the archive's, ``!/``, the member's path
+ARCHIVE_MEMBER = "archive-member"
+ARCHIVE_SEPARATOR = "!/"
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """One thing that holds data: a file, a log, an object, a table column.
@@ -82,6 +87,11 @@ class Resource:
     owner: str | None = None
     group: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def archive_uri(self) -> str | None:
+        """The URI of the archive an archive member was read from (None for anything else)."""
+        return self.uri.split(ARCHIVE_SEPARATOR, 1)[0] if self.kind == ARCHIVE_MEMBER else None
 
 
 @dataclass(slots=True)

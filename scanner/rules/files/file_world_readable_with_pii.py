@@ -6,12 +6,10 @@ import dataclasses
 import stat
 from collections.abc import Callable, Iterator
 
-from scanner.model import Finding, Match, Resource, ResourceScan
+from scanner.model import ARCHIVE_SEPARATOR, Finding, Match, Resource, ResourceScan
 from scanner.policy import Grade
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan, plaintext_by_entity
-
-ARCHIVE_MEMBER = "archive-member"
 
 
 def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience: Callable[[Resource], str],
@@ -23,8 +21,9 @@ def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience
         mode = scan.resource.mode
         if mode is None or not applies(mode):
             continue
-        if scan.resource.kind == ARCHIVE_MEMBER:
-            archives.setdefault(scan.resource.uri.split("!/", 1)[0], []).append(scan)
+        archive_uri = scan.resource.archive_uri
+        if archive_uri is not None:
+            archives.setdefault(archive_uri, []).append(scan)
             continue
         found = plaintext_by_entity(scan, ctx.policy)
         if found:
@@ -52,7 +51,7 @@ def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience
 
 
 def _archive_resource(member: Resource, archive_uri: str) -> Resource:
-    name = member.display_name.split("!/", 1)[0]
+    name = member.display_name.split(ARCHIVE_SEPARATOR, 1)[0]
     return dataclasses.replace(member, uri=archive_uri, kind="file", display_name=name, logical_name=None,
                                logical_kind=None, size=None, metadata={k: v for k, v in member.metadata.items()
                                                                       if k in ("uid", "gid")})
