@@ -143,17 +143,22 @@ class NerDetector:
     def scan(self, chunk: Any) -> Any:
         result = self.detector.scan(chunk)
         text = chunk.data.decode("utf-8", "replace")
-        for found in self.analyzer.analyze(text, language=self.language, entities=list(NER_ENTITIES)):
-            if found.score < self.min_score:
-                continue
+        found_all = [f for f in self.analyzer.analyze(text, language=self.language, entities=list(NER_ENTITIES))
+                     if f.score >= self.min_score]
+        # byte offset and line advance incrementally over the results in text order (not from the chunk
+        # start for each name, which is quadratic in a chunk full of names)
+        position, byte_offset, line = 0, chunk.byte_offset, chunk.line_offset + 1
+        for found in sorted(found_all, key=lambda f: f.start):
+            byte_offset += len(text[position:found.start].encode("utf-8"))
+            line += text.count("\n", position, found.start)
+            position = found.start
             entity = NER_ENTITY_TYPES[found.entity_type]
             value = text[found.start:found.end]
-            start = chunk.byte_offset + len(text[: found.start].encode("utf-8"))
             result.matches.append(Match(
                 entity_type=entity,
-                start=start,
-                end=start + len(value.encode("utf-8")),
-                line=chunk.line_offset + 1 + text.count("\n", 0, found.start),
+                start=byte_offset,
+                end=byte_offset + len(value.encode("utf-8")),
+                line=line,
                 score=round(found.score, 2),
                 evidence=mask_middle(value, keep_start=1, keep_end=0),
                 value_hash=value_hash(entity, value),

@@ -162,3 +162,18 @@ def test_ner_model_on_the_command_line_overrides_the_config(tmp_path: Path) -> N
     result = _config_scan(tmp_path, "ner_model: zh_core_web_does_not_exist\n", "--ner-model", str(model))
     assert result.exit_code in (0, 1), result.output
     assert not [f for f in json.loads(result.stdout)["findings"] if f["entityType"] == "PERSON_NAME"]
+
+
+def test_ner_matches_carry_byte_spans_and_lines_of_the_chunk(tmp_path: Path) -> None:
+    """Several names in one chunk, after multi-byte text and on different lines: each match's byte span
+    and line locate exactly that name in the resource."""
+    from scanner.detection.engine import Detector
+    from scanner.detection.presidio import NerDetector
+    from scanner.model import Chunk
+
+    detector = NerDetector(Detector(), str(_saved_pipeline(tmp_path / "zh", "zh")))
+    data = "第一行说明\n客户张伟明来电\n回访：张伟明，已核实\n".encode()
+    matches = [m for m in detector.scan(Chunk(data=data, line_offset=10, byte_offset=1000)).matches
+               if m.entity_type == "PERSON_NAME"]
+    assert [m.line for m in matches] == [12, 13]
+    assert all(data[m.start - 1000:m.end - 1000] == "张伟明".encode() for m in matches)
