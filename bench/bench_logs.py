@@ -27,6 +27,7 @@ Targets (issue 2): >= 18 MiB/s per core end-to-end on logs, >= 400x Presidio def
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -145,12 +146,11 @@ def e2e_child(corpus: Path, jobs: int, warm: bool) -> dict:
     from scanner.scan import run_scan
 
     if warm:
-        from scanner.connector import ScanOptions as _Options
         from scanner.registry import CONNECTORS, RECOGNIZERS, RULES
         from scanner.scan import _worker_init
 
         CONNECTORS.load(), RECOGNIZERS.load(), RULES.load()
-        _worker_init(_Options().min_score)  # the detector run_scan (and forked workers) will use
+        _worker_init(ScanOptions().min_score)  # the detector run_scan (and forked workers) will use
     imported = time.perf_counter()
     cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
@@ -234,10 +234,7 @@ def run_e2e(corpus: Path, jobs: int, warm: bool = False, sample_memory: bool = T
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=_installed_like_env()) as proc:
         sampler = TreeMemorySampler(proc.pid) if sample_memory else None
-        if sampler is not None:
-            with sampler:
-                stdout, stderr = proc.communicate()
-        else:
+        with sampler or contextlib.nullcontext():
             stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         sys.stderr.write(stderr)
