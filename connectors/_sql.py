@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY, Connector, ReadError, WorkPart
 from scanner.detection.fields import classify_field
+from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
 DEFAULT_SAMPLE_ROWS = 200
@@ -271,8 +272,6 @@ def _protected_by_name(info: ColumnInfo) -> bool:
     """A column that was not sampled (no privilege, lost session) named as hashed or encrypted
     (``password_hash``, ``id_card_enc``) with a text type wide enough for a digest or ciphertext is
     taken as protected, as ``privscan check-migrations`` takes it; ``id_card_enc varchar(18)`` is not."""
-    from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
-
     data_type = (info.data_type or "").lower()
     if not protected_name(info.name) or not ("char" in data_type or "text" in data_type):
         return False
