@@ -132,7 +132,13 @@ class AuditReporter:
 
     def render_sarif(self, sarif: dict[str, Any], *, lang: str = "en", previous: dict[str, Any] | None = None,
                      source: str = "", baseline_name: str | None = None) -> str:
-        """The report for a SARIF log (``previous``: the last review's log, when it has no baseline states)."""
+        """The report for a SARIF log (``previous``: the last review's log, when it has no baseline states).
+
+        Both logs are masked again here: a log from another tool or an older version may hold raw names."""
+        from scanner.redaction import redact
+
+        sarif = redact(sarif, human=True, keep_newlines=True)
+        previous = redact(previous, human=True, keep_newlines=True) if previous is not None else None
         return render_template(self.template, sarif, lang=lang, previous=previous, source=source,
                                baseline_name=baseline_name, markdown=self.markdown)
 

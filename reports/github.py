@@ -57,6 +57,7 @@ def _notification_line(note: Notification) -> str:
 @REPORTERS.register
 class GithubReporter:
     name = "github"
+    human_readable = True  # names are shown with control characters escaped
     extension = ".txt"
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:

@@ -13,6 +13,7 @@ TOP_RESOURCES = 10
 @REPORTERS.register
 class TextReporter:
     name = "text"
+    human_readable = True  # names are shown with control characters escaped
     extension = ".txt"
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:

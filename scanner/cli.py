@@ -43,10 +43,18 @@ def _progress_callback():  # type: ignore[no-untyped-def]
     return progress, update
 
 
-def write_report(report: Any, fmt: str, output: str | None, anchor: str | None = None) -> None:
+def render_report(report: Any, fmt: str, anchor: str | None = None) -> str:
+    """``report`` in format ``fmt`` with names masked (and, for people, control characters escaped): the
+    one place every scan output passes through (see :mod:`scanner.redaction`)."""
+    from scanner.redaction import redact
     from scanner.registry import REPORTERS
 
-    text = REPORTERS.get(fmt)().render(report, anchor=anchor)
+    reporter = REPORTERS.get(fmt)()
+    return reporter.render(redact(report, human=getattr(reporter, "human_readable", False)), anchor=anchor)
+
+
+def write_report(report: Any, fmt: str, output: str | None, anchor: str | None = None) -> None:
+    text = render_report(report, fmt, anchor)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
@@ -63,12 +71,37 @@ def exit_code(report: Any, fail_on: str) -> int:
 
 
 def echo_notifications(report: Any) -> None:
+    """One stderr line per notification: names masked, control characters escaped (no forged lines)."""
+    from scanner.redaction import for_humans
+
     for note in report.notifications:
-        click.echo(f"privscan: {note.level.value}: {note.message}", err=True)
+        click.echo(f"privscan: {note.level.value}: {for_humans(note.message)}", err=True)
+
+
+#: exit status of an unexpected error (BSD sysexits ``EX_SOFTWARE``): not 1 (findings), 2 (usage), 3 (target)
+EXIT_INTERNAL_ERROR = 70
 
 
 class _PluginGroup(click.Group):
-    """Adds the commands of :mod:`scanner.commands` (one module each) to the built-in ones."""
+    """Adds the commands of :mod:`scanner.commands` (one module each) to the built-in ones; masks names
+    in every error message it shows (a usage error can quote a path named after a customer's ID)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            raise _masked(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise _masked(exc) from None
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: say so without a raw value, and never a bare traceback
+            _report_internal_error(exc)
+            sys.exit(EXIT_INTERNAL_ERROR)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         import pkgutil
@@ -91,6 +124,24 @@ class _PluginGroup(click.Group):
                 return None
             raise
         return getattr(module, "command", None)
+
+
+def _masked(exc: click.ClickException) -> click.ClickException:
+    from scanner.redaction import for_humans
+
+    exc.message = for_humans(exc.message, keep_newlines=True)
+    return exc
+
+
+def _report_internal_error(exc: BaseException) -> None:
+    """The traceback of an unexpected error, with every name masked and control characters escaped."""
+    import traceback
+
+    from scanner.redaction import for_humans
+
+    lines = "".join(traceback.format_exception(exc)).splitlines()
+    click.echo("\n".join(for_humans(line) for line in lines), err=True)
+    click.echo(f"privscan: internal error ({type(exc).__name__}); please report it with the lines above.", err=True)
 
 
 @click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

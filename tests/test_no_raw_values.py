@@ -10,19 +10,22 @@ unkeyed MD5/SHA-1/SHA-256 digests (an unkeyed hash of a phone number is reversib
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 
-from scanner.cli import main
+from scanner.cli import main, render_report
 from scanner.connector import ScanOptions
 from scanner.demo import card_from, make_iban, resident_id
 from scanner.registry import REPORTERS
@@ -70,7 +73,38 @@ def build_planted_estate(root: Path) -> Path:
     write("logs/gateway.log", f"card={CARDS[0][:6]}*********{CARDS[0][-4:]} mobile={MOBILES[0][:3]}****"
                               f"{MOBILES[0][-4:]}\n")
     write("logs/broken.log.gz", gzip.compress("\n".join(log).encode())[:50])  # unreadable: a notification
+    build_planted_names(root)
     return root
+
+
+def build_planted_names(root: Path) -> None:
+    """Values in names: KYC uploads named after the ID, directories after mobiles, headerless exports,
+    JSON keys, archive members, a SQLite table and column, and a name that tries to forge stderr lines."""
+    write = _writer(root)
+    write(f"kyc/{RIDS[0]}.txt", f"证件号 {RIDS[0]}\n", 0o644)
+    write(f"kyc/{MOBILES[3]}/{CARDS[2]}_statement.log", f"2024-11-24 INFO card={CARDS[2]}\n")
+    write(f"kyc/客户{EMAILS[0]}/note.txt", f"email {EMAILS[0]}\n")
+    write("exports/headerless.csv", "".join(f"{RIDS[i]},{MOBILES[i]},{CARDS[i]}\n" for i in range(3)), 0o644)
+    write("logs/keys.jsonl", json.dumps({RIDS[3]: {"mobile": MOBILES[0]}, "note": "ok"}) + "\n")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"kyc/{RIDS[1]}.csv", f"id\n{RIDS[1]}\n")
+    write("outbox/kyc.zip", buffer.getvalue(), 0o644)
+    write(f"logs/{FORGED_NAME}.log", f"login mobile={MOBILES[1]}\n")
+    database = root / "data" / f"{MOBILES[2]}.sqlite"
+    database.parent.mkdir(exist_ok=True)
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute(f'CREATE TABLE "c_{MOBILES[2]}" ("{RIDS[2]}" TEXT, "card_{CARDS[0]}" TEXT, note TEXT)')
+        conn.execute(f'INSERT INTO "c_{MOBILES[2]}" VALUES (?, ?, ?)', (RIDS[2], CARDS[0], f"call {MOBILES[2]}"))
+    os.chmod(database, 0o644)
+
+
+#: a file name that would forge a stderr line and clear the terminal if printed raw
+FORGED_NAME = f"x\r\x1b[2Jprivscan: error: {MOBILES[0]}\x07\nforged"
+
+
+def planted_targets(root: Path) -> list[str]:
+    return [str(root), f"sqlite://{quote(str(next((root / 'data').glob('*.sqlite')).absolute()))}"]
 
 
 def _writer(root: Path):  # type: ignore[no-untyped-def]
@@ -128,9 +162,10 @@ def test_the_estate_really_holds_findings(planted: Path) -> None:
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_cli_outputs_hold_no_raw_value(planted: Path, tmp_path: Path, fmt: str, jobs: str) -> None:
     runner = CliRunner()
-    to_stdout = runner.invoke(main, ["scan", str(planted), "--format", fmt, "--jobs", jobs], catch_exceptions=False)
+    targets = planted_targets(planted)
+    to_stdout = runner.invoke(main, ["scan", *targets, "--format", fmt, "--jobs", jobs], catch_exceptions=False)
     output = tmp_path / f"out.{fmt}"
-    to_file = runner.invoke(main, ["scan", str(planted), "--format", fmt, "--output", str(output), "--jobs", jobs],
+    to_file = runner.invoke(main, ["scan", *targets, "--format", fmt, "--output", str(output), "--jobs", jobs],
                             catch_exceptions=False)
     assert to_stdout.exit_code == to_file.exit_code == 1
     assert len(to_stdout.stdout) > 1000 and output.stat().st_size > 1000
@@ -140,10 +175,61 @@ def test_cli_outputs_hold_no_raw_value(planted: Path, tmp_path: Path, fmt: str, 
         assert leaks(text) == [], f"{fmt} {name} repeats planted values"
 
 
+def test_names_are_masked_with_a_keyed_hash_and_stay_locatable(planted: Path, tmp_path: Path) -> None:
+    """The KYC upload named after an ID is reported masked, and ``locate`` finds the real file again."""
+    sarif = tmp_path / "out.sarif"
+    CliRunner().invoke(main, ["scan", *planted_targets(planted), "-o", str(sarif), "--jobs", "1"],
+                       catch_exceptions=False)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for result in json.loads(sarif.read_text("utf-8"))["runs"][0]["results"] for loc in result["locations"]}
+    kyc = [uri for uri in uris if uri.startswith(f"kyc/{RIDS[0][:6]}")]
+    assert len(kyc) == 1 and kyc[0].startswith(f"kyc/{RIDS[0][:6]}********{RIDS[0][-4:]}.txt;k=")
+    located = CliRunner().invoke(main, ["locate", kyc[0], "--under", str(planted)], catch_exceptions=False)
+    assert located.exit_code == 0
+    assert located.stdout_bytes.decode().splitlines() == [str(planted / "kyc" / f"{RIDS[0]}.txt")]
+    assert any(uri.startswith(f"kyc/{MOBILES[3][:3]}****{MOBILES[3][-4:]};k=") for uri in uris)  # a directory
+    fields = {r["properties"].get("field") for r in json.loads(sarif.read_text("utf-8"))["runs"][0]["results"]}
+    assert leaks(json.dumps(sorted(f for f in fields if f))) == []
+
+
+def test_names_cannot_forge_stderr_lines_or_drive_the_terminal(planted: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", str(planted), "--format", "text", "--jobs", "1"],
+                                catch_exceptions=False)
+    for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), f"{name} holds a raw control character"
+        assert not any(line.startswith("forged") for line in text.splitlines()), name
+    assert "x\\x0d\\x1b[2Jprivscan: error: 138****5678;k=" in result.stdout
+
+
+def test_no_artifact_of_a_scan_holds_a_raw_value(planted: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file a scan leaves behind (outputs, caches, key and state directories) and every byte it
+    prints: nothing repeats a planted value, and nothing is written inside the scanned estate."""
+    home = tmp_path / "home"
+    for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "HOME"):
+        monkeypatch.setenv(variable, str(home / variable.lower()))
+    monkeypatch.delenv("PRIVSCAN_CACHE_DIR", raising=False)
+    before = sorted((p.relative_to(planted), p.stat().st_size, p.stat().st_mtime_ns) for p in planted.rglob("*"))
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    results = [CliRunner().invoke(main, ["scan", *planted_targets(planted), "--format", fmt, "-o",
+                                         str(outputs / f"out.{fmt}"), "--jobs", "2"], catch_exceptions=False)
+               for fmt in ("sarif", "json", "text")]
+    assert sorted((p.relative_to(planted), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in planted.rglob("*")) == before
+    artifacts = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(artifacts) >= 3
+    for path in artifacts:
+        assert leaks(path.read_bytes().decode("utf-8", "replace")) == [], path
+        assert leaks(path.name) == [], path
+    for result in results:
+        assert leaks(result.stdout + result.stderr) == []
+
+
 @pytest.mark.parametrize("name", REPORTERS.names())
 def test_every_registered_reporter_holds_no_raw_value(planted: Path, name: str) -> None:
-    report = run_scan([str(planted)], ScanOptions(jobs=1))
-    text = REPORTERS.get(name)().render(report)
+    report = run_scan(planted_targets(planted), ScanOptions(jobs=1))
+    text = render_report(report, name)
     assert text.strip()
     assert leaks(text) == [], f"report format {name} repeats planted values"
 
