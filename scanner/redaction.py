@@ -57,6 +57,7 @@ _HEX_DIGEST = re.compile(r"(?=(?:.*[a-f]){3})[0-9a-f]{24,}")
 KEYED_FIELDS = frozenset({"fingerprint", "value_hash", "fingerprints", "partialFingerprints", "valueHash"})
 _SPLIT = b"\x00"  # not in any recognizer's boundary class: a hard token boundary for the detector
 _URI_SAFE = "*;=~!$&'()+,:@-._"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -77,10 +78,20 @@ def name_hash(raw: bytes) -> str:
 
 
 def mask_text(text: str) -> str:
-    """``text`` with every personal value inside a name token masked (see the module docstring)."""
+    """``text`` with every personal value inside a name token masked (see the module docstring), and
+    undecodable bytes of POSIX names (surrogate escapes) shown as ``\xff``: outputs are valid UTF-8."""
+    if _SURROGATE.search(text):
+        text = _without_surrogates(text)
     if not _MAYBE_IDENTIFIER.search(text):
         return text
     return _TOKEN.sub(_masked_token_match, text)
+
+
+def _without_surrogates(text: str) -> str:
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an escaped byte (from JSON input)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _masked_token_match(found: re.Match[str]) -> str:

@@ -83,6 +83,20 @@ def test_control_characters_are_shown_as_escapes(text: str, shown: str) -> None:
     assert escape_controls(text) == shown
 
 
+def test_undecodable_bytes_of_posix_names_come_out_as_valid_utf8() -> None:
+    name = os.fsdecode(b"/srv/kyc/" + MOBILE.encode() + b"\xff\xfe.csv")
+    shown = mask_text(name)
+    assert shown.encode("utf-8") and "\\xff\\xfe.csv" in shown and MOBILE not in shown
+
+
+def test_keyed_hashes_of_ours_are_never_masked() -> None:
+    """A digit run inside a fingerprint is not a mobile number: fingerprint fields are left alone."""
+    fingerprint = f"a{MOBILE}b" + "0" * 19
+    walked = redact({"partialFingerprints": {"v1": fingerprint}, "fingerprint": fingerprint, "name": f"a{MOBILE}b"})
+    assert walked["partialFingerprints"] == {"v1": fingerprint} and walked["fingerprint"] == fingerprint
+    assert MOBILE not in walked["name"]
+
+
 def test_redact_walks_report_models_without_touching_enums_or_numbers() -> None:
     resource = Resource(uri=f"file:///kyc/{RID}.pdf", kind="file", display_name=f"{RID}.pdf", connector="files",
                         size=12, metadata={"member": f"{MOBILE}.csv", "uid": 0})
