@@ -137,7 +137,10 @@ def _mask_bytes(raw: bytes) -> bytes | None:
     for match in sorted(matches, key=lambda m: m.start):
         if match.start < position:
             continue
-        pieces += [probe[position : match.start], match.evidence.encode("utf-8")]
+        evidence = match.evidence
+        if match.entity_type in NOT_PERSONAL:  # a resident ID that also passes as a code: masked as an ID
+            evidence = _resident_id_recognizer().mask(probe[match.start : match.end].decode("ascii"))
+        pieces += [probe[position : match.start], evidence.encode("utf-8")]
         position = match.end
     pieces.append(probe[position:])
     return b"".join(pieces).replace(_SPLIT, b"")
@@ -163,7 +166,22 @@ def _address_glued_to_name(probe: bytes) -> tuple[bytes, list[Any]]:
 
 
 def _personal_matches(probe: bytes) -> list[Any]:
-    return [m for m in _detector().scan(Chunk(probe)).matches if m.entity_type not in NOT_PERSONAL]
+    return [m for m in _detector().scan(Chunk(probe)).matches
+            if m.entity_type not in NOT_PERSONAL or _also_resident_id(probe[m.start : m.end])]
+
+
+@lru_cache(maxsize=1)
+def _resident_id_recognizer() -> Any:
+    from scanner.registry import RECOGNIZERS
+
+    return RECOGNIZERS.get("cn_resident_id")()
+
+
+def _also_resident_id(raw: bytes) -> bool:
+    """Some resident IDs also pass the credit-code check (GB 32100 and GB 11643 share the alphabet of
+    digits and X): in a name, a value that is both is masked (the detector alone would keep the code)."""
+    recognizer = _resident_id_recognizer()
+    return bool(recognizer.validate(recognizer.normalize(raw.decode("ascii", "replace"))))
 
 
 def escape_controls(text: str, *, keep_newlines: bool = False) -> str:

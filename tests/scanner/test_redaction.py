@@ -33,6 +33,7 @@ NAMES = [
     (f"{EMAIL}.csv", "Z***@example.com.csv;k="),
     (f"客户{RID}", f"客户{RID[:6]}********"),
     (f"Directory /srv/{RID} could not be listed.", f"Directory /srv/{RID[:6]}********{RID[-4:]};k="),
+    (resident_id("11010519920414174"), "110105********174X;k="),  # also passes as a credit code: still an ID
     ("postgresql://auditor@db.example.com:5432/core", None),
     ("logs/app.log.1.gz", None),
     ("2026-12-02T19:00:00Z", None),
