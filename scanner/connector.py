@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from scanner.model import Chunk, Fact, Match, Notification, Resource, ResourceScan
+from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
 MAX_MATCHES_KEPT_PER_ENTITY = 20
 
@@ -157,6 +157,22 @@ def accumulate(scan: ResourceScan, chunk: Chunk, detections: Any) -> None:
         scan.occurrences[match.entity_type] = seen + 1
         if seen < MAX_MATCHES_KEPT_PER_ENTITY:
             scan.matches.append(match)
+    for recognizer, count in getattr(detections, "failed", {}).items():
+        note_validation_failures(scan, recognizer, count)
+
+
+def note_validation_failures(scan: ResourceScan, recognizer: str, count: int) -> None:
+    """Count candidates whose validation raised (they were rejected; the rest of the resource was
+    scanned) and keep one internal-error notification per recognizer and resource that says how many."""
+    scan.validation_failures[recognizer] = scan.validation_failures.get(recognizer, 0) + count
+    kind = f"validation-error:{recognizer}"
+    note = Notification(
+        message=_sentence(f"{scan.resource.display_name}: recognizer {recognizer} failed to validate "
+                          f"{scan.validation_failures[recognizer]} candidate(s), which were rejected; the rest was "
+                          "scanned (a scanner defect: please report it)"),
+        resource_uri=scan.resource.uri, level=Level.ERROR, kind=kind, exception="ValidationError",
+    )
+    scan.notifications[:] = [n for n in scan.notifications if n.kind != kind] + [note]
 
 
 def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
@@ -179,7 +195,9 @@ def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
         merged.protected = merged.protected or part.protected
         merged.skipped = merged.skipped or part.skipped
         merged.facts.extend(part.facts)
-        merged.notifications.extend(part.notifications)
+        merged.notifications.extend(n for n in part.notifications if not n.kind.startswith("validation-error:"))
+        for recognizer, count in part.validation_failures.items():
+            note_validation_failures(merged, recognizer, count)
         lines_before += part.lines_scanned
     return merged
 

@@ -23,6 +23,30 @@ def resident_id(prefix17: str) -> str:
     return prefix17 + ric.calc_check_digit(prefix17 + "0")
 
 
+def division_periods() -> list[tuple[str, int, int]]:
+    """(code, first year, last year) of every GB/T 2260 county code in stdnum's table (``cn/loc.dat``),
+    within 1900-2020: what makes generated resident IDs valid for every region, not only Beijing's."""
+    import re
+
+    import stdnum.cn
+
+    found: list[tuple[str, int, int]] = []
+    province = ""
+    for line in (Path(stdnum.cn.__file__).parent / "loc.dat").read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            province = line.split()[0]
+            continue
+        code, _, county = line.strip().partition(" county=")
+        for period in county.strip('"').split(","):
+            years = re.match(r"\[(\d*)-(\d*)\]", period)
+            first, last = (int(years[1] or 1900), int(years[2] or 2020)) if years else (1900, 2020)
+            if min(last, 2020) >= max(first, 1900):
+                found.append((province + code, max(first, 1900), min(last, 2020)))
+    return found
+
+
 def card(prefix: str, length: int) -> str:
     body = prefix + "0" * (length - len(prefix) - 1)
     body = body[: length - 1]

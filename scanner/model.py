@@ -175,6 +175,7 @@ class ResourceScan:
     skipped: str | None = None
     facts: list[Fact] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    validation_failures: dict[str, int] = field(default_factory=dict)  # recognizer id -> candidates rejected
 
     @property
     def entity_types(self) -> set[str]:

@@ -13,6 +13,7 @@ evidence and a keyed hash.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ CONTEXT_BOOST = 0.35
 FIELD_BOOST = 0.35
 NEGATIVE_FIELD_PENALTY = 0.5
 DEFAULT_MIN_SCORE = 0.5
+# Overlapping claims are settled by evidence first: a recognizer whose own context word or field name is
+# present outranks one without, whatever their priorities (``身份证 12010119940118813X`` is an ID, the same
+# value under ``统一社会信用代码`` a credit code); priority decides between equals.
+EVIDENCE_PRIORITY = 1000
 CONTEXT_WINDOW = 48
 # Candidates longer than this are not expected; unbounded patterns (e-mail) search back at most this
 # far from a candidate's end for its start (and then to the line start if the candidate reaches it).
@@ -132,10 +137,12 @@ def _boundary(entry: _Entry) -> str:
 
 @dataclass
 class ChunkDetections:
-    """What one chunk yielded: plaintext matches, and counts of masked values per entity."""
+    """What one chunk yielded: plaintext matches, counts of masked values per entity, and how many
+    candidates each recognizer (by id) failed to validate because its validator raised."""
 
     matches: list[Match]
     masked: dict[str, int]
+    failed: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class Detector:
@@ -173,6 +180,7 @@ class Detector:
             # ``window.lower()`` then a search == an ASCII-caseless search (bytes patterns fold ASCII only)
             self._context[rec.entity_type] = _context_regex(words) if words else None
         self._value_cache: dict[tuple[int, bytes], list] = {}
+        self._failed: dict[str, int] = {}
         self.backend = "hyperscan" if (use_hyperscan and hyperscan is not None) else "re"
         if self.backend == "hyperscan":
             self._db = self._compile_hyperscan()
@@ -301,7 +309,8 @@ class Detector:
                 continue
             if score < min_score:
                 continue
-            accepted.append((start, end, rec.priority, min(score, 1.0), rec, memo[0], field, memo))
+            priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
+            accepted.append((start, end, priority, min(score, 1.0), rec, memo[0], field, memo))
 
         matches = self._to_matches(chunk, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
@@ -311,14 +320,24 @@ class Detector:
                 continue
             last_end = end
             masked[entity] = masked.get(entity, 0) + 1
-        return ChunkDetections(matches, masked)
+        failed, self._failed = self._failed, {}
+        return ChunkDetections(matches, masked, failed)
 
     def _validated(self, rec: Recognizer, raw: bytes, key: tuple[int, bytes]) -> list:
-        """Validate a candidate once per distinct value (values repeat a lot in logs and exports)."""
+        """Validate a candidate once per distinct value (values repeat a lot in logs and exports).
+
+        A validator that raises (a reference table without the value's division code, a library bug)
+        rejects that one candidate and is counted in ``ChunkDetections.failed``: one odd number must
+        never cost the rest of the resource."""
         text = raw.decode("ascii", "replace")
         value = rec.normalize(text)
+        try:
+            passed = rec.validate(value) is not False
+        except Exception:
+            passed = False
+            self._failed[rec.id] = self._failed.get(rec.id, 0) + 1
         # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported]
-        memo = [text, value, rec.validate(value) is not False, None]
+        memo = [text, value, passed, None]
         cache = self._value_cache
         if len(cache) >= VALUE_CACHE_SIZE:
             cache.clear()

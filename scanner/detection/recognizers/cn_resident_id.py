@@ -26,7 +26,7 @@ def _division_existed(division: str, year: str) -> bool:
     costs ~0.2 ms a lookup): only these two decide it, so it is cached on them."""
     try:
         ric.get_birth_place(f"{division}{year}0101000")
-    except ValidationError:
+    except (ValidationError, KeyError):  # stdnum raises KeyError('county') for codes it has no county of
         return False
     return True
 

@@ -27,7 +27,10 @@ class CnUsccRecognizer(Recognizer):
         Candidate("cn_uscc", r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}", 0.5),
     )
     context_words = ("统一社会信用代码", "信用代码", "uscc", "social credit code", "tyshxydm")
-    priority = 45
+    # below CN_RESIDENT_ID: a value of 17 digits and X that passes both checks is an ID unless a context
+    # word or field name says credit code (the engine ranks evidence first); GB 32100's 9th-17th
+    # characters are an organisation code, which rarely forms a real birth date as well
+    priority = 38
     examples = ("91110000600037341L",)
 
     def normalize(self, text: str) -> str:
