@@ -165,14 +165,19 @@ def note_validation_failures(scan: ResourceScan, recognizer: str, count: int) ->
     """Count candidates whose validation raised (they were rejected; the rest of the resource was
     scanned) and keep one internal-error notification per recognizer and resource that says how many."""
     scan.validation_failures[recognizer] = scan.validation_failures.get(recognizer, 0) + count
-    kind = f"validation-error:{recognizer}"
+    tag = f"recognizer {recognizer} failed to validate"
     note = Notification(
-        message=_sentence(f"{scan.resource.display_name}: recognizer {recognizer} failed to validate "
+        message=_sentence(f"{scan.resource.display_name}: detection failed: {tag} "
                           f"{scan.validation_failures[recognizer]} candidate(s), which were rejected; the rest was "
                           "scanned (a scanner defect: please report it)"),
-        resource_uri=scan.resource.uri, level=Level.ERROR, kind=kind, exception="ValidationError",
+        resource_uri=scan.resource.uri, level=Level.ERROR, kind="internal-error", exception="ValidationError",
     )
-    scan.notifications[:] = [n for n in scan.notifications if n.kind != kind] + [note]
+    scan.notifications[:] = [n for n in scan.notifications if not (_is_validation_note(n) and tag in n.message)]
+    scan.notifications.append(note)
+
+
+def _is_validation_note(note: Notification) -> bool:
+    return note.kind == "internal-error" and note.exception == "ValidationError"
 
 
 def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
@@ -195,7 +200,7 @@ def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
         merged.protected = merged.protected or part.protected
         merged.skipped = merged.skipped or part.skipped
         merged.facts.extend(part.facts)
-        merged.notifications.extend(n for n in part.notifications if not n.kind.startswith("validation-error:"))
+        merged.notifications.extend(n for n in part.notifications if not _is_validation_note(n))
         for recognizer, count in part.validation_failures.items():
             note_validation_failures(merged, recognizer, count)
         lines_before += part.lines_scanned

@@ -118,5 +118,6 @@ def test_a_validator_that_raises_costs_one_candidate_not_the_file(tmp_path: Path
     log.write_text(f"x {UNKNOWN_DIVISION} y\nid_card={ID}\nagain {UNKNOWN_DIVISION}\nmobile=13812345678\n")
     report = run_scan([str(log)], ScanOptions(jobs=1))
     assert {f.entity_type for f in report.findings} >= {"CN_RESIDENT_ID", "CN_MOBILE_NUMBER"}
-    notes = [n for n in report.notifications if n.kind.startswith("validation-error:")]
-    assert len(notes) == 1 and "cn_resident_id failed to validate 1 candidate(s)" in notes[0].message
+    notes = [n for n in report.notifications if n.exception == "ValidationError"]
+    assert len(notes) == 1 and notes[0].kind == "internal-error"
+    assert "cn_resident_id failed to validate 1 candidate(s)" in notes[0].message
