@@ -24,13 +24,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote
 
-from connectors.files import (
-    ZIP_MAX_MEMBER_SIZE,
-    ZIP_MAX_MEMBERS,
-    ZIP_MAX_RATIO,
-    _chunks,
-    _decompressing,
-)
+from connectors._streams import CappedStream, CountingReader, DecompressionLimits
+from connectors.files import ZIP_MAX_MEMBERS, _chunks, _decompressing, zip_member_problems
 from scanner.connector import ContentProtected, ContentSkipped, ReadError
 from scanner.model import Chunk
 
@@ -81,9 +76,10 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
     Binary, empty and encrypted members are skipped (a ZIP of images is not an error); members
     that exceed the zip-bomb limits of the file connector are skipped too.
     """
+    counted = CountingReader(data)
     try:
-        archive = zipfile.ZipFile(data)
-    except (zipfile.BadZipFile, OSError) as exc:
+        archive = zipfile.ZipFile(counted)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ReadError(f"not a readable ZIP archive: {exc}", kind="corrupt") from exc
     lines = 0
     offset = 0
@@ -91,24 +87,30 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
     protected = False
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()][:ZIP_MAX_MEMBERS]
-        for info in infos:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > ZIP_MAX_MEMBER_SIZE or ratio > ZIP_MAX_RATIO:
+        for info, problem in zip_member_problems(infos):
+            if problem is not None:
                 continue
             if info.flag_bits & 0x1:
                 protected = True
                 continue
             try:
                 with archive.open(info) as member:
-                    stream, inner = _decompressing(member, info.filename)  # type: ignore[arg-type]
-                    for chunk in _chunks(stream, inner):
+                    counted.count = 0
+                    consumed = lambda: counted.count  # noqa: E731
+                    content = CappedStream(member, consumed, DecompressionLimits())  # type: ignore[arg-type]
+                    stream, inner = _decompressing(content, info.filename, consumed=consumed)  # type: ignore[arg-type]
+                    for chunk in _chunks(stream, inner, nested=True):
                         produced = True
                         chunk.line_offset += lines
                         chunk.byte_offset += offset
                         yield chunk
                         lines += chunk.data.count(b"\n")
-                        offset += len(chunk.data)
+                        offset += len(chunk.data) - chunk.repeated
             except (ContentSkipped, ContentProtected):
+                continue
+            except ReadError as exc:
+                if exc.kind != "nested-archive":
+                    raise
                 continue
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
                 raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc

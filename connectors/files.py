@@ -13,6 +13,7 @@ parallel; a 5 GB log needs no more memory than a few read blocks.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import codecs
 import csv
@@ -23,14 +24,23 @@ import io
 import lzma
 import os
 import pwd
+import re
 import stat
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Generator, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote_to_bytes, urlparse
 
+from connectors._streams import (
+    CappedStream,
+    CountingReader,
+    DecompressionLimits,
+    open_regular,
+    special_kind,
+)
 from scanner.connector import (
     Connector,
     ContentProtected,
@@ -40,7 +50,7 @@ from scanner.connector import (
     WorkPart,
 )
 from scanner.detection.protected import looks_encrypted_file
-from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Notification, Resource
+from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 BLOCK_SIZE = 1 * 1024 * 1024
@@ -97,8 +107,10 @@ def _group(gid: int) -> str:
 
 
 def path_of(target: str) -> Path:
+    """The path a ``file://`` URI (or a bare path) names. URIs percent-encode the name's bytes
+    (POSIX names are bytes, not always UTF-8), so they are decoded back to those exact bytes."""
     if target.startswith("file://"):
-        return Path(unquote(urlparse(target).path))
+        return Path(os.fsdecode(unquote_to_bytes(urlparse(target).path)))
     return Path(target)
 
 
@@ -132,68 +144,89 @@ class FilesConnector(Connector):
                 kind="missing",
             )
             return
-        if self.root.is_file():
+        if not self.root.is_dir():
             yield from self._file_resources(self.root, self.root.name)
             return
         seen_dirs: set[tuple[int, int]] = set()
         stack: list[tuple[Path, int]] = [(self.root, 0)]
         while stack:
             directory, depth = stack.pop()
-            try:
-                dir_stat = directory.stat()
-                key = (dir_stat.st_dev, dir_stat.st_ino)
-                if key in seen_dirs:
-                    yield Notification(
-                        message=f"Directory {directory} was already visited (symlink loop); skipped.",
-                        resource_uri=directory.as_uri(), kind="symlink-loop", level=_note(),
-                    )
-                    continue
-                seen_dirs.add(key)
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
-            except OSError as exc:
-                yield Notification(
-                    message=f"Directory {directory} could not be listed: {exc.strerror or exc}.",
-                    resource_uri=directory.as_uri(),
-                    kind="permission" if isinstance(exc, PermissionError) else "unreadable",
-                    exception=type(exc).__name__,
-                )
-                continue
+            entries = yield from self._list(directory, seen_dirs)
             subdirs = []
             for entry in entries:
                 path = Path(entry.path)
                 relative = path.relative_to(self.root).as_posix()
                 try:
-                    is_link = entry.is_symlink()
-                    if is_link and not self.options.follow_symlinks:
-                        continue
-                    if entry.is_dir(follow_symlinks=self.options.follow_symlinks):
-                        if self.options.exclude and _glob_match(relative, self.options.exclude):
-                            continue
-                        if depth + 1 <= self.options.max_depth:
-                            subdirs.append((path, depth + 1))
-                        else:
-                            yield Notification(
-                                message=(
-                                    f"Directory {relative} is deeper than the maximum depth of "
-                                    f"{self.options.max_depth}; not scanned."
-                                ),
-                                resource_uri=path.as_uri(), kind="limit", level=_note(),
-                            )
-                        continue
-                    if not entry.is_file(follow_symlinks=self.options.follow_symlinks):
-                        continue
+                    kind = self._entry_kind(entry)
                 except OSError as exc:
                     yield Notification(
                         message=f"{relative} could not be examined: {exc.strerror or exc}.",
                         resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
                     )
                     continue
-                if self.options.include and not _glob_match(relative, self.options.include):
+                if kind == "dir":
+                    if self.options.exclude and _glob_match(relative, self.options.exclude):
+                        continue
+                    if depth + 1 <= self.options.max_depth:
+                        subdirs.append((path, depth + 1))
+                    else:
+                        yield Notification(
+                            message=(f"Directory {relative} is deeper than the maximum depth of "
+                                     f"{self.options.max_depth}; not scanned."),
+                            resource_uri=path.as_uri(), kind="limit", level=_note(),
+                        )
                     continue
-                if self.options.exclude and _glob_match(relative, self.options.exclude):
+                if kind == "skip" or not self._selected(relative):
+                    continue
+                if kind != "file":
+                    yield Notification(
+                        message=f"{relative} is {kind}; not read.", resource_uri=path.as_uri(),
+                        kind="special-file", level=_note(),
+                    )
                     continue
                 yield from self._file_resources(path, relative)
             stack.extend(reversed(subdirs))
+
+    def _list(
+        self, directory: Path, seen_dirs: set[tuple[int, int]]
+    ) -> Generator[Notification, None, list[os.DirEntry]]:
+        """The entries of ``directory`` by name, or none (with a notification) if it cannot be
+        listed or was already visited through a symlink."""
+        try:
+            dir_stat = directory.stat()
+            key = (dir_stat.st_dev, dir_stat.st_ino)
+            if key in seen_dirs:
+                yield Notification(
+                    message=f"Directory {directory} was already visited (symlink loop); skipped.",
+                    resource_uri=directory.as_uri(), kind="symlink-loop", level=_note(),
+                )
+                return []
+            seen_dirs.add(key)
+            return sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            yield Notification(
+                message=f"Directory {directory} could not be listed: {exc.strerror or exc}.",
+                resource_uri=directory.as_uri(),
+                kind="permission" if isinstance(exc, PermissionError) else "unreadable",
+                exception=type(exc).__name__,
+            )
+            return []
+
+    def _entry_kind(self, entry: os.DirEntry) -> str:
+        """``dir``, ``file``, ``skip`` (a symlink not followed) or, in words, a special file's kind."""
+        follow = self.options.follow_symlinks
+        if entry.is_symlink() and not follow:
+            return "skip"
+        if entry.is_dir(follow_symlinks=follow):
+            return "dir"
+        if entry.is_file(follow_symlinks=follow):
+            return "file"
+        return special_kind(entry.stat(follow_symlinks=follow).st_mode) or "not a regular file"
+
+    def _selected(self, relative: str) -> bool:
+        if self.options.include and not _glob_match(relative, self.options.include):
+            return False
+        return not (self.options.exclude and _glob_match(relative, self.options.exclude))
 
     def _file_resources(self, path: Path, relative: str) -> Iterator[Resource | Notification]:
         try:
@@ -202,6 +235,13 @@ class FilesConnector(Connector):
             yield Notification(
                 message=f"{relative} could not be examined: {exc.strerror or exc}.",
                 resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
+            )
+            return
+        words = special_kind(st.st_mode)
+        if words is not None:
+            yield Notification(
+                message=f"{relative} is {words}; not read.", resource_uri=path.as_uri(), kind="special-file",
+                level=_note(),
             )
             return
         resource = Resource(
@@ -234,9 +274,13 @@ class FilesConnector(Connector):
 
     def _zip_members(self, path: Path, archive: Resource) -> Iterator[Resource | Notification]:
         try:
-            with zipfile.ZipFile(path) as zf:
+            raw, _ = open_regular(path, follow_symlinks=self.options.follow_symlinks)
+            with raw, zipfile.ZipFile(raw) as zf:
                 infos = [i for i in zf.infolist() if not i.is_dir()]
-        except (OSError, zipfile.BadZipFile) as exc:
+        except ReadError as exc:
+            yield Notification(message=f"{archive.display_name} {exc}.", resource_uri=archive.uri, kind=exc.kind)
+            return
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
             yield Notification(
                 message=f"{archive.display_name} is not a readable ZIP archive: {exc}.",
                 resource_uri=archive.uri, kind="corrupt", exception=type(exc).__name__,
@@ -251,16 +295,13 @@ class FilesConnector(Connector):
                 resource_uri=archive.uri, kind="limit",
             )
             infos = infos[:ZIP_MAX_MEMBERS]
-        for info in infos:
-            ratio = info.file_size / max(info.compress_size, 1)
+        for info, problem in zip_member_problems(infos):
             member_uri = f"{archive.uri}{ARCHIVE_SEPARATOR}{info.filename}"
-            if info.file_size > ZIP_MAX_MEMBER_SIZE or ratio > ZIP_MAX_RATIO:
+            if problem is not None:
+                kind, words = problem
                 yield Notification(
-                    message=(
-                        f"{archive.display_name}{ARCHIVE_SEPARATOR}{info.filename} expands to {info.file_size} bytes "
-                        f"(ratio {ratio:.0f}:1); skipped as a possible zip bomb."
-                    ),
-                    resource_uri=member_uri, kind="zip-bomb",
+                    message=f"{archive.display_name}{ARCHIVE_SEPARATOR}{info.filename} {words}.",
+                    resource_uri=member_uri, kind=kind, level=_note() if kind == "nested-archive" else Level.WARNING,
                 )
                 continue
             yield Resource(
@@ -277,7 +318,8 @@ class FilesConnector(Connector):
                 mode=archive.mode,
                 owner=archive.owner,
                 group=archive.group,
-                metadata={**archive.metadata, "member": info.filename, "encrypted": bool(info.flag_bits & 0x1)},
+                metadata={**archive.metadata, "member": info.filename, "member_offset": info.header_offset,
+                          "encrypted": bool(info.flag_bits & 0x1)},
             )
 
     # -- reading --------------------------------------------------------------------------------
@@ -302,6 +344,10 @@ class FilesConnector(Connector):
         bounds = [size * i // count for i in range(count + 1)]
         return [WorkPart(i, bounds[i], bounds[i + 1]) for i in range(count)]
 
+    @property
+    def limits(self) -> DecompressionLimits:
+        return DecompressionLimits.of(self.options)
+
     def read(self, resource: Resource, part: WorkPart | None = None) -> Iterator[Chunk]:
         inner_name = resource.metadata.get("member") or resource.relative_path or resource.uri
         if resource.kind == ARCHIVE_MEMBER:
@@ -309,22 +355,40 @@ class FilesConnector(Connector):
                 raise ContentProtected("zip-encrypted")
             yield from self._read_member(resource, inner_name)
             return
-        path = path_of(resource.uri)
-        with open(path, "rb") as raw:
-            if part is not None and part.index > 0:
-                yield from self._read_part(raw, resource, part)
-                return
-            stream, inner_name = _decompressing(raw, inner_name)
-            limit = part.end if part is not None else None
-            yield from _chunks(stream, inner_name, limit=limit)
+        raw, opened = open_regular(path_of(resource.uri), follow_symlinks=self.options.follow_symlinks)
+        with raw:
+            changed = _changed_since_listed(resource, opened)
+            try:
+                if part is not None and part.index > 0:
+                    yield from self._read_part(raw, resource, part)
+                else:
+                    stream, inner_name = _decompressing(raw, inner_name, self.limits)
+                    yield from _chunks(stream, inner_name, limit=part.end if part is not None else None,
+                                       nested=stream is not raw)
+            except ContentSkipped:
+                if changed is None:
+                    raise
+            changed = changed or _changed_while_read(opened, os.fstat(raw.fileno()))
+        if changed is not None:
+            raise ReadError(f"changed while it was scanned ({changed}); findings are from what could be read",
+                            kind="changed")
 
     def _read_member(self, resource: Resource, inner_name: str) -> Iterator[Chunk]:
         archive_path = path_of(resource.archive_uri or resource.uri)
+        raw, _ = open_regular(archive_path, follow_symlinks=self.options.follow_symlinks)
+        counted = CountingReader(raw)
         try:
-            with zipfile.ZipFile(archive_path) as zf, zf.open(resource.metadata["member"]) as member:
-                stream, inner_name = _decompressing(member, inner_name)
-                yield from _chunks(stream, inner_name)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
+            with raw, zipfile.ZipFile(counted) as zf:
+                info = _member_info(zf, resource)
+                with zf.open(info) as member:
+                    counted.count = 0
+                    consumed = lambda: counted.count  # noqa: E731
+                    content: BinaryIO = member
+                    if info.compress_type != zipfile.ZIP_STORED:
+                        content = CappedStream(member, consumed, self.limits)  # type: ignore[assignment]
+                    stream, inner_name = _decompressing(content, inner_name, self.limits, consumed=consumed)
+                    yield from _chunks(stream, inner_name, nested=True)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, KeyError, EOFError, zlib.error) as exc:
             raise ReadError(f"archive member could not be read: {exc}", kind="corrupt") from exc
 
     def _read_part(self, raw: BinaryIO, resource: Resource, part: WorkPart) -> Iterator[Chunk]:
@@ -332,42 +396,136 @@ class FilesConnector(Connector):
         header = None
         if Path(resource.uri).suffix.lower() in DELIMITED:
             raw.seek(0)
-            header = raw.readline()
+            header = raw.readline(SNIFF_SIZE)
         raw.seek(part.start - 1)
-        if raw.read(1) != b"\n":
-            raw.readline()
+        if raw.read(1) != b"\n" and not _skip_line(raw, part.end):
+            return  # a line longer than the part began before it: every byte here belongs to that line
         start = raw.tell()
         if start >= part.end:
-            return  # a line longer than the part began before it: every byte here belongs to that line
+            return
         yield from _chunks(raw, resource.uri, limit=part.end, header=header, first_offset=start)
 
 
-def _note():  # type: ignore[no-untyped-def]
-    from scanner.model import Level
+def _member_info(zf: zipfile.ZipFile, resource: Resource) -> zipfile.ZipInfo:
+    """The entry a member resource stands for: by its local header offset when known (names can repeat)."""
+    offset = resource.metadata.get("member_offset")
+    for info in zf.infolist():
+        if info.filename == resource.metadata["member"] and offset in (None, info.header_offset):
+            return info
+    raise KeyError(f"no member {resource.metadata['member']!r} at offset {offset}")
 
+
+def _skip_line(raw: BinaryIO, stop: int) -> bool:
+    """Move past the next newline without holding the line in memory; ``False`` if none comes before ``stop``."""
+    while raw.tell() < stop:
+        block = raw.read(min(BLOCK_SIZE, stop - raw.tell()))
+        if not block:
+            return False
+        newline = block.find(b"\n")
+        if newline != -1:
+            raw.seek(newline + 1 - len(block), os.SEEK_CUR)
+            return True
+    return False
+
+
+def _changed_since_listed(resource: Resource, opened: os.stat_result) -> str | None:
+    """Why the file opened is not the one listed (its parts were planned from the listed size)."""
+    if resource.size is not None and opened.st_size != resource.size:
+        return f"{resource.size} bytes when listed, {opened.st_size} when opened"
+    if resource.mtime is not None and opened.st_mtime != resource.mtime:
+        return "modified between listing and reading"
+    return None
+
+
+def _changed_while_read(before: os.stat_result, after: os.stat_result) -> str | None:
+    if after.st_size != before.st_size:
+        return f"{before.st_size} bytes when opened, {after.st_size} after reading"
+    if after.st_mtime_ns != before.st_mtime_ns:
+        return "modified while it was read"
+    return None
+
+
+def _note() -> Level:
     return Level.NOTE
 
 
-def _decompressing(raw: BinaryIO, name: str) -> tuple[BinaryIO, str]:
-    """Wrap ``raw`` in a streaming decompressor chosen by magic bytes; return the inner name."""
-    head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
-    if not head:
-        head = raw.read(6)
-        raw.seek(0)
+NESTED_ARCHIVE_SUFFIXES = (".zip", ".jar", ".war", ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
+# Magic bytes of archives that decompressed content may turn out to be (a zip inside a gz, a tar)
+NESTED_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ\x00", b"7z\xbc\xaf", b"Rar!")
+TAR_MAGIC_OFFSET = 257
+
+
+def zip_member_problems(infos: list[zipfile.ZipInfo]) -> Iterator[tuple[zipfile.ZipInfo, tuple[str, str] | None]]:
+    """Each member with why it is not scanned, or ``None``.
+
+    Entries whose local headers coincide or whose data overlaps an earlier entry's are refused:
+    they make one compressed stream count many times (the overlapping-entry bomb). Archives inside
+    the archive are not opened (archives are read one level deep) and say so. The stated sizes are
+    only a first filter: expansion is counted while decompressing (``connectors._streams``).
+    """
+    spans: list[tuple[int, int]] = []  # (header offset, end of its data) of accepted entries, sorted
+    for info in infos:
+        start = info.header_offset
+        end = start + 30 + len(info.orig_filename.encode("utf-8", "surrogateescape")) + info.compress_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        at = bisect.bisect_left(spans, (start, end))
+        if (at > 0 and spans[at - 1][1] > start) or (at < len(spans) and spans[at][0] < end):
+            yield info, ("zip-bomb", "shares its data with another entry of the archive (overlapping entries); "
+                         "skipped as a possible zip bomb")
+        elif info.file_size > ZIP_MAX_MEMBER_SIZE or ratio > ZIP_MAX_RATIO:
+            yield info, ("zip-bomb", f"states it expands to {info.file_size} bytes (ratio {ratio:.0f}:1); "
+                         "skipped as a possible zip bomb")
+        elif info.filename.lower().endswith(NESTED_ARCHIVE_SUFFIXES):
+            yield info, ("nested-archive", "is an archive inside an archive; not opened (archives are read one "
+                         "level deep: extract it to scan its content)")
+        else:
+            spans.insert(at, (start, end))
+            yield info, None
+
+
+def _decompressing(
+    raw: BinaryIO,
+    name: str,
+    limits: DecompressionLimits | None = None,
+    *,
+    consumed: Callable[[], int] | None = None,
+) -> tuple[BinaryIO, str]:
+    """Wrap ``raw`` in a streaming decompressor chosen by magic bytes; return the inner name.
+
+    The decompressed stream is capped (``connectors._streams.CappedStream``) against the compressed
+    bytes actually consumed: ``consumed`` counts them at the outermost layer (a ZIP archive's file)
+    when ``raw`` is itself decompressed content, else ``raw`` is counted here.
+    """
+    if not hasattr(raw, "peek"):
+        raw = io.BufferedReader(raw)  # type: ignore[arg-type]
+    head = raw.peek(6)[:6]  # type: ignore[attr-defined]
     lower = name.lower()
     for ext in COMPRESSED:
         if lower.endswith(ext):
             lower = lower[: -len(ext)]
+    opener = _DECOMPRESSORS.get(next((m for m in _DECOMPRESSORS if head.startswith(m)), b""))
+    if opener is None:
+        return raw, name.lower()
+    source: BinaryIO = raw
+    if consumed is None:
+        counted = CountingReader(raw)
+        source, consumed = counted, lambda: counted.count  # type: ignore[assignment]
     try:
-        if head.startswith(b"\x1f\x8b"):
-            return gzip.GzipFile(fileobj=raw), lower  # type: ignore[return-value]
-        if head.startswith(b"BZh"):
-            return bz2.BZ2File(raw), lower  # type: ignore[return-value]
-        if head.startswith(b"\xfd7zXZ\x00"):
-            return lzma.LZMAFile(raw), lower  # type: ignore[return-value]
+        inner = opener(source)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         raise ReadError(f"compressed stream is corrupt: {exc}", kind="corrupt") from exc
-    return raw, name.lower()
+    return CappedStream(inner, consumed, limits or DecompressionLimits()), lower  # type: ignore[return-value]
+
+
+_DECOMPRESSORS: dict[bytes, Callable[[BinaryIO], BinaryIO]] = {
+    b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw),  # type: ignore[dict-item]
+    b"BZh": lambda raw: bz2.BZ2File(raw),  # type: ignore[dict-item]
+    b"\xfd7zXZ\x00": lambda raw: lzma.LZMAFile(raw),  # type: ignore[dict-item]  # noqa: SIM115
+}
+
+
+def _nested_archive(head: bytes) -> bool:
+    return head.startswith(NESTED_ARCHIVE_MAGIC) or head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + 5] == b"ustar"
 
 
 def _sniff_encoding(head: bytes) -> str:
@@ -423,6 +581,14 @@ def _looks_binary(head: bytes, encoding: str) -> bool:
     return b"\x00" in head[:8192]
 
 
+_STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error)
+# A line longer than a block is cut inside; the next chunk repeats the cut's last CUT_OVERLAP bytes
+# (values up to that long are found whole, by the chunk they start in) and CUT_GUARD more before
+# them, so the recognizers' boundary and context checks see what precedes a value.
+CUT_OVERLAP = 256
+CUT_GUARD = 64
+
+
 def _chunks(
     stream: BinaryIO,
     name: str,
@@ -430,80 +596,128 @@ def _chunks(
     limit: int | None = None,
     header: bytes | None = None,
     first_offset: int = 0,
+    nested: bool = False,
 ) -> Iterator[Chunk]:
-    """Stream ``stream`` as line-aligned UTF-8 chunks of about ``BLOCK_SIZE`` bytes."""
-    try:
-        head = stream.read(SNIFF_SIZE)
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        raise ReadError(f"content could not be read: {exc}", kind="corrupt") from exc
+    """Stream ``stream`` as line-aligned UTF-8 chunks of at most about ``BLOCK_SIZE`` bytes.
+
+    Memory stays bounded whatever the line length: a line longer than a block is cut inside, with
+    an overlap (``Chunk.repeated``, ``own_start``/``own_end``) so that a value across the cut is
+    found exactly once. ``nested``: the stream is decompressed content (an archive member, a .gz).
+    """
+    head = _read(stream, SNIFF_SIZE)
     if first_offset == 0:
         if not head:
             raise ContentSkipped("empty")
         label = looks_encrypted_file(head)
         if label:
             raise ContentProtected(label)
+        if _nested_archive(head):
+            where = "inside an archive or compressed file" if nested else "a tar, 7z or RAR archive"
+            raise ReadError(f"is an archive ({where}); not opened: extract it to scan its content",
+                            kind="nested-archive")
     encoding = _sniff_encoding(head)
     if first_offset == 0 and _looks_binary(head, encoding):
         raise ContentSkipped("binary")
     decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)(errors="replace")
-    suffix = Path(name).suffix.lower()
-    delimiter = DELIMITED.get(suffix)
-    fields: tuple[str, ...] | None = None
-    layout = "text"
-    if delimiter is not None:
-        layout = "delimited"
-        header_line = header if header is not None else head.split(b"\n", 1)[0]
-        if decoder is not None and header is None:
-            header_line = head.decode(encoding, "replace").split("\n", 1)[0].encode("utf-8")
-        fields = _parse_header(header_line, delimiter)
-    position = first_offset
-    line_offset = 0
-    byte_offset = first_offset  # bytes of the resource before ``data`` (a part starts mid-file)
-    pending = head
-    done = False
+    delimiter = DELIMITED.get(Path(name).suffix.lower())
+    layout = "text" if delimiter is None else "delimited"
+    fields = None if delimiter is None else _header_fields(head, header, delimiter, encoding)
+    line_offset, byte_offset, carry = 0, first_offset, b""
+    relative_limit = None if limit is None else limit - first_offset
+    pieces = _line_blocks(stream, head, relative_limit)
+    for piece, mid_line in _with_final(pieces, decoder):
+        text = piece if decoder is None else decoder.decode(piece, final=mid_line is None).encode("utf-8")
+        if not text:
+            continue
+        data = carry + text
+        yield Chunk(
+            data=data, line_offset=line_offset, byte_offset=byte_offset - len(carry), layout=layout, fields=fields,
+            delimiter=delimiter or b",", repeated=len(carry), own_start=max(0, len(carry) - CUT_OVERLAP),
+            own_end=len(data) - CUT_OVERLAP if mid_line else None,
+        )
+        line_offset += text.count(b"\n")
+        byte_offset += len(text)
+        carry = data[-(CUT_OVERLAP + CUT_GUARD) :] if mid_line else b""
+    if carry:  # the stream ended right after a cut: the values in the overlap are reported here
+        yield Chunk(
+            data=carry, line_offset=line_offset, byte_offset=byte_offset - len(carry), layout=layout, fields=fields,
+            delimiter=delimiter or b",", repeated=len(carry), own_start=max(0, len(carry) - CUT_OVERLAP),
+        )
+
+
+def _with_final(
+    pieces: Iterator[tuple[bytes, bool]], decoder: codecs.IncrementalDecoder | None
+) -> Iterator[tuple[bytes, bool | None]]:
+    """The pieces, then (for a transcoding decoder) an empty final piece (``None``) to flush it."""
+    yield from pieces
+    if decoder is not None:
+        yield b"", None
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    try:
+        return stream.read(size)
+    except _STREAM_ERRORS as exc:
+        raise ReadError(f"content could not be read: {exc}", kind="corrupt") from exc
+
+
+def _line_blocks(stream: BinaryIO, pending: bytes, limit: int | None) -> Iterator[tuple[bytes, bool]]:
+    """``(piece, cut_inside_a_line)`` of at most ``BLOCK_SIZE`` bytes, ending at newlines where there
+    are any; with ``limit`` (bytes from where reading began) reading ends with the line holding byte
+    ``limit - 1`` (the lines after it belong to the next part), however long that line is."""
+    position = 0  # bytes handed out before ``pending``
+    finishing = False  # past the limit: only the rest of the limit's line is read
+    search_from = 0
     while True:
-        if limit is not None and position + len(pending) >= limit:
-            # the part ends inside ``pending``: keep through the end of the line holding byte ``limit - 1``
-            cut = pending.find(b"\n", max(limit - position - 1, 0))
-            if cut == -1:
-                more = stream.readline()
-                pending += more
-                cut = len(pending) - 1
-            pending = pending[: cut + 1]
-            done = True
-        if not done:
-            # never read past a part's end: the lines after it belong to the next part
-            want = BLOCK_SIZE if limit is None else min(BLOCK_SIZE, limit - position - len(pending))
-            try:
-                block = stream.read(want)
-            except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-                raise ReadError(f"content could not be read: {exc}", kind="corrupt") from exc
-            if not block:
-                done = True
-            else:
+        if limit is not None and not finishing and position + len(pending) >= limit:
+            finishing, search_from = True, max(limit - position - 1, 0)
+        if finishing:
+            newline = pending.find(b"\n", search_from)
+            if newline != -1:
+                yield pending[: newline + 1], False
+                return
+            search_from = len(pending)
+        if len(pending) < BLOCK_SIZE:
+            room = BLOCK_SIZE - len(pending)
+            want = room if limit is None or finishing else min(room, limit - position - len(pending))
+            block = _read(stream, want)
+            if block:
                 pending += block
-                if limit is not None and position + len(pending) >= limit:
-                    continue  # cut at the end of the line holding the part's last byte
-                if len(pending) < BLOCK_SIZE and limit is None:
-                    continue
-        if done:
-            data, pending = pending, b""
-        else:
-            cut = pending.rfind(b"\n")
-            if cut == -1:
-                cut = _soft_cut(pending)
-            data, pending = pending[: cut + 1], pending[cut + 1 :]
-        position += len(data)
-        text = data if decoder is None else decoder.decode(data, final=done).encode("utf-8")
-        if text:
-            yield Chunk(
-                data=text, line_offset=line_offset, byte_offset=byte_offset, layout=layout, fields=fields,
-                delimiter=delimiter or b",",
-            )
-            line_offset += text.count(b"\n")
-            byte_offset += len(text)
-        if done:
+                continue
+            if pending:
+                yield pending, False
             return
+        cut = pending.rfind(b"\n")
+        mid_line = cut == -1
+        if mid_line:
+            cut = _soft_cut(pending)
+        piece, pending = pending[: cut + 1], pending[cut + 1 :]
+        position += len(piece)
+        search_from = max(0, search_from - len(piece))
+        yield piece, mid_line
+
+
+def _header_fields(head: bytes, header: bytes | None, delimiter: bytes, encoding: str) -> tuple[str, ...] | None:
+    """The column names of a delimited file, or ``None`` when its first row holds values (exports
+    without a header row): a value taken for a column name would be reported as one."""
+    if header is not None:
+        line = header
+    elif encoding == "utf-8":
+        line = head.split(b"\n", 1)[0]
+    else:
+        line = head.decode(encoding, "replace").split("\n", 1)[0].encode("utf-8")
+    cells = _parse_header(line, delimiter)
+    return None if any(_looks_like_value(cell) for cell in cells) else cells
+
+
+_NUMBER = re.compile(r"[-+]?[\d.,/: ]+\Z")
+
+
+def _looks_like_value(cell: str) -> bool:
+    """A header cell is a name; numbers, dates, long digit runs and e-mail addresses are data."""
+    if not cell:
+        return False
+    return bool(_NUMBER.match(cell)) or "@" in cell or re.search(r"\d{5}", cell) is not None
 
 
 def _soft_cut(data: bytes) -> int:

@@ -53,6 +53,12 @@ class ScanOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_file_size: int = 256 * 1024 * 1024
+    # Expanded bytes one compressed stream (a .gz/.bz2/.xz file, a ZIP member, a remote sample) may
+    # produce: rotated logs rarely expand past a few hundred MiB, bombs to terabytes.
+    max_expanded_size: int = 1024 * 1024 * 1024
+    # Output / compressed bytes consumed: text logs compress 5-30:1 with gzip, up to ~100:1 with xz
+    # when lines repeat; DEFLATE's ceiling is 1032:1 and bombs sit near it.
+    max_expansion_ratio: float = 200
     max_depth: int = 64
     follow_symlinks: bool = False
     jobs: int = 0
@@ -141,14 +147,17 @@ class DetectionError(RuntimeError):
 def detect(detector: Any, chunk: Chunk) -> Any:
     """``detector.scan(chunk)``, keeping the scanner's own I/O errors apart from the resource's."""
     try:
-        return detector.scan(chunk)
+        detections = detector.scan(chunk)
     except OSError as exc:
         raise DetectionError(f"detection failed: {exc}") from exc
+    if chunk.repeated or chunk.own_end is not None:
+        detections.matches = [m for m in detections.matches if chunk.owns(m.start)]
+    return detections
 
 
 def accumulate(scan: ResourceScan, chunk: Chunk, detections: Any) -> None:
     """Add one chunk's detections to a resource scan, keeping a bounded sample of matches."""
-    scan.bytes_scanned += len(chunk.data)
+    scan.bytes_scanned += len(chunk.data) - chunk.repeated
     scan.lines_scanned += chunk.data.count(b"\n")
     for entity, count in detections.masked.items():
         scan.masked[entity] = scan.masked.get(entity, 0) + count

@@ -102,6 +102,10 @@ class Chunk:
     report resource-relative line numbers; ``byte_offset`` likewise for byte positions. ``fields``
     names the columns of delimited data (``layout == "delimited"``), ``field`` the single field a
     chunk belongs to (a database column, a JSON key); both feed field-name hints.
+
+    A line too long for one chunk is cut inside: the next chunk then starts with ``repeated`` bytes
+    of the previous one, and each chunk owns only the matches that start in ``[own_start, own_end)``
+    of its ``data`` (``own_end`` ``None``: to the end), so a value across the cut is found once.
     """
 
     data: bytes
@@ -111,6 +115,14 @@ class Chunk:
     fields: tuple[str, ...] | None = None
     delimiter: bytes = b","
     field: str | None = None
+    repeated: int = 0
+    own_start: int = 0
+    own_end: int | None = None
+
+    def owns(self, start: int) -> bool:
+        """Whether a match starting at resource byte ``start`` is this chunk's to report."""
+        relative = start - self.byte_offset
+        return relative >= self.own_start and (self.own_end is None or relative < self.own_end)
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,8 @@ def _frozen_heap(forking: bool) -> Iterator[None]:
 
 
 _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
+# notification kinds of items left out while listing, counted per kind in the target's summary
+SKIPPED_WHILE_LISTING = ("too-large", "zip-bomb", "limit", "symlink-loop", "special-file", "nested-archive")
 
 
 def _work_weight(resource: Resource, part: WorkPart | None) -> int:
@@ -204,7 +206,7 @@ def run_scan(
             for item in connector.discover():
                 if isinstance(item, Notification):
                     notifications.append(item)
-                    if item.kind in ("too-large", "zip-bomb", "limit", "symlink-loop"):
+                    if item.kind in SKIPPED_WHILE_LISTING:
                         summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + 1
                     if item.kind == "missing":
                         summary.failed = True
