@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import attr
 import sarif_om as om
@@ -76,7 +77,11 @@ class _Bases:
 def _artifact_location(finding: Finding, bases: _Bases, anchor: str | None) -> om.ArtifactLocation | None:
     resource = finding.resource
     if resource.relative_path and resource.root_uri and resource.root_uri.startswith("file://"):
-        return om.ArtifactLocation(uri=_uri_path(resource.relative_path), uri_base_id=bases.base_for(resource.root_uri))
+        # the file's own URI keeps the exact bytes of names that are not UTF-8 (percent-encoded)
+        own = resource.archive_uri or resource.uri
+        relative = (_uri_path(unquote_to_bytes(own[len(resource.root_uri):])) if own.startswith(resource.root_uri)
+                    else _uri_path(resource.relative_path))
+        return om.ArtifactLocation(uri=relative, uri_base_id=bases.base_for(resource.root_uri))
     if resource.uri.startswith("file://"):
         return om.ArtifactLocation(uri=resource.uri)
     if anchor:
@@ -102,9 +107,11 @@ def _pseudo_path(uri: str) -> str:
     return _uri_path("/".join(p for p in (".privscan", parts.scheme, host, tail) if p))
 
 
-def _uri_path(relative: str) -> str:
+def _uri_path(relative: str | bytes) -> str:
     from urllib.parse import quote
 
+    if isinstance(relative, str):
+        relative = relative.encode("utf-8", "surrogateescape")
     return quote(relative, safe="/!$&'()*+,;=:@-._~")
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from scanner import __version__
+from scanner.fingerprint import FingerprintKeyError
 
 FAIL_ON = ("error", "warning", "note", "none")
 
@@ -99,6 +101,9 @@ class _PluginGroup(click.Group):
             raise _masked(exc) from None
         except (click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
             raise
+        except FingerprintKeyError as exc:
+            click.echo(f"privscan: {exc}.", err=True)
+            sys.exit(2)
         except Exception as exc:  # a bug of ours: say so without a raw value, and never a bare traceback
             _report_internal_error(exc)
             sys.exit(EXIT_INTERNAL_ERROR)
@@ -164,6 +169,12 @@ def main() -> None:
               help="Policy pack name or YAML file (default: financial-cn).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
               help="Skip (and report) files larger than BYTES (default 256 MiB; compressed files count as stored).")
+@click.option("--max-expanded-size", type=click.IntRange(min=1), default=None, metavar="BYTES",
+              help="Stop reading a compressed file or archive member past BYTES of expanded content, with a "
+                   "notification (default 1 GiB).")
+@click.option("--max-expansion-ratio", type=click.FloatRange(min=1), default=None, metavar="RATIO",
+              help="Stop reading compressed content that expands more than RATIO:1, with a notification "
+                   "(default 200).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loop-safe).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Minimum detection confidence.")
@@ -190,7 +201,8 @@ def main() -> None:
 @click.pass_context
 def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
          include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
-         max_file_size: int | None, follow_symlinks: bool, min_score: float, config_path: str | None,
+         max_file_size: int | None, max_expanded_size: int | None, max_expansion_ratio: float | None,
+         follow_symlinks: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
          s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
@@ -206,9 +218,9 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
 
     if not targets:
         _fail("give at least one TARGET to scan, e.g. `privscan scan /srv/share` (or run `privscan demo`).")
+    for problem in target_problems(targets, [output] if output else []):
+        _fail(problem)
     for target in targets:
-        if "://" not in target and not Path(target).exists():
-            _fail(f"target {target!r} does not exist; give an existing path or a URI such as postgresql://host/db.")
         try:
             connector_for(target)
         except UsageError as exc:
@@ -225,8 +237,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         "include": include, "exclude": exclude, "jobs": jobs, "follow_symlinks": follow_symlinks,
         "min_score": min_score, "extra": remote,
     }
-    if max_file_size:
-        options_kwargs["max_file_size"] = max_file_size
+    options_kwargs.update(size_limits(ctx.params))
     progress, update = _progress_callback()
     if progress is not None:
         progress.start()
@@ -242,6 +253,41 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     except OSError as exc:
         _fail(f"--output {output}: cannot write it ({exc.strerror or exc}); give a writable file path.")
     sys.exit(exit_code(report, fail_on))
+
+
+def size_limits(params: dict[str, Any]) -> dict[str, Any]:
+    """The ``ScanOptions`` size caps given on the command line."""
+    names = ("max_file_size", "max_expanded_size", "max_expansion_ratio")
+    return {name: params[name] for name in names if params.get(name)}
+
+
+def target_problems(targets: Iterable[str], outputs: Iterable[str]) -> list[str]:
+    """Usage mistakes in targets: an empty one (an unset shell variable would scan the current
+    directory), a missing local path, and an output inside a local target (see :func:`output_problems`)."""
+    problems: list[str] = []
+    for target in targets:
+        if not target.strip():
+            problems.append("an empty TARGET ('') was given, perhaps an unset shell variable; give a path or a URI.")
+        elif "://" not in target and not Path(target).exists():
+            problems.append(f"target {target!r} does not exist; give an existing path or a URI such as "
+                            "postgresql://host/db.")
+    return problems + output_problems(targets, outputs)
+
+
+def output_problems(targets: Iterable[str], outputs: Iterable[str]) -> list[str]:
+    """Outputs that would land inside a local target: the scanner never writes to what it scans
+    (``scan DIR -o DIR/customers.csv`` would overwrite a scanned export, and the next scan read it)."""
+    from connectors.files import path_of
+
+    roots = [path_of(t).resolve() for t in targets if t.strip() and ("://" not in t or t.startswith("file://"))]
+    problems = []
+    for output in outputs:
+        written = Path(output).absolute().resolve()
+        for root in roots:
+            if written == root or root in written.parents:
+                problems.append(f"output {output} is inside the scanned target {root}; the scanner never writes to "
+                                "what it scans: write it outside the targets.")
+    return problems
 
 
 def remote_extra(params: dict[str, Any]) -> dict[str, Any]:

@@ -15,12 +15,14 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 from scanner import __version__
 from scanner.connector import Connector, ReadError, ScanOptions, WorkPart, merge_parts
+from scanner.fingerprint import key_warnings, load_key
 from scanner.model import Finding, Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
 from scanner.policy import Policy, load_policy
 from scanner.registry import CONNECTORS, RULES
@@ -190,119 +192,188 @@ def run_scan(
     A target is a string, or ``(target, options)`` when it has its own include/exclude and limits (scan
     configs); worker count and ``min_score`` always come from ``options``. Every finding records its
     target's display name in ``properties.target`` so a baseline can tell "resolved" from "not scanned".
+    Raises :class:`~scanner.fingerprint.FingerprintKeyError` before any work when the key is unusable.
     """
     options = options or ScanOptions()
     policy = policy or load_policy()
     started = dt.datetime.now(dt.UTC)
-    notifications: list[Notification] = []
-    planned: list[_Target] = []
-    for spec in targets:
-        target, target_options = spec if isinstance(spec, tuple) else (spec, options)
-        cls = connector_for(target)
-        connector = cls(target, target_options)
-        summary = TargetSummary(target=connector.display_target, connector=cls.name)
-        entry = _Target(target, connector, summary, options=target_options)
-        try:
-            for item in connector.discover():
-                if isinstance(item, Notification):
-                    notifications.append(item)
-                    if item.kind in SKIPPED_WHILE_LISTING:
-                        summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + 1
-                    if item.kind == "missing":
-                        summary.failed = True
-                else:
-                    entry.resources.append(item)
-            for fact in connector.facts():
-                if isinstance(fact, Notification):
-                    notifications.append(fact)
-                else:
-                    entry.facts.append(fact)
-        except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
-            summary.failed = True
-            notifications.append(
-                Notification(
-                    f"Target {connector.display_target} could not be scanned: {exc}.",
-                    connector.display_target,
-                    level=Level.ERROR,
-                    kind="target-failed",
-                    exception=type(exc).__name__,
-                )
-            )
-        planned.append(entry)
-
-    work: list[tuple[_Target, Resource, WorkPart | None]] = []
+    load_key()  # created here, once, before workers could race to create it
+    notifications = [Notification(w, "", kind="key-exposed") for w in key_warnings()]
+    planned = [_plan(spec, options, notifications) for spec in targets]
+    work: list[WorkItem] = []
     for entry in planned:
         for resource in entry.resources:
             parts = entry.connector.parts(resource)
             entry.expected_parts[resource.uri] = len(parts)
             work.extend((entry, resource, part) for part in parts)
+    _execute(work, options, _Collector(len(work), progress))
+    for entry in planned:
+        with contextlib.suppress(Exception):
+            entry.connector.close()
+    rules = [cls() for cls in RULES
+             if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) not in ("migrations", "review")]
+    ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
+    findings = _evaluate(planned, rules, ctx, notifications)
+    return ScanReport(
+        findings=findings,
+        notifications=notifications,
+        targets=[e.summary for e in planned],
+        rules=[type(r) for r in rules],
+        started=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        tool_version=__version__,
+        policy_name=policy.name,
+        command_line=command_line if command_line is not None else list(sys.argv),
+        working_directory=os.getcwd(),
+    )
 
-    jobs = options.jobs or os.cpu_count() or 1
-    total = len(work)
-    done = 0
 
-    def collect(entry: _Target, scan: ResourceScan, part: WorkPart | None) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total)
+WorkItem = tuple[_Target, Resource, WorkPart | None]
+
+
+def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notifications: list[Notification]) -> _Target:
+    """Discover one target's resources and facts; a target that cannot be reached is reported."""
+    target, target_options = spec if isinstance(spec, tuple) else (spec, options)
+    cls = connector_for(target)
+    connector = cls(target, target_options)
+    summary = TargetSummary(target=connector.display_target, connector=cls.name)
+    entry = _Target(target, connector, summary, options=target_options)
+    try:
+        for item in connector.discover():
+            if isinstance(item, Notification):
+                notifications.append(item)
+                if item.kind in SKIPPED_WHILE_LISTING:
+                    summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + 1
+                if item.kind == "missing":
+                    summary.failed = True
+            else:
+                entry.resources.append(item)
+        for fact in connector.facts():
+            if isinstance(fact, Notification):
+                notifications.append(fact)
+            else:
+                entry.facts.append(fact)
+    except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
+        summary.failed = True
+        notifications.append(
+            Notification(
+                f"Target {connector.display_target} could not be scanned: {exc}.",
+                connector.display_target,
+                level=Level.ERROR,
+                kind="target-failed",
+                exception=type(exc).__name__,
+            )
+        )
+    return entry
+
+
+class _Collector:
+    """Gathers work results per resource; a resource whose parts are all back is merged (in file order)."""
+
+    def __init__(self, total: int, progress: ProgressCallback | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def __call__(self, entry: _Target, scan: ResourceScan, part: WorkPart | None) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
         uri = scan.resource.uri
         bucket = entry.parts.setdefault(uri, [])
         bucket.append(scan)
         if part is not None:
             entry.part_order.setdefault(uri, {})[id(scan)] = part.index
-        if len(bucket) == entry.expected_parts[uri]:
-            if len(bucket) > 1:
-                # parts finish in any order; line numbers are shifted by the parts before, in file order
-                order = entry.part_order.pop(uri, {})
-                bucket.sort(key=lambda s: order.get(id(s), 0))
-                entry.scans.append(merge_parts(bucket))
-            else:
-                entry.part_order.pop(uri, None)
-                entry.scans.append(bucket[0])
-            del entry.parts[uri]
+        if len(bucket) < entry.expected_parts[uri]:
+            return
+        order = entry.part_order.pop(uri, {})
+        if len(bucket) > 1:
+            bucket.sort(key=lambda s: order.get(id(s), 0))
+            entry.scans.append(merge_parts(bucket))
+        else:
+            entry.scans.append(bucket[0])
+        del entry.parts[uri]
 
-    if jobs <= 1 or total <= 1:
+
+def _execute(work: list[WorkItem], options: ScanOptions, collect: _Collector) -> None:
+    """Scan every work item, in this process (one job) or in a pool of worker processes.
+
+    A worker that dies (SIGKILL, SIGSEGV, the OOM killer) breaks the whole pool and every item in
+    flight with it. Those items are retried one at a time, each in a fresh single-worker pool, so the
+    one that kills its worker again is known; it becomes a ``worker-lost`` error notification and the
+    rest of the scan goes on in a new pool.
+    """
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(work) <= 1:
         for entry, resource, part in work:
             collect(entry, _scan_one(entry.target, entry.options or options, resource, part), part)
         _close_worker_connectors()
-    else:
-        # Largest items first (longest-processing-time order) so no worker is left with a big file
-        # at the end while the others idle; parts of large files are merged back in file order.
-        work.sort(key=lambda item: -_work_weight(item[1], item[2]))
-        context = _pool_context()
-        if context is not None:
-            _worker_init(options.min_score, options.extra.get("ner_model"))  # inherited by forked workers
-        with _frozen_heap(context is not None), ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_pool_worker_init,
-            initargs=(options.min_score, options.extra.get("ner_model")),
-        ) as pool:
-            pending: dict[Future, tuple[_Target, WorkPart | None]] = {}
-            queue = iter(work)
-            for entry, resource, part in queue:
-                pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = (entry, part)
+        return
+    # Largest items first (longest-processing-time order) so no worker is left with a big file
+    # at the end while the others idle; parts of large files are merged back in file order.
+    remaining = sorted(work, key=lambda item: -_work_weight(item[1], item[2]))
+    while remaining:
+        suspects, remaining = _run_pool(remaining, options, jobs, collect)
+        for item in suspects:
+            lost, _ = _run_pool([item], options, 1, collect)
+            for entry, resource, part in lost:
+                collect(entry, _lost(resource), part)
+
+
+def _run_pool(
+    work: list[WorkItem], options: ScanOptions, jobs: int, collect: _Collector
+) -> tuple[list[WorkItem], list[WorkItem]]:
+    """Run ``work`` in one pool until done or broken; return (items in flight when it broke, items
+    not yet submitted)."""
+    context = _pool_context()
+    ner_model = options.extra.get("ner_model")
+    if context is not None:
+        _worker_init(options.min_score, ner_model)  # inherited by forked workers
+    suspects: list[WorkItem] = []
+    queue = iter(work)
+    with _frozen_heap(context is not None), ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_pool_worker_init, initargs=(options.min_score, ner_model),
+    ) as pool:
+        pending: dict[Future, WorkItem] = {}
+
+        def refill() -> None:
+            for item in queue:
+                entry, resource, part = item
+                pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = item
                 if len(pending) >= jobs * 4:
                     break
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    entry, part = pending.pop(future)
-                    collect(entry, future.result(), part)
-                for entry, resource, part in queue:
-                    pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = (
-                        entry, part)
-                    if len(pending) >= jobs * 4:
-                        break
-    for entry in planned:
-        with contextlib.suppress(Exception):
-            entry.connector.close()
 
-    ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
+        refill()
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item = pending.pop(future)
+                try:
+                    scan = future.result()
+                except BrokenProcessPool:
+                    suspects.append(item)
+                    continue
+                collect(item[0], scan, item[2])
+            if suspects:
+                suspects.extend(pending.values())  # all of them fail with the pool: none gets a result
+                return suspects, list(queue)
+            refill()
+    return suspects, []
+
+
+def _lost(resource: Resource) -> ResourceScan:
+    scan = ResourceScan(resource=resource)
+    scan.notifications.append(Notification(
+        f"{resource.display_name}: the worker process scanning it died twice (killed by a signal or the "
+        "out-of-memory killer); not scanned, the rest of the scan went on.",
+        resource.uri, level=Level.ERROR, kind="worker-lost",
+    ))
+    return scan
+
+
+def _evaluate(
+    planned: list[_Target], rules: list[Any], ctx: RuleContext, notifications: list[Notification]
+) -> list[Finding]:
+    """Every rule over every scanned resource and target; findings sorted by level, resource, rule."""
     findings: list[Finding] = []
-    # schema-change rules judge migration files (``privscan check-migrations``), not scanned content;
-    # review rules judge waivers (scanner.review), not scanned content either
-    rules = [cls() for cls in RULES
-             if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) not in ("migrations", "review")]
     for entry in planned:
         first = len(findings)
         entry.scans.sort(key=lambda s: s.resource.uri)
@@ -318,18 +389,7 @@ def run_scan(
             finding.properties.setdefault("target", entry.summary.target)
     findings = [f for f in findings if f.level is not Level.NONE]
     findings.sort(key=lambda f: (-f.level.rank, f.resource.uri, f.rule_id, f.entity_type or ""))
-    return ScanReport(
-        findings=findings,
-        notifications=notifications,
-        targets=[e.summary for e in planned],
-        rules=[type(r) for r in rules],
-        started=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        tool_version=__version__,
-        policy_name=policy.name,
-        command_line=command_line if command_line is not None else list(sys.argv),
-        working_directory=os.getcwd(),
-    )
+    return findings
 
 
 def _summarize(summary: TargetSummary, scan: ResourceScan) -> None:

@@ -100,7 +100,11 @@ USAGE_ERRORS = [
     (["scan", "{estate}", "--policy", "no-such-pack"], "unknown policy pack 'no-such-pack'; built-in packs:"),
     (["scan", "{estate}", "--no-such-option"], "No such option '--no-such-option'"),
     (["frobnicate"], "No such command 'frobnicate'"),
-    (["scan", "{estate}", "--output", "{estate}/no/such/dir/out.sarif"], "its directory does not exist; create it"),
+    (["scan", "{estate}", "--output", "{estate}/../no/such/dir/out.sarif"], "its directory does not exist; create it"),
+    (["scan", "{estate}", "--output", "{estate}/customers.csv"], "is inside the scanned target"),
+    (["scan", ""], "an empty TARGET ('') was given"),
+    (["scan", "{estate}", ""], "an empty TARGET ('') was given"),
+    (["scan", "{estate}", "", "--fail-on-new-only"], "an empty TARGET ('') was given"),
 ]
 
 

@@ -54,9 +54,13 @@ def _target(kind: str, uri: dict, credentials: dict | None, **props: Any) -> dic
     }
 
 
+# per-target ScanOptions fields
+_LIMITS = ("max_file_size", "max_depth", "follow_symlinks", "max_expanded_size", "max_expansion_ratio")
+
 _TARGET_SCHEMAS = [
     _target("path", {"type": "string", "minLength": 1}, None,
-            max_file_size=_POSITIVE, max_depth=_POSITIVE, follow_symlinks={"type": "boolean"}),
+            max_file_size=_POSITIVE, max_depth=_POSITIVE, follow_symlinks={"type": "boolean"},
+            max_expanded_size=_POSITIVE, max_expansion_ratio={"type": "number", "minimum": 1}),
     _target("database", {"type": "string", "minLength": 1},
             {"password_env": _ENV_NAME, "pgpass": _FILE, "mysql_option_file": _FILE},
             sample_rows=_POSITIVE, statement_timeout_ms={"type": "integer", "minimum": 100},
@@ -69,7 +73,8 @@ _TARGET_SCHEMAS = [
     _target("sftp", {"type": "string", "minLength": 1},
             {"password_env": _ENV_NAME, "ssh_key": _FILE, "passphrase_env": _ENV_NAME, "known_hosts": _FILE,
              "ssh_agent": {"type": "boolean"}},
-            max_file_size=_POSITIVE, timeout={"type": "number", "exclusiveMinimum": 0}),
+            max_file_size=_POSITIVE, timeout={"type": "number", "exclusiveMinimum": 0},
+            max_expanded_size=_POSITIVE, max_expansion_ratio={"type": "number", "minimum": 1}),
 ]
 
 SCHEMA: dict[str, Any] = {
@@ -381,7 +386,7 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
     for index, item in enumerate(data["targets"]):
         kind = next(k for k in TARGET_KINDS if k in item)
         target = _resolve(base, item[kind]) if kind == "path" else item[kind]
-        limits = {k: item[k] for k in ("max_file_size", "max_depth", "follow_symlinks") if k in item}
+        limits = {k: item[k] for k in _LIMITS if k in item}
         extra: dict[str, Any] = {}
         references: list[Reference] = []
         settings = {**{k: v for k, v in item.items() if k in _EXTRA_KEYS}, **item.get("credentials", {})}

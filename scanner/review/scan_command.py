@@ -19,9 +19,18 @@ from typing import Any, NoReturn
 import click
 from click.core import ParameterSource
 
-from scanner.cli import _infer_format, _progress_callback, echo_notifications, remote_extra, write_report
+from scanner.cli import (
+    _infer_format,
+    _progress_callback,
+    echo_notifications,
+    output_problems,
+    remote_extra,
+    size_limits,
+    target_problems,
+    write_report,
+)
 
-_PER_TARGET = ("include", "exclude", "max_file_size", "follow_symlinks")
+_PER_TARGET = ("include", "exclude", "max_file_size", "max_expanded_size", "max_expansion_ratio", "follow_symlinks")
 
 
 def _config_problem(title: str, errors: list[str]) -> NoReturn:
@@ -74,10 +83,8 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     if config is None and not cli_targets:
         raise click.UsageError("give at least one TARGET to scan, or --config privscan.yaml "
                                "(`privscan config init` writes an example).")
-    for target in cli_targets:
-        if "://" not in target and not Path(target).exists():
-            raise click.UsageError(f"target {target!r} does not exist; give an existing path or a URI such as "
-                                   "postgresql://host/db.")
+    for problem in target_problems(cli_targets, []):
+        raise click.UsageError(problem)
     for target in [*cli_targets, *(t.target for t in (config.targets if config else ()))]:
         try:
             connector_for(target)
@@ -114,14 +121,16 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
             (params["output"], params["fmt"] or (_infer_format(params["output"]) if params["output"] else "text"))]
     else:
         outputs = [(str(o.path), o.format or infer_format(str(o.path))) for o in config.outputs]
+    scanned = [*cli_targets, *(t.target for t in (config.targets if config else ()))]
+    for problem in output_problems(scanned, [path for path, _ in outputs if path]):
+        raise click.UsageError(problem)
 
     cli_options: dict[str, Any] = {
         "include": params["include"], "exclude": params["exclude"], "jobs": jobs,
         "follow_symlinks": params["follow_symlinks"], "min_score": min_score,
         "extra": {**remote_extra(params), **({"ner_model": ner_model} if ner_model else {})},
     }
-    if params["max_file_size"]:
-        cli_options["max_file_size"] = params["max_file_size"]
+    cli_options.update(size_limits(params))
     options = ScanOptions(**cli_options)
     planned: list[str | tuple[str, ScanOptions]] = [
         (t.target, t.options(jobs=jobs, min_score=min_score, ner_model=ner_model))

@@ -331,7 +331,7 @@ def test_fingerprints_change_with_the_key(share: Any, monkeypatch: pytest.Monkey
 
     _, report, _, _ = share
     before = fingerprints(report)
-    monkeypatch.setenv(fingerprint.ENV_KEY, "another-key")
+    monkeypatch.setenv(fingerprint.ENV_KEY, "another-key-of-sixteen-bytes")
     fingerprint.load_key.cache_clear()
     try:
         (uri, rule_id, entity), value = next(iter(before.items()))
