@@ -33,11 +33,11 @@ from scanner.scan import run_scan
 from tests.sarif_multitool import validate_sarif
 
 RIDS = [resident_id("11010519850312001"), resident_id("44030419900701002"), resident_id("31010419781120003"),
-        resident_id("51010719951231004")]
+        resident_id("51010719951231004"), resident_id("11010819800101007")]
 RID_X = next(r for r in (resident_id(f"11010519900101{n:03d}") for n in range(100, 200)) if r.endswith("X"))
 CARDS = [card_from("622202100011223344"), card_from("622848001234567890"), card_from("621700123456789012"),
          card_from("453201511283036")]
-MOBILES = ["13812345678", "13923456789", "15034567890", "18645678901"]
+MOBILES = ["13812345678", "13923456789", "15034567890", "18645678901", "17756789012"]
 EMAILS = ["zhang.wei@example.com", "wang.fang@example.cn", "li_na+bank@example.org"]
 IBAN = make_iban("DE", "370400440532013000")
 PLANTED = [*RIDS, RID_X, *CARDS, *MOBILES, *EMAILS, IBAN]
@@ -64,7 +64,7 @@ def build_planted_estate(root: Path) -> Path:
     write("logs/app.log.1.gz", gzip.compress("\n".join(log).encode()))
     write("logs/app.log.2.bz2", bz2.compress("\n".join(log).encode()))
     write("logs/events.jsonl", "".join(json.dumps({"sfzh": r, "shouji": m, "kahao": c}) + "\n"
-                                       for r, m, c in zip(RIDS, MOBILES, CARDS, strict=True)))
+                                       for r, m, c in zip(RIDS[:4], MOBILES[:4], CARDS, strict=True)))
     write("docs/回访.txt", f"客户身份证号：{RIDS[1]}，联系电话{MOBILES[1]}，卡号{CARDS[1]}\n".encode("gb18030"), 0o644)
     write("docs/utf16.txt", f"身份证号 {RIDS[2]}\nmobile {MOBILES[2]}\nemail {EMAILS[2]}\n".encode("utf-16"))
     buffer = io.BytesIO()
@@ -98,6 +98,24 @@ def build_planted_names(root: Path) -> None:
         conn.execute(f'CREATE TABLE "c_{MOBILES[2]}" ("{RIDS[2]}" TEXT, "card_{CARDS[0]}" TEXT, note TEXT)')
         conn.execute(f'INSERT INTO "c_{MOBILES[2]}" VALUES (?, ?, ?)', (RIDS[2], CARDS[0], f"call {MOBILES[2]}"))
     os.chmod(database, 0o644)
+    build_hostile(root)
+
+
+def build_hostile(root: Path) -> None:
+    """The hostile share's other cases, with values in their names too: a FIFO, a name that is not
+    UTF-8, a gzip bomb, a ZIP inside a ZIP, a line longer than a read block."""
+    write = _writer(root)
+    os.mkfifo(root / "kyc" / f"{RIDS[4]}.pipe")
+    with open(os.path.join(os.fsencode(root / "kyc"), b"\xff" + MOBILES[4].encode() + b".csv"), "wb") as handle:
+        handle.write(f"mobile\n{MOBILES[4]}\n".encode())
+    write(f"logs/{CARDS[3]}.log.gz", gzip.compress(f"card={CARDS[3]}\n".encode() + b"a" * (8 << 20)))
+    inner, outer = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("x.csv", f"id\n{RIDS[4]}\n")
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.writestr(f"{RIDS[4]}.zip", inner.getvalue())
+    write("outbox/nested.zip", outer.getvalue())
+    write("logs/oneline.txt", "|" * ((1 << 20) - 7) + RIDS[4] + "|" * (1 << 20))
 
 
 #: a file name that would forge a stderr line and clear the terminal if printed raw
@@ -154,8 +172,8 @@ def test_the_estate_really_holds_findings(planted: Path) -> None:
     assert len(RID_X) == 18 and RID_X.endswith("X")
     assert any(loc.evidence == f"{RID_X[:6]}********{RID_X[-4:]}" for f in report.findings for loc in f.locations)
     # the search itself works: every planted value is found in the input it was planted in
-    planted_text = "".join(p.read_text("utf-8") for p in (planted / "logs").glob("*.log")) + \
-        (planted / "exports" / "intl.tsv").read_text("utf-8")
+    planted_text = "".join(p.read_bytes().decode("utf-8", "ignore") for p in planted.rglob("*")
+                           if p.is_file() and p.suffix in (".log", ".tsv", ".txt", ".csv"))
     assert {v for v in PLANTED if any(f in planted_text for f in forbidden_forms(v))} == set(PLANTED)
 
 
