@@ -50,7 +50,7 @@ def zip_overlap(root: Path) -> list[str]:
     raw = data.getvalue()
     cd_at, eocd_at = raw.rfind(b"PK\x01\x02"), raw.rfind(b"PK\x05\x06")
     entry = raw[cd_at:eocd_at]
-    central = entry + b"".join(entry.replace(b"z.txt", f"{i:05d}".encode()) for i in range(1, 100))
+    central = entry * 100  # one name, one local header, a hundred times
     eocd = bytearray(raw[eocd_at:])
     struct.pack_into("<HHII", eocd, 8, 100, 100, len(central), cd_at)
     (root / "dup.zip").write_bytes(raw[:cd_at] + central + bytes(eocd))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import lzma
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote
@@ -79,7 +80,7 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
     counted = CountingReader(data)
     try:
         archive = zipfile.ZipFile(counted)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
         raise ReadError(f"not a readable ZIP archive: {exc}", kind="corrupt") from exc
     lines = 0
     offset = 0
@@ -112,7 +113,8 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
                 if exc.kind != "nested-archive":
                     raise
                 continue
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError, OSError, zlib.error,
+                    lzma.LZMAError) as exc:
                 raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc
     if not produced:
         if protected:

@@ -24,7 +24,6 @@ import io
 import lzma
 import os
 import pwd
-import re
 import stat
 import zipfile
 import zlib
@@ -49,6 +48,7 @@ from scanner.connector import (
     ScanOptions,
     WorkPart,
 )
+from scanner.detection.fields import looks_like_value
 from scanner.detection.protected import looks_encrypted_file
 from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
@@ -280,7 +280,7 @@ class FilesConnector(Connector):
         except ReadError as exc:
             yield Notification(message=f"{archive.display_name} {exc}.", resource_uri=archive.uri, kind=exc.kind)
             return
-        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
             yield Notification(
                 message=f"{archive.display_name} is not a readable ZIP archive: {exc}.",
                 resource_uri=archive.uri, kind="corrupt", exception=type(exc).__name__,
@@ -388,7 +388,7 @@ class FilesConnector(Connector):
                         content = CappedStream(member, consumed, self.limits)  # type: ignore[assignment]
                     stream, inner_name = _decompressing(content, inner_name, self.limits, consumed=consumed)
                     yield from _chunks(stream, inner_name, nested=True)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, KeyError, EOFError, zlib.error) as exc:
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, KeyError, ValueError, *_STREAM_ERRORS) as exc:
             raise ReadError(f"archive member could not be read: {exc}", kind="corrupt") from exc
 
     def _read_part(self, raw: BinaryIO, resource: Resource, part: WorkPart) -> Iterator[Chunk]:
@@ -498,7 +498,10 @@ def _decompressing(
     """
     if not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = raw.peek(6)[:6]  # type: ignore[attr-defined]
+    try:
+        head = raw.peek(6)[:6]  # type: ignore[attr-defined]
+    except _STREAM_ERRORS as exc:
+        raise ReadError(f"content could not be read: {exc}", kind="corrupt") from exc
     lower = name.lower()
     for ext in COMPRESSED:
         if lower.endswith(ext):
@@ -707,17 +710,7 @@ def _header_fields(head: bytes, header: bytes | None, delimiter: bytes, encoding
     else:
         line = head.decode(encoding, "replace").split("\n", 1)[0].encode("utf-8")
     cells = _parse_header(line, delimiter)
-    return None if any(_looks_like_value(cell) for cell in cells) else cells
-
-
-_NUMBER = re.compile(r"[-+]?[\d.,/: ]+\Z")
-
-
-def _looks_like_value(cell: str) -> bool:
-    """A header cell is a name; numbers, dates, long digit runs and e-mail addresses are data."""
-    if not cell:
-        return False
-    return bool(_NUMBER.match(cell)) or "@" in cell or re.search(r"\d{5}", cell) is not None
+    return None if any(looks_like_value(cell) for cell in cells) else cells
 
 
 def _soft_cut(data: bytes) -> int:

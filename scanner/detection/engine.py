@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from scanner.detection.fields import FieldHint, classify_field
+from scanner.detection.fields import FieldHint, classify_field, looks_like_value
 from scanner.detection.hyperscan_cache import compiled_database
 from scanner.detection.recognizer import Recognizer
 from scanner.fingerprint import load_key, value_hash
@@ -364,7 +364,8 @@ class Detector:
         found = _KEY_BEFORE_VALUE.search(window[-64:])
         if found is None:
             return None
-        return found.group(1).decode("utf-8", "replace")
+        key = found.group(1).decode("utf-8", "replace")
+        return None if looks_like_value(key) else key  # JSON keyed by customer ID: a value, not a name
 
     @staticmethod
     def _resolve_overlaps(accepted: list) -> list:

@@ -19,6 +19,19 @@ _SEPARATORS = re.compile(r"[\s_\-.:/\\\[\]\"'`()]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+_NUMBER = re.compile(r"[-+]?[\d.,/: ]+\Z")
+_DIGIT_RUN = re.compile(r"\d{5}")
+
+
+def looks_like_value(name: str) -> bool:
+    """Whether a would-be field name (a CSV header cell, a JSON key) is data: numbers, dates, runs of
+    five or more digits, e-mail addresses. Exports without a header row and JSON keyed by customer
+    ID make values look like names; taken for names, they would be reported as names."""
+    if not name:
+        return False
+    return bool(_NUMBER.match(name)) or "@" in name or _DIGIT_RUN.search(name) is not None
+
+
 def normalize_field_name(name: str) -> str:
     """``ID_Card-No`` / ``idCardNo`` / ``"id card no"`` -> ``idcardno``."""
     return _SEPARATORS.sub("", _CAMEL.sub("", name)).lower()
