@@ -4,7 +4,13 @@ SQLite has no accounts or grants (https://sqlite.org/whentouse.html): whoever ca
 reads every table, so "who can read it" is the file's permission bits, reported as a ``file`` fact.
 The file is opened read-only through a URI (``mode=ro``, https://sqlite.org/uri.html) with
 ``PRAGMA query_only`` as a second guard, statements are bounded by a progress-handler deadline, and
-identifiers are quoted by sqlglot's SQLite dialect.
+identifiers are quoted by sqlite's own quoting rules via sqlglot.
+
+Nothing is ever created next to the file: a WAL-mode database opened normally, even read-only,
+creates ``-wal`` and ``-shm`` files (https://sqlite.org/wal.html#readonly). Without a write-ahead log
+beside it the file is opened ``immutable=1`` (no locks, no companions); with one, committed rows may
+live only in the log, so the database and its log are copied into a private directory (0700, removed
+on close) and read there. A log too large to copy is left unread, with a notification.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import sqlite3
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, unquote, urlsplit
@@ -31,6 +39,8 @@ from scanner.model import Fact, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SCHEMA = "main"
+# Largest database + write-ahead log copied aside to read the log's committed rows
+MAX_PRIVATE_COPY = 1024 * 1024 * 1024
 
 
 def _q(name: str) -> str:
@@ -66,6 +76,8 @@ class SQLiteConnector(SQLConnector):
         super().__init__(target, options)
         self.path = unquote(urlsplit(target).path)
         self._conn: sqlite3.Connection | None = None
+        self._private: str | None = None  # directory of the private copy, when one was made
+        self._notes: list[Notification] = []
 
     def _uri(self, table: str) -> str:
         return f"sqlite://{quote(self.path)}#{SCHEMA}.{table}"
@@ -76,14 +88,38 @@ class SQLiteConnector(SQLConnector):
         if not os.path.isfile(self.path):
             raise ReadError(f"{self.path} does not exist or is not a file", kind="missing")
         try:
-            conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=5,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(self._open_uri(), uri=True, timeout=5, check_same_thread=False)
             conn.execute("PRAGMA query_only = ON")
             conn.text_factory = lambda b: b.decode("utf-8", "replace")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise ReadError(f"cannot open {self.path}: {exc}") from None
         self._conn = conn
         return conn
+
+    def _open_uri(self) -> str:
+        """A URI that reads the database without creating anything next to it (see the module docstring)."""
+        wal = self.path + "-wal"
+        wal_size = os.path.getsize(wal) if os.path.exists(wal) else 0
+        if not wal_size:
+            return f"file:{quote(self.path)}?mode=ro&immutable=1"
+        total = os.path.getsize(self.path) + wal_size
+        if total > MAX_PRIVATE_COPY:
+            self._notes.append(Notification(
+                f"{self.path}: its write-ahead log ({wal_size} bytes) was not read, as the database and log "
+                f"({total} bytes) are over the {MAX_PRIVATE_COPY}-byte private-copy cap; rows committed since the "
+                "last checkpoint are not sampled.", self.target, kind="limit"))
+            return f"file:{quote(self.path)}?mode=ro&immutable=1"
+        self._private = tempfile.mkdtemp(prefix="privscan-sqlite-")
+        copy = os.path.join(self._private, "db")
+        shutil.copyfile(self.path, copy)
+        shutil.copyfile(wal, copy + "-wal")
+        return f"file:{quote(copy)}?mode=ro"
+
+    def close(self) -> None:
+        super().close()
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
 
     def _bounded(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run ``sql`` with a deadline (SQLite has no statement timeout: a progress handler aborts it)."""
@@ -103,6 +139,8 @@ class SQLiteConnector(SQLConnector):
         except sqlite3.DatabaseError as exc:
             yield Notification(f"{self.path}: not a readable SQLite database ({exc}).", self.target, kind="unreadable")
             return
+        yield from self._notes
+        self._notes.clear()
         for table, kind in tables:
             if not selected(SCHEMA, table, self.options.include, self.options.exclude):
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,71 @@ def test_world_readable_file_with_pii_rule(tmp_path: Path) -> None:
 def test_missing_file_fails_target_not_scan(tmp_path: Path) -> None:
     report = run_scan([f"sqlite://{tmp_path}/nope.db"], ScanOptions(jobs=1))
     assert report.targets[0].failed and report.findings == []
+
+
+# -- never writes next to the database -------------------------------------------------------------
+
+
+def listing(directory: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry of ``directory``: size, mtime (ns) and mode — what a scan must leave as it was."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_mode) for p in sorted(directory.iterdir())}
+
+
+def wal_database(directory: Path, *, live_wal: bool) -> tuple[Path, sqlite3.Connection | None]:
+    """A WAL-mode database; with ``live_wal`` a writer stays connected with one committed customer
+    only in the write-ahead log (checkpointing off), as on a running application server."""
+    path = directory / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, id_card_no TEXT, mobile TEXT)")
+    conn.execute("INSERT INTO customers (id_card_no, mobile) VALUES (?, ?)", (fx.resident_id(1), fx.mobile(1)))
+    conn.commit()
+    conn.close()  # the last connection checkpoints and removes -wal and -shm
+    if not live_wal:
+        return path, None
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE customers SET mobile = ?", (fx.mobile(2),))
+    writer.commit()
+    return path, writer
+
+
+@pytest.mark.parametrize("live_wal", [False, True], ids=["checkpointed", "rows-only-in-the-wal"])
+@pytest.mark.parametrize("read_only_dir", [False, True], ids=["writable-dir", "read-only-dir"])
+def test_a_wal_database_is_read_without_creating_anything_beside_it(tmp_path: Path, live_wal: bool,
+                                                                     read_only_dir: bool) -> None:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    path, writer = wal_database(directory, live_wal=live_wal)
+    try:
+        if read_only_dir:
+            directory.chmod(0o555)
+        before = listing(directory)
+        report = run_scan([f"sqlite://{path}"], ScanOptions(jobs=1))
+        assert listing(directory) == before
+        assert not [n for n in report.notifications if n.level.value == "error"]
+        entities = {f.entity_type for f in report.findings if f.rule_id.startswith("db_")}
+        assert {"CN_RESIDENT_ID", "CN_MOBILE_NUMBER"} <= entities
+    finally:
+        directory.chmod(0o755)
+        if writer is not None:
+            writer.close()
+
+
+def test_rows_committed_only_in_the_wal_are_sampled(tmp_path: Path) -> None:
+    path, writer = wal_database(tmp_path, live_wal=True)
+    try:
+        assert (tmp_path / "app.db-wal").stat().st_size > 0
+        connector = SQLiteConnector(f"sqlite://{path}", ScanOptions())
+        try:
+            (resource,) = [r for r in connector.discover() if isinstance(r, Resource)]
+            scan = connector.scan_resource(resource, Detector())
+        finally:
+            connector.close()
+        hashes = {m.value_hash for m in scan.matches if m.entity_type == "CN_MOBILE_NUMBER"}
+        from scanner.fingerprint import value_hash
+
+        assert hashes == {value_hash("CN_MOBILE_NUMBER", fx.mobile(2))}  # the value in the WAL, not the old one
+        assert not list(Path(tempfile.gettempdir()).glob("privscan-sqlite-*"))  # the private copy is gone
+    finally:
+        writer.close()
