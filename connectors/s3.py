@@ -89,11 +89,17 @@ from scanner.registry import CONNECTORS
 
 ENV_ENDPOINT = "PRIVSCAN_S3_ENDPOINT_URL"
 ENV_AWS_ENDPOINT = "AWS_ENDPOINT_URL_S3"  # the service-specific endpoint variable boto3 itself honours
+ENV_AWS_ENDPOINT_ALL = "AWS_ENDPOINT_URL"  # boto3's endpoint for every service (MinIO/Ceph users set this one)
+#: The only operations a target cannot do without; every other call (posture, account, ACLs) is optional:
+#: its failure is a notification naming the permission or the endpoint, and listing and reading go on.
+ESSENTIAL_OPERATIONS = frozenset({"ListBuckets", "ListObjectsV2", "GetObject"})
+#: boto3's service-specific endpoint variables for the optional services (they beat the S3 endpoint)
+SERVICE_ENDPOINT_ENV = {"sts": "AWS_ENDPOINT_URL_STS", "s3control": "AWS_ENDPOINT_URL_S3_CONTROL"}
 DEFAULT_MAX_OBJECTS_PER_PREFIX = 20
 DEFAULT_MAX_OBJECT_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_ZIP_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_OBJECTS_PER_BUCKET = 5000
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: objects keyed by a keyed hash of bucket and key (no raw object keys on disk)
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -378,7 +384,8 @@ class S3Connector(Connector):
         self.bucket, self.prefix = parse_target(target)
         extra = options.extra
         self.endpoint_url: str | None = (extra.get("s3_endpoint_url") or os.environ.get(ENV_ENDPOINT)
-                                         or os.environ.get(ENV_AWS_ENDPOINT) or None)
+                                         or os.environ.get(ENV_AWS_ENDPOINT) or os.environ.get(ENV_AWS_ENDPOINT_ALL)
+                                         or None)
         self.region: str | None = extra.get("s3_region") or None
         self.profile: str | None = extra.get("s3_profile") or None
         self.max_per_prefix = int(extra.get("s3_max_objects_per_prefix", DEFAULT_MAX_OBJECTS_PER_PREFIX))
@@ -413,14 +420,20 @@ class S3Connector(Connector):
 
             session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
             session.events.register("before-call", _observe_call)
-            if self.endpoint_url:
+            if self.endpoint_for("s3control"):
                 session.events.register("before-send.s3-control", self._control_on_custom_endpoint)
             self._session = session
         return self._session
 
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint a service's calls go to: its own variable (``AWS_ENDPOINT_URL_STS``, ...) if set,
+        else the S3 endpoint (a MinIO/Ceph host serves them all), else AWS's default."""
+        variable = SERVICE_ENDPOINT_ENV.get(service)
+        return (os.environ.get(variable) if variable else None) or self.endpoint_url
+
     def _control_on_custom_endpoint(self, request: Any, **_: Any) -> None:
         """s3control prefixes the host with the account ID; a custom endpoint has no such host."""
-        want = urlsplit(self.endpoint_url or "").netloc
+        want = urlsplit(self.endpoint_for("s3control") or "").netloc
         parts = urlsplit(request.url)
         if want and parts.netloc != want and parts.netloc.endswith("." + want):
             request.url = urlunsplit(parts._replace(netloc=want))
@@ -447,7 +460,7 @@ class S3Connector(Connector):
             self._clients[key] = session.client(
                 service,
                 region_name=region or session.region_name or "us-east-1",
-                endpoint_url=self.endpoint_url,
+                endpoint_url=self.endpoint_for(service),
                 config=config,
             )
         return self._clients[key]
@@ -481,8 +494,11 @@ class S3Connector(Connector):
                 raise _CallFailed("missing", code, str(exc)) from None
             raise _CallFailed("error", code, str(exc)) from None
         except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, PartialCredentialsError) as exc:
-            # nothing else will work either: fail the target with one clear error
-            raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
+            endpoint = self.endpoint_for(service)
+            if operation in ESSENTIAL_OPERATIONS or (self.endpoint_url and endpoint == self.endpoint_url):
+                # the S3 endpoint itself is down: nothing else will work either, one clear error for the target
+                raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
+            raise _CallFailed("unreachable", type(exc).__name__, f"{endpoint or service}: {exc}") from None
         except BotoCoreError as exc:
             raise _CallFailed("error", type(exc).__name__, str(exc)) from None
 
@@ -494,6 +510,10 @@ class S3Connector(Connector):
         elif failure.status == "throttled":
             text = f"{what} could not be checked: throttled by the server ({failure.code}) after retries"
             kind, level = "throttled", Level.WARNING
+        elif failure.status == "unreachable":
+            text = (f"{what} could not be checked: the {service} endpoint could not be reached for {operation} "
+                    f"({failure.code}: {failure}); listing and reading went on")
+            kind, level = "unreachable", Level.WARNING
         elif failure.status == "unsupported":
             text = f"{what} is not supported by this S3 endpoint ({failure.code}); not checked"
             kind, level = "unsupported", Level.NOTE
@@ -756,7 +776,7 @@ class S3Connector(Connector):
             "acls_enabled": posture.get("acls_enabled") is not False,
             "ignore_public_acls": bool(posture.get("effective_bpa", {}).get("IgnorePublicAcls")),
         }
-        state_key = f"{bucket}/{key}"
+        state_key = _state_key(bucket, key)
         previous = self._previous_state().get(state_key)
         if previous and etag and previous.get("etag") == etag:
             metadata["cached"] = previous
@@ -902,7 +922,7 @@ class S3Connector(Connector):
         if not self.state_file or not resource.metadata.get("etag"):
             return
         entry = {
-            "key": f"{resource.metadata['bucket']}/{resource.metadata['key']}",
+            "key": _state_key(resource.metadata["bucket"], resource.metadata["key"]),
             "etag": resource.metadata["etag"],
             "occurrences": dict(scan.occurrences),
             "masked": dict(scan.masked),
@@ -952,6 +972,13 @@ class S3Connector(Connector):
             with contextlib.suppress(Exception):
                 client.close()
         self._clients.clear()
+
+
+def _state_key(bucket: str, key: str) -> str:
+    """How the state file names an object: a keyed hash, since object keys carry customers' IDs too."""
+    from scanner.fingerprint import keyed_hash
+
+    return keyed_hash("s3-state/v2", bucket, key)
 
 
 def _scan_from_state(resource: Resource, cached: Mapping[str, Any]) -> ResourceScan:

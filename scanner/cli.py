@@ -185,9 +185,10 @@ def main() -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="SARIF",
               help="Previous review's SARIF: results get baselineState new/unchanged/updated/absent.")
 @click.option("--fail-on-new-only", is_flag=True, help="Only findings new since --baseline fail the run.")
-@click.option("--s3-endpoint-url", metavar="URL", envvar=["PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"],
+@click.option("--s3-endpoint-url", metavar="URL",
+              envvar=["PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
               help="S3-compatible endpoint (MinIO, Ceph RGW), e.g. https://minio.internal:9000 "
-                   "(env PRIVSCAN_S3_ENDPOINT_URL or AWS_ENDPOINT_URL_S3).")
+                   "(env PRIVSCAN_S3_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
 @click.option("--s3-state-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Incremental S3 scans: object summaries keyed by ETag; unchanged objects are not read again.")
 @click.option("--known-hosts", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",

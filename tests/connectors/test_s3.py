@@ -50,7 +50,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", s3c.ENV_ENDPOINT, s3c.ENV_AWS_ENDPOINT, "AWS_ENDPOINT_URL"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", s3c.ENV_ENDPOINT, s3c.ENV_AWS_ENDPOINT, "AWS_ENDPOINT_URL",
+                 *s3c.SERVICE_ENDPOINT_ENV.values()):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -314,8 +315,9 @@ def test_incremental_state_skips_unchanged_objects(s3_server: S3Server, tmp_path
 
     first = scan(s3_server, f"s3://{bucket}", jobs=2, s3_state_file=str(state))
     saved = json.loads(state.read_text())
-    assert set(saved["objects"]) == {f"{bucket}/a/customers.csv", f"{bucket}/a/notes.txt"}
-    assert saved["objects"][f"{bucket}/a/customers.csv"]["occurrences"] == {"CN_MOBILE_NUMBER": 2, "CN_RESIDENT_ID": 2}
+    assert set(saved["objects"]) == {s3c._state_key(bucket, "a/customers.csv"), s3c._state_key(bucket, "a/notes.txt")}
+    assert saved["objects"][s3c._state_key(bucket, "a/customers.csv")]["occurrences"] == {
+        "CN_MOBILE_NUMBER": 2, "CN_RESIDENT_ID": 2}
     assert RESIDENT_ID not in state.read_text() and "13812345678" not in state.read_text()
 
     calls: list[tuple[str, str]] = []
@@ -412,13 +414,15 @@ class _DenyingProxy(http.server.BaseHTTPRequestHandler):
     upstream: tuple[str, int]
     deny: tuple[str, ...] = ()
     throttle: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
 
     def log_message(self, *args: Any) -> None:
         return None
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        for markers, status, code in ((self.deny, 403, "AccessDenied"), (self.throttle, 503, "SlowDown")):
+        for markers, status, code in ((self.deny, 403, "AccessDenied"), (self.throttle, 503, "SlowDown"),
+                                      (self.unsupported, 501, "NotImplemented")):
             if any(re.search(m, f"{self.command} {self.path}") for m in markers):
                 payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
                            f"<Message>{code}</Message></Error>").encode()
@@ -500,6 +504,72 @@ def test_unreachable_endpoint_fails_the_target_once(s3_server: S3Server) -> None
     report = scan(s3_server, "s3://anything", endpoint=f"http://127.0.0.1:{port}", s3_max_attempts=1)
     assert report.targets[0].failed
     assert [n.kind for n in report.notifications] == ["target-failed"]
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def public_bucket_with_customers(s3_server: S3Server, prefix: str) -> str:
+    bucket = new_bucket(s3_server, prefix)
+    s3_server.client().put_bucket_acl(Bucket=bucket, ACL="public-read")
+    s3_server.client().put_object(Bucket=bucket, Key="exports/customers.csv", Body=CUSTOMERS_CSV)
+    return bucket
+
+
+def test_aws_endpoint_url_alone_is_honoured_for_every_call(s3_server: S3Server,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """MinIO/Ceph users set only boto3's AWS_ENDPOINT_URL: the account-level Block Public Access call
+    must go there too, not to ``<account-id>.<host>``."""
+    bucket = public_bucket_with_customers(s3_server, "envurl")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint_url)
+    report = run_scan([f"s3://{bucket}"], ScanOptions(jobs=1, extra={"s3_max_attempts": 1}))
+    assert not report.targets[0].failed and not report.notifications
+    assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
+
+
+def test_unreachable_optional_endpoints_are_notifications_and_the_scan_goes_on(
+        s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = public_bucket_with_customers(s3_server, "optional")
+    for variable in s3c.SERVICE_ENDPOINT_ENV.values():
+        monkeypatch.setenv(variable, f"http://127.0.0.1:{closed_port()}")
+    report = scan(s3_server, f"s3://{bucket}", s3_max_attempts=1)
+    unreachable = [n for n in report.notifications if n.kind == "unreachable"]
+    assert len(unreachable) == 1 and "sts endpoint could not be reached" in unreachable[0].message
+    assert not report.targets[0].failed
+    assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
+
+
+def test_a_posture_api_the_endpoint_lacks_is_a_note(s3_server: S3Server,
+                                                   denying_endpoint: type[_DenyingProxy]) -> None:
+    bucket = public_bucket_with_customers(s3_server, "nosupport")
+    denying_endpoint.unsupported = (r"/v20180820/configuration/publicAccessBlock", r"\?ownershipControls",
+                                    r"\?logging", r"\?versioning")
+    report = scan(s3_server, f"s3://{bucket}", endpoint=denying_endpoint.endpoint,  # type: ignore[attr-defined]
+                  s3_max_attempts=1)
+    notes = [n for n in report.notifications if n.kind == "unsupported"]
+    assert notes and all(n.level.value == "note" and "not supported by this S3 endpoint" in n.message for n in notes)
+    assert not report.targets[0].failed
+    assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
+
+
+def test_the_state_file_holds_no_object_key(s3_server: S3Server, tmp_path: Path) -> None:
+    """Object keys are named after customers too (``kyc/<ID>.pdf``): the state file keys objects by a
+    keyed hash, and an unchanged object is still recognised on the next run."""
+    bucket = new_bucket(s3_server, "statekey")
+    s3_server.client().put_object(Bucket=bucket, Key=f"kyc/{RESIDENT_ID}/13812345678.csv", Body=CUSTOMERS_CSV)
+    state = tmp_path / "state.json"
+    first = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
+    text = state.read_text("utf-8")
+    assert RESIDENT_ID not in text and "13812345678" not in text and "kyc" not in text
+    assert json.loads(text)["version"] == s3c.STATE_VERSION == 2
+    second = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
+    assert [f.fingerprint for f in second.findings] == [f.fingerprint for f in first.findings]
+    assert second.targets[0].bytes_scanned == 0  # read from the state, not the bucket
 
 
 # -- SARIF ------------------------------------------------------------------------------------------
