@@ -20,13 +20,12 @@ from __future__ import annotations
 import io
 import lzma
 import zipfile
-import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import quote
 
 from connectors._streams import CappedStream, CountingReader, DecompressionLimits
-from connectors.files import ZIP_MAX_MEMBERS, _chunks, _decompressing, zip_member_problems
+from connectors.files import ZIP_ERRORS, ZIP_MAX_MEMBERS, _chunks, _decompressing, zip_member_problems
 from scanner.connector import ContentProtected, ContentSkipped, ReadError
 from scanner.model import Chunk
 
@@ -80,14 +79,14 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
     counted = CountingReader(data)
     try:
         archive = zipfile.ZipFile(counted)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         raise ReadError(f"not a readable ZIP archive: {exc}", kind="corrupt") from exc
     lines = 0
     offset = 0
     produced = False
     protected = False
     with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()][:ZIP_MAX_MEMBERS]
+        infos = [i for i in archive.infolist() if not i.filename.endswith("/")][:ZIP_MAX_MEMBERS]
         for info, problem in zip_member_problems(infos):
             if problem is not None:
                 continue
@@ -113,8 +112,7 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
                 if exc.kind != "nested-archive":
                     raise
                 continue
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, ValueError, OSError, zlib.error,
-                    lzma.LZMAError) as exc:
+            except ZIP_ERRORS as exc:
                 raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc
     if not produced:
         if protected:

@@ -68,6 +68,11 @@ ZIP_MAX_MEMBERS = 10_000
 ZIP_MAX_MEMBER_SIZE = 1024 * 1024 * 1024
 ZIP_MAX_RATIO = 200
 SNIFF_SIZE = 64 * 1024
+# What reading a corrupt stream or archive raises (zipfile alone: BadZipFile, NotImplementedError for
+# unknown versions and methods, RuntimeError for encryption, IndexError/KeyError/ValueError for
+# malformed names and headers; found by tests/connectors/test_fuzz_readers.py)
+_STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error)
+ZIP_ERRORS = (*_STREAM_ERRORS, NotImplementedError, RuntimeError, IndexError, KeyError, ValueError)
 
 DELIMITED = {".csv": b",", ".tsv": b"\t", ".psv": b"|"}
 COMPRESSED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
@@ -184,7 +189,14 @@ class FilesConnector(Connector):
                         kind="special-file", level=_note(),
                     )
                     continue
-                yield from self._file_resources(path, relative)
+                try:
+                    yield from self._file_resources(path, relative)
+                except Exception as exc:  # one malformed file never costs the rest of the target
+                    yield Notification(
+                        message=f"{relative} could not be listed: {type(exc).__name__}: {exc}.",
+                        resource_uri=path.as_uri(), level=Level.ERROR, kind="internal-error",
+                        exception=type(exc).__name__,
+                    )
             stack.extend(reversed(subdirs))
 
     def _list(
@@ -276,11 +288,11 @@ class FilesConnector(Connector):
         try:
             raw, _ = open_regular(path, follow_symlinks=self.options.follow_symlinks)
             with raw, zipfile.ZipFile(raw) as zf:
-                infos = [i for i in zf.infolist() if not i.is_dir()]
+                infos = [i for i in zf.infolist() if not i.filename.endswith("/")]
         except ReadError as exc:
             yield Notification(message=f"{archive.display_name} {exc}.", resource_uri=archive.uri, kind=exc.kind)
             return
-        except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             yield Notification(
                 message=f"{archive.display_name} is not a readable ZIP archive: {exc}.",
                 resource_uri=archive.uri, kind="corrupt", exception=type(exc).__name__,
@@ -388,7 +400,7 @@ class FilesConnector(Connector):
                         content = CappedStream(member, consumed, self.limits)  # type: ignore[assignment]
                     stream, inner_name = _decompressing(content, inner_name, self.limits, consumed=consumed)
                     yield from _chunks(stream, inner_name, nested=True)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, KeyError, ValueError, *_STREAM_ERRORS) as exc:
+        except ZIP_ERRORS as exc:
             raise ReadError(f"archive member could not be read: {exc}", kind="corrupt") from exc
 
     def _read_part(self, raw: BinaryIO, resource: Resource, part: WorkPart) -> Iterator[Chunk]:
@@ -584,7 +596,6 @@ def _looks_binary(head: bytes, encoding: str) -> bool:
     return b"\x00" in head[:8192]
 
 
-_STREAM_ERRORS = (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error)
 # A line longer than a block is cut inside; the next chunk repeats the cut's last CUT_OVERLAP bytes
 # (values up to that long are found whole, by the chunk they start in) and CUT_GUARD more before
 # them, so the recognizers' boundary and context checks see what precedes a value.
