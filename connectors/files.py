@@ -24,6 +24,7 @@ import io
 import lzma
 import os
 import pwd
+import re
 import stat
 import zipfile
 import zlib
@@ -588,12 +589,29 @@ def _bomless_utf16(head: bytes) -> str | None:
     return encoding if printable >= 0.9 * len(text) else None  # arrays of 16-bit numbers are not text
 
 
-def _looks_binary(head: bytes, encoding: str) -> bool:
+# Bytes that do not occur in text (NUL and C0 controls other than tab, newlines, form feed, backspace, ESC)
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\b\x1b")
+_NUL_FILLER = re.compile(rb"\x00{64,}")
+BINARY_SHARE = 0.10
+TEXT_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".psv", ".json", ".jsonl", ".ndjson", ".xml", ".yaml", ".yml",
+                 ".sql", ".md", ".out", ".err", ".html", ".htm")
+
+
+def _binary_share(head: bytes, encoding: str) -> float:
+    """The share of bytes text never holds in the first 8 KiB, 1.0 for known binary formats.
+
+    Runs of NULs are filler, not binary: ``logrotate``'s ``copytruncate`` leaves the writer's old
+    offset as a sparse run of NULs before the new lines, and one NUL must not hide a log."""
     if head.startswith(BINARY_MAGIC):
-        return True
+        return 1.0
     if encoding.startswith("utf-16"):
-        return False
-    return b"\x00" in head[:8192]
+        return 0.0
+    sample = _NUL_FILLER.sub(b"", head[:8192])
+    if not sample:
+        return 0.0
+    controls = (len(sample) - len(sample.translate(None, _CONTROL))) / len(sample)
+    # NULs outside filler runs weigh ten times: text has none, structs and numbers have many
+    return min(1.0, controls + 9 * sample.count(0) / len(sample))
 
 
 # A line longer than a block is cut inside; the next chunk repeats the cut's last CUT_OVERLAP bytes
@@ -630,8 +648,13 @@ def _chunks(
             raise ReadError(f"is an archive ({where}); not opened: extract it to scan its content",
                             kind="nested-archive")
     encoding = _sniff_encoding(head)
-    if first_offset == 0 and _looks_binary(head, encoding):
-        raise ContentSkipped("binary")
+    if first_offset == 0:
+        share = _binary_share(head, encoding)
+        if share > BINARY_SHARE:
+            if name.endswith(TEXT_SUFFIXES) and share < 1.0:
+                raise ReadError(f"looks binary ({share:.0%} control bytes in its first 8 KiB) although its name "
+                                "says text; not scanned", kind="binary-text")
+            raise ContentSkipped("binary")
     decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)(errors="replace")
     delimiter = DELIMITED.get(Path(name).suffix.lower())
     layout = "text" if delimiter is None else "delimited"

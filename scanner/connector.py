@@ -164,6 +164,7 @@ def accumulate(scan: ResourceScan, chunk: Chunk, detections: Any) -> None:
     for match in detections.matches:
         seen = scan.occurrences.get(match.entity_type, 0)
         scan.occurrences[match.entity_type] = seen + 1
+        scan.note_distinct(match.entity_type, match.value_hash)
         if seen < MAX_MATCHES_KEPT_PER_ENTITY:
             scan.matches.append(match)
     for recognizer, count in getattr(detections, "failed", {}).items():
@@ -201,6 +202,9 @@ def merge_parts(parts: list[ResourceScan]) -> ResourceScan:
                 merged.matches.append(_shift(match, lines_before))
         for entity, count in part.occurrences.items():
             merged.occurrences[entity] = merged.occurrences.get(entity, 0) + count
+        for entity, hashes in part.distinct.items():
+            for value_hash in hashes:
+                merged.note_distinct(entity, value_hash)
         for entity, count in part.masked.items():
             merged.masked[entity] = merged.masked.get(entity, 0) + count
         merged.bytes_scanned += part.bytes_scanned

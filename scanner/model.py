@@ -94,6 +94,10 @@ class Resource:
         return self.uri.split(ARCHIVE_SEPARATOR, 1)[0] if self.kind == ARCHIVE_MEMBER else None
 
 
+#: distinct values tracked per entity and resource; "1,000 or more" is enough to grade an export
+DISTINCT_CAP = 1000
+
+
 @dataclass(slots=True)
 class Chunk:
     """A piece of a resource's content, as UTF-8 bytes.
@@ -188,10 +192,24 @@ class ResourceScan:
     facts: list[Fact] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     validation_failures: dict[str, int] = field(default_factory=dict)  # recognizer id -> candidates rejected
+    # entity type -> keyed hashes of the distinct values seen, up to DISTINCT_CAP (how many customers a
+    # resource exposes: two e-mails in a README and 40,000 in an export are different findings)
+    distinct: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def entity_types(self) -> set[str]:
         return set(self.occurrences)
+
+    def distinct_count(self, entity_type: str) -> int:
+        """Distinct values of ``entity_type`` (at most :data:`DISTINCT_CAP`; the occurrence count when
+        values were not tracked, as for summaries restored from an incremental state)."""
+        seen = self.distinct.get(entity_type)
+        return len(seen) if seen else min(self.occurrences.get(entity_type, 0), DISTINCT_CAP)
+
+    def note_distinct(self, entity_type: str, value_hash: str) -> None:
+        seen = self.distinct.setdefault(entity_type, set())
+        if len(seen) < DISTINCT_CAP:
+            seen.add(value_hash)
 
     def matches_of(self, entity_type: str) -> Iterator[Match]:
         return (m for m in self.matches if m.entity_type == entity_type)

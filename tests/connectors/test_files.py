@@ -443,6 +443,20 @@ def test_binaries_are_skipped_and_counted(tmp_path: Path, name: str, content: by
     assert report.targets[0].skipped == {"binary": 1, "empty": 1}
 
 
+def test_a_copytruncated_log_is_text_despite_its_leading_nuls(tmp_path: Path, detector: Detector) -> None:
+    """logrotate's copytruncate leaves the writer's old offset as NULs before the new lines."""
+    path = write(tmp_path, "app.log", bytes(200_000) + f"login mobile={MOBILE}\n".encode() + bytes(100) + b"ok\n")
+    scan = scan_file(path, detector)
+    assert scan.skipped is None and found(scan) == {"CN_MOBILE_NUMBER": [1]}
+
+
+def test_binary_content_under_a_text_name_is_said(tmp_path: Path) -> None:
+    write(tmp_path, "export.csv", bytes(b for i in range(3000) for b in (i % 7 + 1, 65 + i % 26)))
+    report = run_scan([str(tmp_path)], ScanOptions(jobs=1))
+    (note,) = report.notifications
+    assert note.kind == "binary-text" and "control bytes" in note.message and "export.csv" in note.message
+
+
 def test_masked_values_are_counted_not_found(tmp_path: Path, detector: Detector) -> None:
     text = f"card={CARD[:6]}******{CARD[-4:]} mobile=138****5678 id=110101********123X mail=j***@example.com\n"
     scan = scan_file(write(tmp_path, "gateway.log", text), detector)
