@@ -280,7 +280,7 @@ class FilesConnector(Connector):
                 resource_uri=resource.uri, kind="too-large", level=_note(),
             )
             return
-        if path.suffix.lower() == ".zip":
+        if path.name.lower().endswith(ZIP_FORMATS):
             yield from self._zip_members(path, resource)
             return
         yield resource
@@ -462,9 +462,14 @@ def _note() -> Level:
     return Level.NOTE
 
 
-NESTED_ARCHIVE_SUFFIXES = (".zip", ".jar", ".war", ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
-# Magic bytes of archives that decompressed content may turn out to be (a zip inside a gz, a tar)
-NESTED_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"\xfd7zXZ\x00", b"7z\xbc\xaf", b"Rar!")
+# Formats that are ZIP archives by another name (Java, Python wheels, Office Open XML, OpenDocument):
+# their members are scanned like a .zip's (an .xlsx export's sharedStrings.xml holds its cells)
+ZIP_FORMATS = (".zip", ".jar", ".war", ".ear", ".whl", ".apk", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp",
+               ".epub")
+NESTED_ARCHIVE_SUFFIXES = (*ZIP_FORMATS, ".7z", ".rar", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz")
+# Magic bytes of archives that content may turn out to be (a zip inside a gz, a tar)
+NESTED_ARCHIVE_MAGIC = ((b"PK\x03\x04", "ZIP"), (b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"),
+                        (b"7z\xbc\xaf", "7z"), (b"Rar!", "RAR"))
 TAR_MAGIC_OFFSET = 257
 
 
@@ -540,8 +545,12 @@ _DECOMPRESSORS: dict[bytes, Callable[[BinaryIO], BinaryIO]] = {
 }
 
 
-def _nested_archive(head: bytes) -> bool:
-    return head.startswith(NESTED_ARCHIVE_MAGIC) or head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + 5] == b"ustar"
+def _archive_format(head: bytes) -> str | None:
+    """The archive format ``head`` starts, by magic bytes (``None`` for anything else)."""
+    for magic, name in NESTED_ARCHIVE_MAGIC:
+        if head.startswith(magic):
+            return name
+    return "tar" if head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + 5] == b"ustar" else None
 
 
 def _sniff_encoding(head: bytes) -> str:
@@ -643,10 +652,11 @@ def _chunks(
         label = looks_encrypted_file(head)
         if label:
             raise ContentProtected(label)
-        if _nested_archive(head):
-            where = "inside an archive or compressed file" if nested else "a tar, 7z or RAR archive"
-            raise ReadError(f"is an archive ({where}); not opened: extract it to scan its content",
-                            kind="nested-archive")
+        archive = _archive_format(head)
+        if archive:
+            where = "inside an archive or compressed file" if nested else "under a name that does not say so"
+            raise ReadError(f"is a {archive} archive ({where}); not opened: extract it to scan its content",
+                            kind="nested-archive", level=Level.NOTE)
     encoding = _sniff_encoding(head)
     if first_offset == 0:
         share = _binary_share(head, encoding)

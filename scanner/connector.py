@@ -41,9 +41,10 @@ class ContentSkipped(Exception):
 class ReadError(Exception):
     """A resource could not be read (permission, corruption, vanished): becomes a notification."""
 
-    def __init__(self, message: str, kind: str = "unreadable") -> None:
+    def __init__(self, message: str, kind: str = "unreadable", level: Level = Level.WARNING) -> None:
         super().__init__(message)
         self.kind = kind
+        self.level = level
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class Connector(ABC):
         except ReadError as exc:
             scan.notifications.append(
                 Notification(message=_sentence(f"{resource.display_name}: {exc}"), resource_uri=resource.uri,
-                             kind=exc.kind)
+                             kind=exc.kind, level=exc.level)
             )
         except OSError as exc:
             scan.notifications.append(

@@ -380,6 +380,27 @@ def test_zip_members_are_resources_with_their_own_uri(tmp_path: Path) -> None:
     assert member.relative_path == "exports/batch.zip" and member.kind == "archive-member"
 
 
+def test_office_documents_are_read_member_by_member(tmp_path: Path) -> None:
+    """An .xlsx is a ZIP archive; its cells are in xl/sharedStrings.xml (ECMA-376 part 1, 18.4)."""
+    cells = "".join(f"<si><t>{value}</t></si>" for value in (RID, MOBILE, "张三"))
+    write(tmp_path, "exports/customers.xlsx", make_zip({
+        "[Content_Types].xml": b"<Types/>",
+        "xl/sharedStrings.xml": f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{cells}</sst>'
+                                .encode(),
+    }))
+    report = run_scan([str(tmp_path)], ScanOptions(jobs=1))
+    found_in = {(f.resource.display_name, f.entity_type) for f in report.findings if f.rule_id == "pii_in_file"}
+    assert found_in == {("exports/customers.xlsx!/xl/sharedStrings.xml", "CN_RESIDENT_ID"),
+                        ("exports/customers.xlsx!/xl/sharedStrings.xml", "CN_MOBILE_NUMBER")}
+
+
+def test_an_archive_under_another_name_is_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "backup.bin", make_zip({"c.csv": f"id\n{RID}\n".encode()}))
+    report = run_scan([str(tmp_path)], ScanOptions(jobs=1))
+    (note,) = report.notifications
+    assert note.kind == "nested-archive" and note.level is Level.NOTE and "is a ZIP archive" in note.message
+
+
 def test_zip_bomb_members_are_skipped_with_a_notification(tmp_path: Path) -> None:
     write(tmp_path, "bomb.zip", make_zip({"zeros.txt": b"0" * (20 * 1024 * 1024), "ok.txt": f"{RID}\n".encode()}))
     resources, notes = discover(tmp_path)
