@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.model import Level
-from scanner.yamlschema import ConfigError, load_yaml, validate
+from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
 
 DEFAULT_POLICY = "financial-cn"
 
@@ -274,10 +274,7 @@ def load_policy(name_or_path: str | None = None) -> Policy:
     name_or_path = name_or_path or DEFAULT_POLICY
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise ConfigError(str(path), [f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+        text = read_yaml_file(path, "policy file")
         source = str(path)
     else:
         resource = resources.files("policies").joinpath(f"{name_or_path}.yaml")

@@ -1,53 +1,326 @@
 """Load YAML and validate it against a JSON Schema, reporting file, line and what was expected.
 
-Policy packs, rule metadata and scan configs are all YAML written by people. A typo must be
+Policy packs, rule metadata, scan configs and waivers are all YAML written by people. A typo must be
 rejected with a message a person can act on (``policy.yaml:12: rules.pii_in_log: unknown key
 'levle'; expected one of: levels, enabled``), so validation keeps the line of every node.
+
+These files are also input an attacker may shape (a waivers file in a merge request, a config on a
+shared host), so loading is bounded: the file is read only when it is a regular file under
+:data:`MAX_YAML_BYTES`; it must be UTF-8 (YAML 1.2 section 5.2 allows UTF-16/32 too, but a file saved
+as UTF-16 by Notepad is nearly always an accident, and naming it beats a traceback); YAML aliases may
+not multiply the document (the "billion laughs": nine aliases of nine aliases expand 100 written nodes
+to 10^9) nor refer to the node that contains them; nesting is at most :data:`MAX_DEPTH` levels. Each
+node is visited once whatever the aliases, so loading is linear in the size of the file.
+Every message goes through :func:`scanner.redaction.for_humans`: a value echoed from the file (an ID
+typed as a resource glob, a file named after a customer) is masked like any other output.
 """
 
 from __future__ import annotations
 
+import codecs
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
+from yaml.constructor import SafeConstructor
+
+#: a scan config, waivers file or policy pack larger than this is not hand-written: refused unread
+MAX_YAML_BYTES = 16 * 1024 * 1024
+#: deepest nesting accepted (privscan's own files nest at most 6 levels; libyaml stops at 1000)
+MAX_DEPTH = 64
+#: aliases may expand the document to at most this many times the nodes written in the file ...
+MAX_ALIAS_RATIO = 10
+#: ... and add at most this many nodes, whichever is smaller
+MAX_ALIAS_NODES = 100_000
+_SATURATED = 1 << 40  # expanded counts stop growing here (a chain of bombs would make huge integers)
+#: below this size a syntax error is re-parsed by PyYAML's Python parser, whose messages say more
+_EXPLAIN_BYTES = 256 * 1024
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+#: scalar tags whose constructor can fail on what the file says (explicit ``!!int abc``, ``2026-02-30``)
+_CHECKED_SCALARS = {
+    "tag:yaml.org,2002:int": "an integer", "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean", "tag:yaml.org,2002:binary": "base64 data",
+    _TIMESTAMP: "a calendar date (YYYY-MM-DD)",
+}
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"),
+         (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
 class ConfigError(ValueError):
-    """A YAML document that does not fit its schema; ``errors`` holds one line per problem."""
+    """A YAML document that does not fit its schema; ``errors`` holds one line per problem.
+
+    The errors are masked (:func:`scanner.redaction.for_humans`) when the exception is made, so whoever
+    prints them cannot leak a personal value the file held."""
 
     def __init__(self, source: str, errors: list[str]) -> None:
+        from scanner.redaction import for_humans
+
         self.source = source
-        self.errors = errors
-        super().__init__("\n".join(errors))
+        self.errors = [for_humans(e) for e in errors]
+        super().__init__("\n".join(self.errors))
 
 
-def _lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
-    """Map every node path (keys and list indexes) to its 1-based line."""
-    found = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            found[child] = key.start_mark.line + 1
-            found.update({k: v for k, v in _lines(value, child).items() if k != child})
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found.update(_lines(item, (*path, index)))
-    return found
+class UserFileError(ValueError):
+    """A user-supplied file that cannot be read as UTF-8 text (size, kind, encoding); the message says why."""
 
 
-def load_yaml(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse ``text``; return the data and the line map. Syntax errors become ConfigError."""
+def read_user_file(path: str | Path, *, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
+    """The text of a user-supplied file; :class:`UserFileError` when it is not a regular UTF-8 file below
+    ``max_bytes``. Opened without blocking (a FIFO put in its place must not hang the run) and sized from
+    the open descriptor before anything is read."""
+    source = str(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"{where}: not valid YAML: {problem}"]) from None
-    return data, (_lines(node) if node is not None else {})
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UserFileError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UserFileError(f"{source}: is not a regular file ({_kind(info.st_mode)}); give the {what} itself")
+        if info.st_size > max_bytes:
+            raise UserFileError(f"{source}: is {info.st_size:,} bytes, more than the {max_bytes:,} bytes a {what} "
+                                "may have; this is not the file you meant, or split it")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise UserFileError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:  # it grew after fstat
+        raise UserFileError(f"{source}: is more than the {max_bytes:,} bytes a {what} may have")
+    return decode_utf8(data, source)
+
+
+def read_yaml_file(path: str | Path, what: str) -> str:
+    """:func:`read_user_file` for YAML loaders: its problems are a :class:`ConfigError`."""
+    try:
+        return read_user_file(path, what=what)
+    except UserFileError as exc:
+        raise ConfigError(str(path), [str(exc)]) from None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 (a UTF-8 byte order mark is dropped); :class:`UserFileError` saying which encoding it
+    seems to be and how to convert it otherwise."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            raise UserFileError(
+                f"{source}: the file is {name} (it starts with a {name} byte order mark, as Windows Notepad writes "
+                f"when saving as \"Unicode\"), not UTF-8; save it as UTF-8 (Notepad: Save As, Encoding: UTF-8) or "
+                f"convert it: iconv -f {name} -t UTF-8 FILE > FILE.utf8")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        nul = b"\x00" in data[:4096]
+        guess = ("it holds NUL bytes, so it is probably UTF-16 or UTF-32 without a byte order mark"
+                 if nul else _guess(data))
+        source_encoding = "UTF-16" if nul else ("GB18030" if "GB18030" in guess else "ENCODING")
+        raise UserFileError(
+            f"{source}:{line}: the file is not UTF-8 (byte 0x{data[exc.start]:02x} in column {column}; "
+            f"{guess}); save it as UTF-8 or convert it: iconv -f {source_encoding} -t UTF-8 FILE > FILE.utf8"
+        ) from None
+
+
+def _guess(data: bytes) -> str:
+    """A hint at the encoding: Chinese Windows and many Chinese editors save GB18030/GBK."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "its encoding is unknown"
+    if any("\u4e00" <= char <= "\u9fff" for char in text):
+        return "it reads as GB18030/GBK, the Chinese Windows encoding"
+    return "its encoding is unknown"
+
+
+@dataclass
+class _Inspection:
+    lines: dict[tuple, int]
+    problems: list[str]
+
+
+def load_yaml(text: str, source: str, problems: list[str] | None = None) -> tuple[Any, dict[tuple, int]]:
+    """Parse ``text``; return the data and the line map. Problems become :class:`ConfigError`.
+
+    Syntax errors, alias bombs, recursive aliases and too deep nesting always raise. Values the YAML
+    constructor cannot build (``2026-02-30``, ``!!int abc``) and duplicate keys are collected into
+    ``problems`` when the caller passes a list (the value is kept as its text, so the caller can report
+    them with its own errors, every one at once); without a list they raise too.
+    """
+    text = text.removeprefix("\ufeff")
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            raise ConfigError(source, [_syntax_error(exc, text, source)]) from None
+        except RecursionError:  # PyYAML's Python parser without libyaml: nesting deeper than the stack
+            raise ConfigError(source, [f"{source}: nested too deeply (more than {MAX_DEPTH} levels)"]) from None
+        if node is None:
+            return None, {}
+        found = _inspect(node, source)
+        if found.problems and problems is None:
+            raise ConfigError(source, found.problems)
+        if problems is not None:
+            problems.extend(found.problems)
+        try:
+            data = loader.construct_document(node)
+        except yaml.YAMLError as exc:
+            raise ConfigError(source, [_syntax_error(exc, text, source, explain=False)]) from None
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:  # pragma: no cover
+            # every scalar was checked above; a constructor failing anyway is still the file's fault
+            raise ConfigError(source, [f"{source}: not valid YAML: a value cannot be read ({exc})"]) from None
+    finally:
+        loader.dispose()
+    return data, found.lines
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, source: str, *, explain: bool = True) -> str:
+    """``file:line: not valid YAML: problem`` (PyYAML's wording, which says what it expected, for small files)."""
+    if explain and _Loader is not yaml.SafeLoader and len(text) <= _EXPLAIN_BYTES:
+        loader = yaml.SafeLoader(text)
+        try:
+            loader.get_single_node()
+        except yaml.YAMLError as python_exc:
+            exc = python_exc
+        except RecursionError:
+            pass
+        finally:
+            loader.dispose()
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    position = getattr(exc, "position", None)
+    if line is None and isinstance(position, int):  # a ReaderError: a character YAML does not allow
+        line = text.count("\n", 0, position) + 1
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+    if isinstance(getattr(exc, "character", None), int) and getattr(exc, "reason", None):
+        problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"  # type: ignore[attr-defined]
+    where = f"{source}:{line}" if line is not None else source
+    return f"{where}: not valid YAML: {problem}"
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _inspect(root: yaml.Node, source: str) -> _Inspection:
+    """One pass over the distinct nodes (an alias is not walked again): the line of every path, duplicate
+    keys, scalars the constructor would fail on (made plain text, so construction goes on), and alias
+    bombs, recursive aliases and deep nesting, refused before anything is built from the nodes.
+
+    Per distinct node it counts how many nodes the node stands for once aliases are expanded (memoised,
+    so counting never expands anything) and how deep it nests."""
+    lines: dict[tuple, int] = {}
+    problems: list[str] = []
+    size: dict[int, int] = {}  # id(node) -> nodes once expanded (saturated), for the nodes walked
+    height: dict[int, int] = {}
+    open_: set[int] = set()
+    constructor = SafeConstructor()
+    stack: list[tuple[tuple | None, yaml.Node, bool]] = [((), root, False)]
+    while stack:
+        path, node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            children = _children(node)
+            size[key] = min(1 + sum(size[id(child)] for child in children), _SATURATED)
+            height[key] = 1 + max((height[id(child)] for child in children), default=0)
+            open_.discard(key)
+            if height[key] > MAX_DEPTH:
+                raise ConfigError(source, [
+                    f"{source}:{_line(node)}: nested more than {MAX_DEPTH} levels deep (with aliases expanded); "
+                    "privscan's files need a few levels"])
+            continue
+        if path is not None:
+            lines.setdefault(path, _line(node))
+        if key in size:
+            continue  # an alias of a node walked already
+        if key in open_:  # named at the alias (the key it is the value of), not at the anchor
+            line = lines[path] if path is not None else _line(node)
+            raise ConfigError(source, [
+                f"{source}:{line}: a YAML alias refers to a node that contains it (a recursive structure); "
+                "privscan's files hold no cycles: write the values out"])
+        if isinstance(node, yaml.ScalarNode):  # most nodes: a leaf, finished at once
+            size[key] = height[key] = 1
+            if node.tag in _CHECKED_SCALARS:
+                problem = _scalar_problem(constructor, node)
+                if problem is not None:
+                    where = f"{source}:{_line(node)}" + (f": {_dotted(path)}" if path is not None else "")
+                    problems.append(f"{where}: {problem}")
+                    node.tag = "tag:yaml.org,2002:str"
+            continue
+        open_.add(key)
+        stack.append((path, node, True))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            pending: list[tuple[tuple | None, yaml.Node, bool]] = []
+            for name_node, value in node.value:
+                name = name_node.value if isinstance(name_node, yaml.ScalarNode) else f"<{name_node.id} key>"
+                child = None if path is None else (*path, name)
+                if child is not None:
+                    lines.setdefault(child, _line(name_node))
+                if isinstance(name_node, yaml.ScalarNode) and name_node.tag != _MERGE:
+                    identity = (name_node.tag, name_node.value)
+                    if identity in first:
+                        where = f"{source}:{_line(name_node)}" + (f": {_dotted(child)}" if child is not None else "")
+                        problems.append(f"{where}: the key {name_node.value!r} is given twice (first at line "
+                                        f"{first[identity]}); YAML keeps only the last one: remove one of them")
+                    else:
+                        first[identity] = _line(name_node)
+                pending.append((child, value, False))
+                pending.append((None, name_node, False))
+            stack.extend(reversed(pending))  # walked in document order: an anchor before its aliases
+        else:
+            stack.extend((None if path is None else (*path, index), item, False)
+                         for index, item in reversed(list(enumerate(node.value))))
+    written = len(size)
+    limit = min(MAX_ALIAS_RATIO * written, written + MAX_ALIAS_NODES)
+    if size[id(root)] > limit:
+        bomb = root  # report the smallest node that already expands past the limit: where the aliases are
+        while (inner := next((c for c in _children(bomb) if size[id(c)] > limit), None)) is not None:
+            bomb = inner
+        raise ConfigError(source, [
+            f"{source}:{_line(bomb)}: YAML aliases (*name) expand this node to more than {limit:,} nodes (the "
+            f"file writes {written:,}; at most {MAX_ALIAS_RATIO} times that, and at most {MAX_ALIAS_NODES:,} "
+            "more, is accepted): an alias bomb is refused; write the values out or use fewer aliases"])
+    return _Inspection(lines, problems)
+
+
+def _scalar_problem(constructor: SafeConstructor, node: yaml.ScalarNode) -> str | None:
+    """Why the constructor cannot build this scalar, or None; PyYAML raises whatever its parsing hits."""
+    build = SafeConstructor.yaml_constructors[node.tag]
+    try:
+        build(constructor, node)
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        what = _CHECKED_SCALARS[node.tag]
+        detail = f": {exc}" if node.tag == _TIMESTAMP and isinstance(exc, ValueError) else ""
+        return f"{node.value!r} is not {what}{detail}"
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _describe(error: jsonschema.ValidationError) -> tuple[tuple, str]:
@@ -69,12 +342,26 @@ def _describe(error: jsonschema.ValidationError) -> tuple[tuple, str]:
     return path, error.message
 
 
-def validate(data: Any, schema: dict, source: str, lines: dict[tuple, int] | None = None) -> None:
-    """Raise :class:`ConfigError` listing every schema violation with file and line."""
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+_VALIDATORS: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
+
+
+def _validator(schema: dict) -> jsonschema.protocols.Validator:
+    """One validator per schema (schemas are module constants; building one costs more than a small file)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.FormatChecker()))
+    return cached[1]
+
+
+def validate(data: Any, schema: dict, source: str, lines: dict[tuple, int] | None = None,
+             prefix: tuple = ()) -> None:
+    """Raise :class:`ConfigError` listing every schema violation with file and line; ``data`` sits at
+    ``prefix`` in the document (a part validated on its own)."""
     messages = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path, message = _describe(error)
+        path = (*prefix, *path)
         line = None
         if lines:
             probe = path
@@ -90,10 +377,7 @@ def validate(data: Any, schema: dict, source: str, lines: dict[tuple, int] | Non
 
 def load_validated(path: Path, schema: dict) -> Any:
     """Read, parse and validate one YAML file."""
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [f"{path}: cannot be read: {exc.strerror or exc}"]) from None
+    text = read_yaml_file(path, "YAML file")
     data, lines = load_yaml(text, str(path))
     validate(data, schema, str(path), lines)
     return data

@@ -36,12 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scanner.model import Finding, Resource
 from scanner.policy import Policy
 from scanner.review._messages import by_line, friendly
-from scanner.yamlschema import ConfigError, load_yaml, validate
+from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
 
 _FINGERPRINT = "^[0-9a-f]{32}$"
 _NOT_BLANK = r"\S"
@@ -140,18 +138,13 @@ class WaiverSet:
 def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> WaiverSet:
     """Read and validate a waivers file; raise :class:`ConfigError` with file:line for every problem."""
     source = str(path)
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(source, [f"{source}: cannot be read: {exc.strerror or exc}"]) from None
-    errors = _bad_dates(text, source)
-    if errors:
-        raise ConfigError(source, errors)
-    data, lines = load_yaml(text, source)
+    text = read_yaml_file(path, "waivers file")
+    problems: list[str] = []  # dates that are not dates, duplicate keys: reported with the rest
+    data, lines = load_yaml(text, source, problems)
     if data is None:
         raise ConfigError(source, [f"{source}: the file is empty; it needs `version: 1` and a `waivers:` list"])
     data = _dates_as_text(data)
-    errors = []
+    errors = list(problems)
     try:
         validate(data, SCHEMA, source, lines)
     except ConfigError as exc:
@@ -182,8 +175,9 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
             try:
                 dt.date.fromisoformat(expires)
             except ValueError:
-                errors.append(f"{source}:{lines.get(('waivers', index, 'expires'), line)}: waivers.{index}.expires: "
-                              f"{expires!r} is not a calendar date (YYYY-MM-DD)")
+                where = f"{source}:{lines.get(('waivers', index, 'expires'), line)}: waivers.{index}.expires:"
+                if not any(p.startswith(where) for p in problems):  # the YAML loader said why already
+                    errors.append(f"{where} {expires!r} is not a calendar date (YYYY-MM-DD)")
     if errors:
         raise ConfigError(source, by_line(errors, source))
     return WaiverSet(source, [
@@ -193,30 +187,6 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
                entity_type=item.get("entity_type"), ticket=item.get("ticket"))
         for index, item in enumerate(data["waivers"])
     ])
-
-
-def _bad_dates(text: str, source: str) -> list[str]:
-    """YAML reads ``2026-02-30`` as a timestamp and fails with a bare ValueError; say where instead."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []  # load_yaml reports syntax errors with their line
-    errors = []
-    stack: list[tuple[tuple, yaml.Node]] = [((), node)] if node is not None else []
-    while stack:
-        path, current = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            stack.extend(((*path, key.value), value) for key, value in current.value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(((*path, index), item) for index, item in enumerate(current.value))
-        elif isinstance(current, yaml.ScalarNode) and current.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                yaml.SafeLoader(text).construct_yaml_timestamp(current)
-            except ValueError as exc:
-                dotted = ".".join(map(str, path)) or "(top level)"
-                errors.append(f"{source}:{current.start_mark.line + 1}: {dotted}: {current.value!r} is not a "
-                              f"calendar date (YYYY-MM-DD): {exc}")
-    return by_line(errors, source)
 
 
 def _dates_as_text(data: Any) -> Any:
