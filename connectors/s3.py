@@ -2,7 +2,11 @@
 
 Targets: ``s3://bucket``, ``s3://bucket/prefix`` and ``s3://`` (every bucket the credentials can
 list). The endpoint of an S3-compatible store comes from ``ScanOptions.extra["s3_endpoint_url"]``
-(``--s3-endpoint-url``), ``PRIVSCAN_S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL_S3``; credentials from the
+(``--s3-endpoint-url``), ``PRIVSCAN_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``
+(boto3's variable for every service, which MinIO and Ceph users set); the STS and S3 Control calls go
+to ``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL_S3_CONTROL`` when set, else to that same endpoint, and
+``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`` turns the ``AWS_ENDPOINT_URL*`` variables off as in boto3
+(https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Credentials come from the
 standard boto3 chain (environment, shared config/profile via ``extra["s3_profile"]``,
 instance/container roles). Retries are botocore's
 *adaptive* mode, which adds client-side rate limiting on top of exponential back-off, so a scan
@@ -40,18 +44,25 @@ Content: objects are listed with pagination and *sampled* — at most
 ``extra["s3_max_objects_per_prefix"]`` objects per key prefix ("directory") and at most
 ``extra["s3_max_object_bytes"]`` bytes per object, read with a byte-range ``GetObject`` so a 5 GB
 export costs one bounded request. Decoding (gzip/bz2/xz, encodings, CSV headers, binary and
-encrypted content) is the file connector's. ZIP objects up to ``extra["s3_max_zip_bytes"]`` are
-read whole and scanned member by member.
+encrypted content) is the file connector's, with its decompression caps; a compressed object's sample
+is also capped *after* decompression at the same ``s3_max_object_bytes`` (a 4 MiB range of a ``.gz``
+would otherwise expand to hundreds of MiB), with a notification when the cap cuts it. ZIP objects up
+to ``extra["s3_max_zip_bytes"]`` are read whole and scanned member by member.
 
 Incremental scans: with ``extra["s3_state_file"]`` the summary of each scanned object (ETag,
-per-entity counts, encryption, public ACL flag — never a value) is stored; on the next scan an
+per-entity counts, encryption, public ACL flag — never a value) is stored under a keyed hash
+(``scanner.fingerprint.keyed_hash``) of bucket and key, never the key itself: keys are named after
+customers too (``kyc/<ID number>.pdf``). On the next scan an
 object whose ETag has not changed is not downloaded again and its stored summary stands in for
 it, so the findings (and SARIF fingerprints) stay the same while the GETs are saved.
 
 Nothing here writes: only ``List*``/``Get*``/``Head*`` calls are made, and :attr:`permissions`
 lists exactly the IAM actions needed (``docs/s3-iam-policy.json``); ``tests/connectors/test_s3.py``
-records every API call of a full scan and checks it against that list. A denied or throttled call
-never aborts the scan: it becomes a notification that names the missing permission.
+records every API call of a full scan and checks it against that list. Only ``ListObjectsV2`` and
+``GetObject`` (and ``ListBuckets`` for ``s3://``) are essential: every posture or account call
+(STS, S3 Control, ACLs, policy, Block Public Access, ownership, encryption) is optional, and a denied,
+throttled, unsupported (``501 NotImplemented``, as MinIO and Ceph answer for S3 Control) or unreachable
+call becomes one notification naming the permission or the endpoint while listing and reading go on.
 """
 
 from __future__ import annotations
@@ -71,8 +82,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from connectors._remote import quote_path, stream_chunks, zip_chunks
-from connectors.files import _glob_match
+from connectors._remote import TruncatedTolerant, quote_path, zip_chunks
+from connectors._streams import CappedStream, DecompressionLimits
+from connectors.files import _chunks, _decompressing, _glob_match
 from scanner.connector import (
     Connector,
     ContentProtected,
@@ -166,6 +178,42 @@ _ABSENT = {
     "NoSuchOwnershipControls",
 }
 _BPA_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _aws_endpoint_env(variable: str) -> str | None:
+    """An ``AWS_ENDPOINT_URL*`` variable, unless ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true (boto3's rule)."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return None
+    return os.environ.get(variable) or None
+
+
+class _ExpandedSample(io.RawIOBase):
+    """The first ``cap`` bytes of a decompressed stream, then end of file; ``cut`` tells whether more followed.
+
+    A byte-range sample bounds what is downloaded, not what it expands to: gzip reaches about 1,000:1,
+    so the 4 MiB sample of a ``.log.gz`` could be 4 GiB of text. The sample is capped again after
+    decompression, at the same size, so an object costs the same whatever its compression.
+    """
+
+    def __init__(self, inner: Any, cap: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.left = cap
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.left <= 0:
+            if not self.cut and self.inner.read(1):
+                self.cut = True
+            return 0
+        data = self.inner.read(min(len(buffer), self.left))
+        n = len(data)
+        buffer[:n] = data
+        self.left -= n
+        return n
 
 
 def parse_target(target: str) -> tuple[str | None, str]:
@@ -384,8 +432,8 @@ class S3Connector(Connector):
         self.bucket, self.prefix = parse_target(target)
         extra = options.extra
         self.endpoint_url: str | None = (extra.get("s3_endpoint_url") or os.environ.get(ENV_ENDPOINT)
-                                         or os.environ.get(ENV_AWS_ENDPOINT) or os.environ.get(ENV_AWS_ENDPOINT_ALL)
-                                         or None)
+                                         or _aws_endpoint_env(ENV_AWS_ENDPOINT)
+                                         or _aws_endpoint_env(ENV_AWS_ENDPOINT_ALL) or None)
         self.region: str | None = extra.get("s3_region") or None
         self.profile: str | None = extra.get("s3_profile") or None
         self.max_per_prefix = int(extra.get("s3_max_objects_per_prefix", DEFAULT_MAX_OBJECTS_PER_PREFIX))
@@ -421,7 +469,8 @@ class S3Connector(Connector):
             session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
             session.events.register("before-call", _observe_call)
             if self.endpoint_for("s3control"):
-                session.events.register("before-send.s3-control", self._control_on_custom_endpoint)
+                # before signing, so that the signature covers the host the request really goes to
+                session.events.register("before-sign.s3-control", self._control_on_custom_endpoint)
             self._session = session
         return self._session
 
@@ -429,10 +478,12 @@ class S3Connector(Connector):
         """The endpoint a service's calls go to: its own variable (``AWS_ENDPOINT_URL_STS``, ...) if set,
         else the S3 endpoint (a MinIO/Ceph host serves them all), else AWS's default."""
         variable = SERVICE_ENDPOINT_ENV.get(service)
-        return (os.environ.get(variable) if variable else None) or self.endpoint_url
+        return (_aws_endpoint_env(variable) if variable else None) or self.endpoint_url
 
     def _control_on_custom_endpoint(self, request: Any, **_: Any) -> None:
-        """s3control prefixes the host with the account ID; a custom endpoint has no such host."""
+        """S3 Control's endpoint rules put the account ID in front of the host (``<account>.<host>``), even on
+        a custom endpoint (``inject_host_prefix`` does not reach them); MinIO, Ceph or a test server has no
+        such host name, so the request goes to the endpoint as configured."""
         want = urlsplit(self.endpoint_for("s3control") or "").netloc
         parts = urlsplit(request.url)
         if want and parts.netloc != want and parts.netloc.endswith("." + want):
@@ -477,7 +528,14 @@ class S3Connector(Connector):
         )
 
         try:
-            return getattr(self.client(service, region), method)(**params)
+            client = self.client(service, region)
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..." (a malformed AWS_ENDPOINT_URL_*)
+            if self._s3_itself_fails(service, operation, exc):
+                raise ReadError(f"{self.endpoint_for(service) or 'S3'} cannot be used: {exc}",
+                                kind="unreachable") from None
+            raise _CallFailed("unreachable", "InvalidEndpoint", f"{self.endpoint_for(service)}: {exc}") from None
+        try:
+            return getattr(client, method)(**params)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             status_code = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
@@ -490,17 +548,33 @@ class S3Connector(Connector):
                 raise _CallFailed("throttled", code, str(exc)) from None
             if code in _UNSUPPORTED or status_code in ("501", "405"):
                 raise _CallFailed("unsupported", code, str(exc)) from None
-            if code in ("NoSuchBucket", "NoSuchKey", "404"):
+            if code in ("NoSuchBucket", "NoSuchKey") or (code == "404" and operation in ESSENTIAL_OPERATIONS):
                 raise _CallFailed("missing", code, str(exc)) from None
+            if code == "404":  # a bare 404 (no S3 error code) for an optional call: an API this endpoint lacks
+                raise _CallFailed("unsupported", code, str(exc)) from None
             raise _CallFailed("error", code, str(exc)) from None
         except (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, PartialCredentialsError) as exc:
-            endpoint = self.endpoint_for(service)
-            if operation in ESSENTIAL_OPERATIONS or (self.endpoint_url and endpoint == self.endpoint_url):
-                # the S3 endpoint itself is down: nothing else will work either, one clear error for the target
-                raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
-            raise _CallFailed("unreachable", type(exc).__name__, f"{endpoint or service}: {exc}") from None
+            if not self._s3_itself_fails(service, operation, exc):
+                raise _CallFailed("unreachable", type(exc).__name__,
+                                  f"{self.endpoint_for(service) or service}: {exc}") from None
+            # no credentials, or the S3 endpoint itself is down: nothing else will work, one error for the target
+            raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
         except BotoCoreError as exc:
             raise _CallFailed("error", type(exc).__name__, str(exc)) from None
+
+    def _s3_itself_fails(self, service: str, operation: str, exc: Exception) -> bool:
+        """Whether a connection or credential failure of one call means no S3 call can work.
+
+        Missing credentials fail everything; so does an unreachable essential call, or any call to the
+        S3 endpoint (a custom endpoint serving every service is one host). An STS or S3 Control endpoint
+        of its own (AWS's, or ``AWS_ENDPOINT_URL_STS``/``AWS_ENDPOINT_URL_S3_CONTROL``) may be down or
+        missing while S3 works: that only costs the posture it would have told.
+        """
+        from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+        if isinstance(exc, NoCredentialsError | PartialCredentialsError) or operation in ESSENTIAL_OPERATIONS:
+            return True
+        return service == "s3" or (self.endpoint_url is not None and self.endpoint_for(service) == self.endpoint_url)
 
     def _notify(self, failure: _CallFailed, service: str, operation: str, what: str, uri: str | None) -> Notification:
         permission = OPERATION_PERMISSIONS.get((service, operation), f"{service}:{operation}")
@@ -508,17 +582,18 @@ class S3Connector(Connector):
             text = f"{what} could not be checked: access denied ({failure.code}); grant {permission} to include it"
             kind, level = "permission", Level.WARNING
         elif failure.status == "throttled":
-            text = f"{what} could not be checked: throttled by the server ({failure.code}) after retries"
+            text = f"{what} could not be checked: {operation} throttled by the server ({failure.code}) after retries"
             kind, level = "throttled", Level.WARNING
         elif failure.status == "unreachable":
             text = (f"{what} could not be checked: the {service} endpoint could not be reached for {operation} "
                     f"({failure.code}: {failure}); listing and reading went on")
             kind, level = "unreachable", Level.WARNING
         elif failure.status == "unsupported":
-            text = f"{what} is not supported by this S3 endpoint ({failure.code}); not checked"
+            text = f"{what} is not supported by this S3 endpoint ({operation}: {failure.code}); not checked"
             kind, level = "unsupported", Level.NOTE
         else:
-            text = f"{what} could not be checked ({operation} failed: {failure.code or failure})"
+            text = (f"{what} could not be checked ({operation}, permission {permission}, failed: "
+                    f"{failure.code or failure})")
             kind, level = "unreadable", Level.WARNING
         return Notification(_sentence(text), uri, level=level, kind=kind, exception=failure.code or None)
 
@@ -615,8 +690,10 @@ class S3Connector(Connector):
             except _CallFailed as exc:
                 if exc.status == "absent":
                     return None
-                if exc.status == "missing":
+                if exc.code == "NoSuchBucket":
                     raise
+                if exc.status == "missing":  # NoSuchKey for a bucket sub-resource: a gateway that lacks the API
+                    exc = _CallFailed("unsupported", exc.code, str(exc))
                 unknown.append(OPERATION_PERMISSIONS[("s3", operation)])
                 notes.append(self._notify(exc, "s3", operation, f"{what} of bucket {bucket}", uri))
                 return False
@@ -747,6 +824,8 @@ class S3Connector(Connector):
                         carried += 1
                     yield resource
         except Exception as exc:  # the paginator raises botocore errors directly
+            if _unreachable(exc):  # listing is essential: an S3 that cannot be reached fails the target
+                raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
             yield self._notify(_classify(exc), "s3", "ListObjectsV2", f"The object list of bucket {bucket}", uri)
         posture["objects_listed"] = listed
         posture["objects_sampled"] = sampled
@@ -836,7 +915,18 @@ class S3Connector(Connector):
         if is_zip:
             yield from zip_chunks(io.BytesIO(data), key)
         else:
-            yield from stream_chunks(io.BytesIO(data), key, truncated=truncated)
+            yield from self._sample_chunks(io.BytesIO(data), key, truncated, info)
+
+    def _sample_chunks(self, raw: io.BytesIO, key: str, truncated: bool, info: dict[str, Any]) -> Iterator[Chunk]:
+        """Decode a sample as the file connector decodes a file, its decompressed size capped at the sample size."""
+        stream, inner = _decompressing(raw, key, DecompressionLimits.of(self.options))
+        if not isinstance(stream, CappedStream):  # not compressed
+            yield from _chunks(stream, inner)
+            return
+        sample = _ExpandedSample(TruncatedTolerant(stream) if truncated else stream, self.max_object_bytes)
+        yield from _chunks(io.BufferedReader(sample), inner, nested=True)
+        if sample.cut:
+            info["expanded_cut"] = self.max_object_bytes
 
     def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
         """Read one sampled object (or reuse its unchanged summary) and add its object-level facts."""
@@ -856,13 +946,18 @@ class S3Connector(Connector):
             scan.notifications.append(Notification(_sentence(f"{resource.display_name}: {exc}"), resource.uri,
                                                    kind=exc.kind))
             return scan
+        if info.get("expanded_cut"):
+            scan.notifications.append(Notification(
+                f"{resource.display_name}: compressed; only the first {info['expanded_cut']} decompressed bytes were "
+                "scanned, the rest was not (the sample size, s3_max_object_bytes, caps decompressed bytes too).",
+                resource.uri, level=Level.NOTE, kind="limit"))
         scan.items_examined = 1
         object_fact: dict[str, Any] = {
             "bucket": resource.metadata["bucket"],
             "key": resource.metadata["key"],
             "encryption": info.get("encryption"),
             "kms_key": info.get("kms_key"),
-            "truncated": bool(info.get("truncated")),
+            "truncated": bool(info.get("truncated") or info.get("expanded_cut")),
         }
         if scan.occurrences and resource.metadata.get("acls_enabled"):
             object_fact.update(self._object_acl(resource, scan))
@@ -995,6 +1090,18 @@ def _scan_from_state(resource: Resource, cached: Mapping[str, Any]) -> ResourceS
             "unchanged": True}
     scan.facts.append(Fact("s3_object", resource.uri, fact))
     return scan
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A failure to connect or to find credentials (as opposed to an answer from S3)."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    return isinstance(exc, EndpointConnectionError | ConnectTimeoutError | NoCredentialsError | PartialCredentialsError)
 
 
 def _classify(exc: Exception) -> _CallFailed:

@@ -415,6 +415,7 @@ class _DenyingProxy(http.server.BaseHTTPRequestHandler):
     deny: tuple[str, ...] = ()
     throttle: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
+    custom: tuple[tuple[str, ...], int, str] = ((), 0, "")  # markers, HTTP status, error code ("" = empty body)
 
     def log_message(self, *args: Any) -> None:
         return None
@@ -422,10 +423,10 @@ class _DenyingProxy(http.server.BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         for markers, status, code in ((self.deny, 403, "AccessDenied"), (self.throttle, 503, "SlowDown"),
-                                      (self.unsupported, 501, "NotImplemented")):
+                                      (self.unsupported, 501, "NotImplemented"), self.custom):
             if any(re.search(m, f"{self.command} {self.path}") for m in markers):
                 payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-                           f"<Message>{code}</Message></Error>").encode()
+                           f"<Message>{code}</Message></Error>").encode() if code else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(payload)))
@@ -506,6 +507,17 @@ def test_unreachable_endpoint_fails_the_target_once(s3_server: S3Server) -> None
     assert [n.kind for n in report.notifications] == ["target-failed"]
 
 
+def test_missing_credentials_fail_the_target_once(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without credentials no call can work: one clear error for the target, not one per posture call."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata probe on a developer machine
+    report = scan(s3_server, f"s3://{new_bucket(s3_server, 'nocreds')}", s3_max_attempts=1)
+    assert report.targets[0].failed
+    assert [n.kind for n in report.notifications] == ["target-failed"]
+    assert "Unable to locate credentials" in report.notifications[0].message
+
+
 def closed_port() -> int:
     import socket
 
@@ -532,44 +544,128 @@ def test_aws_endpoint_url_alone_is_honoured_for_every_call(s3_server: S3Server,
     assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
 
 
-def test_unreachable_optional_endpoints_are_notifications_and_the_scan_goes_on(
-        s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+UNREACHABLE = "http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    # STS down: the account is unknown, so the account-level BPA call is not even tried
+    ({"AWS_ENDPOINT_URL_STS": UNREACHABLE, "AWS_ENDPOINT_URL_S3_CONTROL": UNREACHABLE},
+     ["The scanning account", "sts endpoint could not be reached"]),
+    ({"AWS_ENDPOINT_URL_S3_CONTROL": UNREACHABLE},
+     ["Account-level Block Public Access", "s3control endpoint could not be reached"]),
+    ({"AWS_ENDPOINT_URL_S3_CONTROL": "not a URL"}, ["Account-level Block Public Access", "InvalidEndpoint"]),
+    # boto3's switch that turns every AWS_ENDPOINT_URL* off: S3 Control then goes to the S3 endpoint
+    ({"AWS_ENDPOINT_URL_S3_CONTROL": UNREACHABLE, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, []),
+], ids=["sts-and-control-refused", "control-refused", "control-invalid-url", "ignored-by-boto3-switch"])
+def test_unreachable_optional_endpoints_are_one_notification_and_the_scan_goes_on(
+        s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: list[str]) -> None:
     bucket = public_bucket_with_customers(s3_server, "optional")
-    for variable in s3c.SERVICE_ENDPOINT_ENV.values():
-        monkeypatch.setenv(variable, f"http://127.0.0.1:{closed_port()}")
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value.format(port=closed_port()))
     report = scan(s3_server, f"s3://{bucket}", s3_max_attempts=1)
-    unreachable = [n for n in report.notifications if n.kind == "unreachable"]
-    assert len(unreachable) == 1 and "sts endpoint could not be reached" in unreachable[0].message
+    if expected:
+        assert len(report.notifications) == 1 and report.notifications[0].kind == "unreachable", report.notifications
+        assert all(part in report.notifications[0].message for part in expected), report.notifications[0].message
+        assert report.notifications[0].message.endswith(".")
+    else:
+        assert report.notifications == []
     assert not report.targets[0].failed
     assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
 
 
-def test_a_posture_api_the_endpoint_lacks_is_a_note(s3_server: S3Server,
-                                                   denying_endpoint: type[_DenyingProxy]) -> None:
+@pytest.mark.parametrize(("markers", "status", "code"), [
+    ((r"/v20180820/configuration/publicAccessBlock", r"\?ownershipControls", r"\?encryption"), 501,
+     "NotImplemented"),
+    ((r"/v20180820/configuration/publicAccessBlock", r"\?ownershipControls", r"\?publicAccessBlock"), 404, ""),
+    ((r"\?acl", r"\?policy", r"\?publicAccessBlock", r"\?ownershipControls", r"\?encryption", r"/v20180820/",
+      r"^POST /$"), 400, "InvalidRequest"),
+], ids=["501-not-implemented", "bare-404", "every-optional-call-400"])
+def test_a_posture_api_the_endpoint_lacks_is_a_notification_and_listing_goes_on(
+        s3_server: S3Server, denying_endpoint: type[_DenyingProxy], markers: tuple[str, ...], status: int,
+        code: str) -> None:
+    """MinIO and Ceph answer 501 for S3 Control, some gateways a bare 404 for a sub-resource they lack
+    (which is not "no such bucket"), others 400: none of these may stop listing and reading."""
     bucket = public_bucket_with_customers(s3_server, "nosupport")
-    denying_endpoint.unsupported = (r"/v20180820/configuration/publicAccessBlock", r"\?ownershipControls",
-                                    r"\?logging", r"\?versioning")
+    denying_endpoint.custom = (markers, status, code)
     report = scan(s3_server, f"s3://{bucket}", endpoint=denying_endpoint.endpoint,  # type: ignore[attr-defined]
                   s3_max_attempts=1)
-    notes = [n for n in report.notifications if n.kind == "unsupported"]
-    assert notes and all(n.level.value == "note" and "not supported by this S3 endpoint" in n.message for n in notes)
+    assert report.notifications
+    assert all(n.level.value in ("note", "warning") and n.kind != "missing" for n in report.notifications)
+    if status in (501, 404):
+        assert all("not supported by this S3 endpoint" in n.message for n in report.notifications)
+    else:  # every optional call failed, each named with the permission it needs
+        named = [m.group(1) for n in report.notifications if (m := re.search(r"permission (\w+:\w+)", n.message))]
+        assert len(named) == len(report.notifications)
+        assert {"s3:GetBucketPolicy", "s3:GetBucketAcl", "sts:GetCallerIdentity"} <= set(named)
     assert not report.targets[0].failed
-    assert "s3_bucket_public_with_pii" in rule_ids(report, bucket)
+    assert report.targets[0].bytes_scanned == len(CUSTOMERS_CSV)  # the object was listed and read
+    assert "CN_RESIDENT_ID" in {f.entity_type for f in report.findings}
+
+
+PLANTED_ID = "110101199003070011"
 
 
 def test_the_state_file_holds_no_object_key(s3_server: S3Server, tmp_path: Path) -> None:
     """Object keys are named after customers too (``kyc/<ID>.pdf``): the state file keys objects by a
     keyed hash, and an unchanged object is still recognised on the next run."""
     bucket = new_bucket(s3_server, "statekey")
-    s3_server.client().put_object(Bucket=bucket, Key=f"kyc/{RESIDENT_ID}/13812345678.csv", Body=CUSTOMERS_CSV)
+    s3_server.client().put_object(Bucket=bucket, Key=f"kyc/{PLANTED_ID}/13812345678.csv", Body=CUSTOMERS_CSV)
     state = tmp_path / "state.json"
     first = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
     text = state.read_text("utf-8")
-    assert RESIDENT_ID not in text and "13812345678" not in text and "kyc" not in text
+    assert PLANTED_ID not in text and "13812345678" not in text and "kyc" not in text and RESIDENT_ID not in text
     assert json.loads(text)["version"] == s3c.STATE_VERSION == 2
+    assert not (tmp_path / "state.json.parts").exists()
     second = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
     assert [f.fingerprint for f in second.findings] == [f.fingerprint for f in first.findings]
     assert second.targets[0].bytes_scanned == 0  # read from the state, not the bucket
+
+
+def test_a_version_1_state_file_is_ignored_and_replaced(s3_server: S3Server, tmp_path: Path) -> None:
+    """Version 1 keyed objects by ``bucket/key``: such a file is not trusted, and the next scan
+    writes a version 2 file in its place, without the raw keys the old one held."""
+    bucket = new_bucket(s3_server, "oldstate")
+    key = f"kyc/{PLANTED_ID}.csv"
+    s3_server.client().put_object(Bucket=bucket, Key=key, Body=CUSTOMERS_CSV)
+    etag = s3_server.client().head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    state = tmp_path / "state.json"
+    fingerprint = s3c.S3Connector(f"s3://{bucket}", ScanOptions())._state_fingerprint()
+    old_entry = {"etag": etag, "occurrences": {}, "masked": {}, "bytes": 0, "lines": 0, "object": {}}
+    state.write_text(json.dumps({"version": 1, "fingerprint": fingerprint, "objects": {f"{bucket}/{key}": old_entry}}))
+    report = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
+    assert report.targets[0].bytes_scanned == len(CUSTOMERS_CSV)  # read again: the old summary was not used
+    assert "CN_RESIDENT_ID" in {f.entity_type for f in report.findings}
+    text = state.read_text("utf-8")
+    assert json.loads(text)["version"] == 2 and PLANTED_ID not in text and len(json.loads(text)["objects"]) == 1
+
+
+def csv_lines(count: int) -> bytes:
+    """A customer, then varied rows (a few to one under gzip, far below the 200:1 bomb ratio)."""
+    rows = [f"name,id_no,mobile\n张三,{RESIDENT_ID},13812345678\n"]
+    rows += [f"{i},{i * 7919 % 100000:05d},status ok {i % 13}\n" for i in range(count)]
+    return "".join(rows).encode()
+
+
+@pytest.mark.parametrize(("rows", "cut"), [
+    (2_000, False),    # expands to about 50 KiB: read whole, no notification
+    (40_000, True),    # under the sample size as gzip, expands to about 1 MiB: cut at the sample size
+    (400_000, True),   # over the sample size as gzip (range-read), and what was read expands past it
+], ids=["small", "expands-past-the-sample", "range-read-and-expands"])
+def test_a_compressed_sample_is_capped_after_decompression(s3_server: S3Server, rows: int, cut: bool) -> None:
+    sample = 64 * 1024
+    bucket = new_bucket(s3_server, "gzcap")
+    plain = csv_lines(rows)
+    s3_server.client().put_object(Bucket=bucket, Key="logs/app.log.gz", Body=gzip.compress(plain))
+    report = scan(s3_server, f"s3://{bucket}", s3_max_object_bytes=sample)
+    limits = [n for n in report.notifications if n.kind == "limit"]
+    assert {"CN_RESIDENT_ID", "CN_MOBILE_NUMBER"} <= {f.entity_type for f in report.findings if f.entity_type}
+    if cut:
+        assert len(limits) == 1 and f"first {sample} decompressed bytes" in limits[0].message, limits
+        assert limits[0].message.endswith(".")
+        assert sample // 2 < report.targets[0].bytes_scanned <= sample
+    else:
+        assert limits == []
+        assert report.targets[0].bytes_scanned == len(plain)
 
 
 # -- SARIF ------------------------------------------------------------------------------------------
