@@ -68,7 +68,13 @@ class ConfigError(ValueError):
 
 
 class UserFileError(ValueError):
-    """A user-supplied file that cannot be read as UTF-8 text (size, kind, encoding); the message says why."""
+    """A user-supplied file that cannot be read as UTF-8 text (size, kind, encoding); the message says why.
+
+    ``unreadable`` is the operating system's reason when the file could not be opened or read at all."""
+
+    def __init__(self, message: str, unreadable: str | None = None) -> None:
+        super().__init__(message)
+        self.unreadable = unreadable
 
 
 def read_user_file(path: str | Path, *, what: str, max_bytes: int = MAX_YAML_BYTES) -> str:
@@ -79,7 +85,8 @@ def read_user_file(path: str | Path, *, what: str, max_bytes: int = MAX_YAML_BYT
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise UserFileError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+        reason = "it does not exist" if isinstance(exc, FileNotFoundError) else str(exc.strerror or exc)
+        raise UserFileError(f"{source}: cannot be read: {reason}", reason) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -89,8 +96,9 @@ def read_user_file(path: str | Path, *, what: str, max_bytes: int = MAX_YAML_BYT
                                 "may have; this is not the file you meant, or split it")
         try:
             data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise UserFileError(f"{source}: cannot be read: {exc.strerror or exc}") from None
+        except OSError as exc:  # EISDIR and EIO surface here
+            raise UserFileError(f"{source}: cannot be read: {exc.strerror or exc}", str(exc.strerror or exc)) \
+                from None
     if len(data) > max_bytes:  # it grew after fstat
         raise UserFileError(f"{source}: is more than the {max_bytes:,} bytes a {what} may have")
     return decode_utf8(data, source)
@@ -122,27 +130,37 @@ def decode_utf8(data: bytes, source: str) -> str:
                 f"when saving as \"Unicode\"), not UTF-8; save it as UTF-8 (Notepad: Save As, Encoding: UTF-8) or "
                 f"convert it: iconv -f {name} -t UTF-8 FILE > FILE.utf8")
     try:
-        return data.decode("utf-8").removeprefix("\ufeff")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         nul = b"\x00" in data[:4096]
         guess = ("it holds NUL bytes, so it is probably UTF-16 or UTF-32 without a byte order mark"
                  if nul else _guess(data))
-        source_encoding = "UTF-16" if nul else ("GB18030" if "GB18030" in guess else "ENCODING")
+        source_encoding = "UTF-16LE" if nul else ("GB18030" if "GB18030" in guess else "ENCODING")
         raise UserFileError(
             f"{source}:{line}: the file is not UTF-8 (byte 0x{data[exc.start]:02x} in column {column}; "
             f"{guess}); save it as UTF-8 or convert it: iconv -f {source_encoding} -t UTF-8 FILE > FILE.utf8"
         ) from None
+    if "\x00" in text:  # valid UTF-8, but no text file holds NUL: ASCII saved as UTF-16 without a BOM
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UserFileError(
+            f"{source}:{line}: the file is not UTF-8 text (it holds NUL bytes, so it is probably UTF-16 or UTF-32 "
+            "without a byte order mark); save it as UTF-8 or convert it: iconv -f UTF-16LE -t UTF-8 FILE > FILE.utf8")
+    return text
 
 
 def _guess(data: bytes) -> str:
-    """A hint at the encoding: Chinese Windows and many Chinese editors save GB18030/GBK."""
+    """A hint at the encoding: Chinese Windows and many Chinese editors save GB18030/GBK. Latin-1 text decodes
+    as GB18030 too (``ü`` and the next letter make a rare ideograph), so the hint needs the double bytes of
+    common Chinese (GB 2312's area, both bytes 0xA1-0xFE) to be nearly all of it."""
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         return "its encoding is unknown"
-    if any("\u4e00" <= char <= "\u9fff" for char in text):
+    wide = [char.encode("gb18030") for char in set(text) if ord(char) > 0x7F]
+    common = sum(1 for b in wide if len(b) == 2 and b[0] >= 0xA1 and b[1] >= 0xA1)
+    if wide and common >= 0.9 * len(wide):
         return "it reads as GB18030/GBK, the Chinese Windows encoding"
     return "its encoding is unknown"
 

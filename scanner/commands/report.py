@@ -27,13 +27,20 @@ def _infer_format(output: str | None) -> str:
 
 
 def _load(path: str, option: str) -> dict:  # type: ignore[type-arg]
-    from reports._audit import SarifError, load_sarif
+    """The SARIF log at ``path``, read as a baseline is (:func:`scanner.review.baseline.read_sarif`: size cap,
+    UTF-8, nesting depth, the type of every property the report reads), so a hostile or damaged file is a
+    usage error naming what is wrong, never a traceback."""
+    from scanner.review.baseline import BaselineError, read_sarif
 
     try:
-        return load_sarif(path)
-    except SarifError as exc:
+        sarif = read_sarif(path)
+        version = sarif.get("version", "2.1.0")
+        if not str(version).startswith("2.1"):
+            raise BaselineError(f"{path} is SARIF {version}; only SARIF 2.1.0 is supported")
+    except BaselineError as exc:
         raise click.UsageError(f"{option}: {exc}; give the SARIF file `privscan scan --format sarif --output FILE` "
                                "wrote.") from None
+    return sarif
 
 
 @click.command("report")

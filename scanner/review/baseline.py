@@ -38,7 +38,13 @@ _URI_SEPARATORS = ("/", ".", "!", "#")
 
 
 class BaselineError(ValueError):
-    """The baseline file is not a SARIF log privscan can compare with."""
+    """The baseline file is not a SARIF log privscan can compare with (the message is masked: file names
+    are evidence too)."""
+
+    def __init__(self, message: str) -> None:
+        from scanner.redaction import for_humans
+
+        super().__init__(for_humans(message))
 
 
 @dataclass
@@ -194,17 +200,133 @@ def _target_key(target: str, cwd: str | None) -> str:
     return os.path.normpath(os.path.join(cwd, target))
 
 
+# The parts of a SARIF 2.1.0 log that privscan reads back (baselines, ``privscan report``), with the types
+# the SARIF schema gives them: a dict is an object whose listed properties, when present, have those
+# shapes; a one-item list is an array of that shape; a tuple lists the accepted scalar types. Objects and
+# arrays may also be null (older privscan versions wrote none, readers treat null as absent).
+_STRING = (str,)
+_INTEGER = (int,)
+_LOCATION: dict[str, Any] = {
+    "physicalLocation": {
+        "artifactLocation": {"uri": _STRING, "uriBaseId": _STRING},
+        "region": {"startLine": _INTEGER, "startColumn": _INTEGER, "snippet": {"text": _STRING}},
+    },
+    "logicalLocations": [{"fullyQualifiedName": _STRING, "kind": _STRING, "name": _STRING}],
+    "message": {"text": _STRING},
+}
+_RESULT: dict[str, Any] = {
+    "ruleId": _STRING,
+    "level": _STRING,
+    "kind": _STRING,
+    "baselineState": _STRING,
+    "message": {"text": _STRING},
+    "partialFingerprints": {"*": _STRING},
+    "fingerprints": {"*": _STRING},
+    "locations": [_LOCATION],
+    "relatedLocations": [_LOCATION],
+    "suppressions": [{"kind": _STRING, "status": _STRING, "justification": _STRING, "properties": {}}],
+    "properties": {
+        "category": _STRING, "grade": (str, type(None)), "entityType": (str, type(None)), "occurrences": _INTEGER,
+        "resource": _STRING, "target": _STRING, "field": (str, type(None)), "connector": _STRING,
+        "notCovered": (bool,), "notCoveredReason": _STRING,
+    },
+}
+_SARIF: dict[str, Any] = {
+    "version": _STRING,
+    "runs": [{
+        "tool": {"driver": {"name": _STRING, "version": _STRING, "rules": [{"id": _STRING, "properties": {}}]}},
+        "invocations": [{"workingDirectory": {"uri": _STRING}, "toolExecutionNotifications": [{}],
+                         "properties": {}}],
+        "originalUriBaseIds": {"*": {"uri": _STRING}},
+        "results": [_RESULT],
+        "properties": {},
+    }],
+}
+#: a baseline or report input larger than this is refused before it is read (parsed, a SARIF log takes
+#: several times its size in memory; 512 MiB is millions of results, far beyond one review)
+MAX_BASELINE_BYTES = 512 * 1024 * 1024
+#: deepest nesting of arrays and objects accepted (privscan writes about 10 levels; reporters and the
+#: redaction walk recurse, so a log nested 200,000 levels deep must be refused, not carried along)
+MAX_JSON_DEPTH = 64
+_TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number",
+               bool: "true or false", type(None): "null"}
+
+
+def read_sarif(path: str | Path) -> dict[str, Any]:
+    """Read a SARIF log privscan wrote; :class:`BaselineError` says what is wrong (unreadable, too large, not
+    UTF-8, not JSON, nested too deeply, not a SARIF log, a property of the wrong type, naming it)."""
+    from scanner.yamlschema import UserFileError, read_user_file
+
+    source = str(path)
+    try:
+        text = read_user_file(path, what="SARIF log", max_bytes=MAX_BASELINE_BYTES)
+    except UserFileError as exc:
+        if exc.unreadable:
+            raise BaselineError(f"cannot read {source}: {exc.unreadable}") from None
+        raise BaselineError(str(exc)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privscan writes about "
+                            "10)") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise BaselineError(f"{source} is not JSON privscan can read ({exc})") from None
+    del text
+    _check_depth(data, source)
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+        raise BaselineError(f"{source} is not a SARIF log (no 'runs' array)")
+    _check_shape(data, _SARIF, source)
+    return data
+
+
+def _check_depth(data: Any, source: str) -> None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privscan writes "
+                                "about 10)")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+
+
+def _check_shape(data: Any, shape: Any, source: str) -> None:
+    """Every property privscan reads has its SARIF type, or :class:`BaselineError` names the first that has not
+    (``runs[0].results[3].partialFingerprints: expected an object, got a number``)."""
+    stack: list[tuple[Any, Any, str]] = [(data, shape, "")]
+    while stack:
+        value, expected, where = stack.pop()
+        if isinstance(expected, tuple):
+            if isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected):
+                continue
+            wanted = " or ".join(_TYPE_NAMES[t] for t in expected)
+        elif value is None:
+            continue  # an absent object or array
+        elif isinstance(expected, dict) and isinstance(value, dict):
+            every = expected.get("*")
+            for key, item in value.items():
+                inner = expected.get(key, every)
+                if inner is not None:
+                    stack.append((item, inner, f"{where}.{key}" if where else key))
+            continue
+        elif isinstance(expected, list) and isinstance(value, list):
+            stack.extend((item, expected[0], f"{where}[{index}]") for index, item in enumerate(value))
+            continue
+        else:
+            wanted = "an object" if isinstance(expected, dict) else "an array"
+        got = next((name for kind, name in _TYPE_NAMES.items() if type(value) is kind), type(value).__name__)
+        raise BaselineError(f"{source}: {where or '(top level)'}: expected {wanted}, got {got} (the file was "
+                            "edited, or privscan did not write it)")
+
+
 def load_baseline(path: str | Path) -> Baseline:
     """Read a previous privscan SARIF log; raise :class:`BaselineError` saying what is wrong."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_text("utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"cannot read {source}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
-        raise BaselineError(f"{source} is not a SARIF log (no 'runs' array)")
+    data = read_sarif(path)
     baseline = Baseline(source)
     for run in data["runs"]:
         invocation = (run.get("invocations") or [{}])[0]

@@ -10,6 +10,7 @@ nothing but the documented error types escapes the loaders and that no planted v
 
 from __future__ import annotations
 
+import codecs
 import re
 import resource
 import subprocess
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 
+from scanner.cli import main
 from scanner.policy import load_policy
 from scanner.review.config import load_config
 from scanner.review.waivers import load_waivers
@@ -199,3 +202,95 @@ def test_loading_a_large_config_costs_a_small_multiple_of_parsing_it(tmp_path: P
     load = best(lambda: load_config(path))
     assert len(load_config(path).targets) == 6000
     assert load < 8 * parse, f"load {load:.2f} s, parse {parse:.2f} s"
+
+
+# -- 2. files that are not UTF-8 --------------------------------------------------------------------------
+
+SARIF_MINIMAL = '{"version": "2.1.0", "runs": [], "properties": {"note": "客户资料"}}\n'
+TEXT = {**VALID, "config": "version: 1\ntargets:\n  - path: 客户资料\n", "baseline": SARIF_MINIMAL,
+        "report": SARIF_MINIMAL}
+GB18030_LINE = {"config": 3, "waivers": None, "policy": None, "baseline": 1, "report": 1}
+# (case, how the editor saved it, what the error says)
+ENCODINGS = [
+    ("notepad-unicode", lambda t: t.encode("utf-16"), "the file is UTF-16 (it starts with a UTF-16 byte order mark, "
+     "as Windows Notepad writes when saving as \"Unicode\"), not UTF-8; save it as UTF-8"),
+    ("utf-16-be", lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be"), "the file is UTF-16 (it starts with a "
+     "UTF-16 byte order mark"),
+    ("utf-32", lambda t: t.encode("utf-32"), "the file is UTF-32 (it starts with a UTF-32 byte order mark"),
+    ("utf-16-no-bom", lambda t: t.encode("utf-16-le"), "it holds NUL bytes, so it is probably UTF-16 or UTF-32 "
+     "without a byte order mark); save it as UTF-8 or convert it: iconv -f UTF-16LE -t UTF-8"),
+    ("latin-1", lambda t: t.replace("test-pack", "tést-pack").replace("share", "shäre").replace("archive", "ärchive")
+     .replace("客户资料", "Kündenakten").encode("latin-1"), "its encoding is unknown); save it as UTF-8"),
+]
+
+
+def load_kind(kind: str, path: Path) -> object:
+    """The loader of ``kind``; a baseline or report input goes through the SARIF reader both share."""
+    from scanner.review.baseline import load_baseline, read_sarif
+
+    return {**LOADERS, "baseline": load_baseline, "report": read_sarif}[kind](path)
+
+
+def load_error(kind: str, path: Path) -> str:
+    from scanner.review.baseline import BaselineError
+
+    with pytest.raises((ConfigError, BaselineError)) as raised:
+        load_kind(kind, path)
+    return "\n".join(raised.value.errors) if isinstance(raised.value, ConfigError) else str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["config", "waivers", "policy", "baseline", "report"])
+@pytest.mark.parametrize(("case", "encode", "message"), ENCODINGS, ids=[e[0] for e in ENCODINGS])
+def test_a_file_that_is_not_utf8_is_named_with_its_encoding(tmp_path: Path, kind: str, case: str, encode: object,
+                                                            message: str) -> None:
+    path = tmp_path / ("input.sarif" if kind in ("baseline", "report") else f"{kind}.yaml")
+    path.write_bytes(encode(TEXT[kind]))  # type: ignore[operator]
+    error = load_error(kind, path)
+    assert error.startswith(f"{path}") and message in error, error
+    assert error.endswith("FILE.utf8") or error.endswith("UTF-8 FILE > FILE.utf8"), error
+
+
+@pytest.mark.parametrize("kind", ["config", "baseline", "report"])
+def test_gb18030_is_recognised_and_the_first_bad_byte_located(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / ("input.sarif" if kind in ("baseline", "report") else f"{kind}.yaml")
+    path.write_bytes(TEXT[kind].encode("gb18030"))
+    line = GB18030_LINE[kind]
+    error = load_error(kind, path)
+    assert error.startswith(f"{path}:{line}: the file is not UTF-8 (byte 0x"), error
+    assert "it reads as GB18030/GBK, the Chinese Windows encoding); save it as UTF-8 or convert it: iconv -f " \
+           "GB18030 -t UTF-8 FILE > FILE.utf8" in error
+
+
+@pytest.mark.parametrize("kind", ["config", "waivers", "policy", "baseline", "report"])
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / ("input.sarif" if kind in ("baseline", "report") else f"{kind}.yaml")
+    path.write_bytes(codecs.BOM_UTF8 + TEXT[kind].encode("utf-8"))
+    load_kind(kind, path)
+
+
+def cli(*args: str) -> Result:
+    """The CLI in process; an exception escaping it fails the test (``catch_exceptions=False``)."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("kind", "args"), [
+    ("config", ["config", "validate", "{file}"]),
+    ("config", ["scan", "--config", "{file}"]),
+    ("waivers", ["scan", "{share}", "--waivers", "{file}"]),
+    ("policy", ["scan", "{share}", "--policy", "{file}"]),
+    ("policy", ["policies", "validate", "{file}"]),
+    ("baseline", ["scan", "{share}", "--baseline", "{file}"]),
+    ("report", ["report", "{file}"]),
+    ("report", ["report", "{good}", "--baseline", "{file}"]),
+])
+def test_utf16_from_notepad_exits_2_through_the_cli(tmp_path: Path, kind: str, args: list[str]) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "a.txt").write_text("nothing here\n", encoding="utf-8")
+    good = tmp_path / "good.sarif"
+    good.write_text(SARIF_MINIMAL, encoding="utf-8")
+    path = tmp_path / ("input.sarif" if kind in ("baseline", "report") else f"{kind}.yaml")
+    path.write_bytes(TEXT[kind].encode("utf-16"))
+    result = cli(*(a.format(file=path, share=share, good=good) for a in args))
+    assert result.exit_code == 2, result.output
+    assert "the file is UTF-16 (it starts with a UTF-16 byte order mark" in result.stderr
