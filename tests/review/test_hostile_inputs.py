@@ -11,6 +11,8 @@ nothing but the documented error types escapes the loaders and that no planted v
 from __future__ import annotations
 
 import codecs
+import json
+import os
 import re
 import resource
 import subprocess
@@ -32,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 RESIDENT_ID = "110101199003070011"  # made up, passes GB 11643
 MOBILE = "13812345678"
 #: what a hung or exploding loader may take before the test calls it a failure, not a hang
-MEMORY_LIMIT = 1 << 30
+MEMORY_LIMIT = 2 << 30
 
 LOADERS = {"config": load_config, "waivers": load_waivers, "policy": load_policy}
 VALID = {
@@ -62,15 +64,13 @@ def privscan(*args: str, cwd: Path, timeout: float = 60) -> subprocess.Completed
     """The real CLI in a child process with a memory cap, so a loader that explodes fails instead of
     taking the machine down."""
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT * 2, MEMORY_LIMIT * 2))
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
     return subprocess.run([sys.executable, "-m", "scanner", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, preexec_fn=limit, env=_env())
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return {**os.environ, "PYTHONPATH": str(REPO)}
 
 
@@ -294,3 +294,126 @@ def test_utf16_from_notepad_exits_2_through_the_cli(tmp_path: Path, kind: str, a
     result = cli(*(a.format(file=path, share=share, good=good) for a in args))
     assert result.exit_code == 2, result.output
     assert "the file is UTF-16 (it starts with a UTF-16 byte order mark" in result.stderr
+
+
+# -- 3. baselines and report input of the wrong shape, too deep, too large ------------------------------------
+
+
+def sarif_with(result: dict | None = None, run: dict | None = None) -> str:
+    """A minimal privscan-like SARIF log with one result, ``result`` and ``run`` merged in."""
+    base_result = {"ruleId": "pii_in_file", "level": "error", "message": {"text": "x."},
+                   "partialFingerprints": {"privscan/v1": "0" * 32},
+                   "properties": {"category": "personal-data", "occurrences": 1, "resource": "file:///srv/a.csv"},
+                   "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.csv", "uriBaseId": "ROOT"},
+                                                       "region": {"startLine": 2}}}]}
+    base_run = {"tool": {"driver": {"name": "privscan", "rules": []}},
+                "originalUriBaseIds": {"ROOT": {"uri": "file:///srv/"}},
+                "invocations": [{"workingDirectory": {"uri": "file:///srv/"}}],
+                "results": [{**base_result, **(result or {})}]}
+    return json.dumps({"version": "2.1.0", "runs": [{**base_run, **(run or {})}]})
+
+
+SHAPE_CASES = [
+    # (case, SARIF text, what the error says after the file name)
+    ("results not an array", sarif_with(run={"results": 5}), ": runs[0].results: expected an array, got an integer"),
+    ("fingerprints a number", sarif_with({"partialFingerprints": 5}),
+     ": runs[0].results[0].partialFingerprints: expected an object, got an integer"),
+    ("fingerprint value a number", sarif_with({"partialFingerprints": {"privscan/v1": 7}}),
+     ": runs[0].results[0].partialFingerprints.privscan/v1: expected a string, got an integer"),
+    ("properties an array", sarif_with({"properties": []}),
+     ": runs[0].results[0].properties: expected an object, got an array"),
+    ("occurrences a string", sarif_with({"properties": {"occurrences": "3"}}),
+     ": runs[0].results[0].properties.occurrences: expected an integer, got a string"),
+    ("occurrences a boolean", sarif_with({"properties": {"occurrences": True}}),
+     ": runs[0].results[0].properties.occurrences: expected an integer, got true or false"),
+    ("occurrences NaN", sarif_with({"properties": {"occurrences": float("nan")}}),
+     ": runs[0].results[0].properties.occurrences: expected an integer, got a number"),
+    ("rule id null", sarif_with({"ruleId": None}), ": runs[0].results[0].ruleId: expected a string, got null"),
+    ("locations an object", sarif_with({"locations": {}}),
+     ": runs[0].results[0].locations: expected an array, got an object"),
+    ("start line a string", sarif_with({"locations": [{"physicalLocation": {"region": {"startLine": "2"}}}]}),
+     ": runs[0].results[0].locations[0].physicalLocation.region.startLine: expected an integer, got a string"),
+    ("run a string", json.dumps({"version": "2.1.0", "runs": ["run"]}), ": runs[0]: expected an object, got a string"),
+    ("working directory a number", sarif_with(run={"invocations": [{"workingDirectory": {"uri": 7}}]}),
+     ": runs[0].invocations[0].workingDirectory.uri: expected a string, got an integer"),
+    ("base id a string", sarif_with(run={"originalUriBaseIds": {"ROOT": "file:///srv/"}}),
+     ": runs[0].originalUriBaseIds.ROOT: expected an object, got a string"),
+    ("suppressions an object", sarif_with({"suppressions": {"kind": "external"}}),
+     ": runs[0].results[0].suppressions: expected an array, got an object"),
+    ("rules a string", sarif_with(run={"tool": {"driver": {"name": "privscan", "rules": "all"}}}),
+     ": runs[0].tool.driver.rules: expected an array, got a string"),
+    ("top level an array", "[]", " is not a SARIF log (no 'runs' array)"),
+    ("runs an object", '{"version": "2.1.0", "runs": {}}', " is not a SARIF log (no 'runs' array)"),
+    ("nested 200,000 levels", "[" * 200_000 + "]" * 200_000, " is nested more than 64 levels deep"),
+    ("nested 100 levels inside a property", sarif_with({"properties": {"x": json.loads("[" * 100 + "]" * 100)}}),
+     " is nested more than 64 levels deep"),
+    ("an integer of 5,000 digits", '{"version": "2.1.0", "runs": [], "n": ' + "9" * 5000 + "}",
+     " is not JSON privscan can read (Exceeds the limit (4300 digits)"),
+    ("not JSON", '{"runs": [', " is not JSON (Expecting value at line 1)"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "message"), SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
+def test_a_baseline_of_the_wrong_shape_is_named_precisely(tmp_path: Path, case: str, text: str,
+                                                          message: str) -> None:
+    from scanner.review.baseline import BaselineError, load_baseline
+
+    path = tmp_path / "previous.sarif"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BaselineError) as raised:
+        load_baseline(path)
+    assert str(raised.value).startswith(f"{path}{message}"), str(raised.value)
+
+
+def test_the_shape_check_accepts_what_privscan_writes(tmp_path: Path) -> None:
+    from scanner.review.baseline import load_baseline
+
+    path = tmp_path / "previous.sarif"
+    path.write_text(sarif_with({"baselineState": "new", "suppressions": [{"kind": "external", "status": "accepted"}],
+                                "relatedLocations": [{"physicalLocation": {"region": {"startLine": 3}}}]}),
+                    encoding="utf-8")
+    assert list(load_baseline(path).results) == ["0" * 32]
+
+
+@pytest.mark.parametrize("case", ["results not an array", "fingerprints a number", "nested 200,000 levels",
+                                  "occurrences a string"])
+@pytest.mark.parametrize("how", ["scan --baseline", "report", "report --baseline"])
+def test_a_bad_baseline_or_report_input_exits_2(tmp_path: Path, case: str, how: str) -> None:
+    text = next(c[1] for c in SHAPE_CASES if c[0] == case)
+    bad = tmp_path / "bad.sarif"
+    bad.write_text(text, encoding="utf-8")
+    good = tmp_path / "good.sarif"
+    good.write_text(sarif_with(), encoding="utf-8")
+    (tmp_path / "share").mkdir()
+    args = {"scan --baseline": ["scan", str(tmp_path / "share"), "--baseline", str(bad)],
+            "report": ["report", str(bad)], "report --baseline": ["report", str(good), "--baseline", str(bad)]}[how]
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert str(bad) in result.stderr and "give the SARIF file" in result.stderr
+
+
+def test_a_baseline_past_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    """A 2 GiB baseline (sparse: nothing is written) must not be read into memory: the child process has
+    2 GiB of address space in all, reading it would fail with MemoryError."""
+    from scanner.review.baseline import MAX_BASELINE_BYTES
+
+    big = tmp_path / "huge.sarif"
+    with big.open("wb") as handle:
+        handle.truncate(2 << 30)
+    (tmp_path / "share").mkdir()
+    for args in (["scan", "share", "--baseline", str(big)], ["report", str(big)]):
+        started = time.perf_counter()
+        done = privscan(*args, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert f"{big}: is 2,147,483,648 bytes, more than the {MAX_BASELINE_BYTES:,} bytes a SARIF log may have" \
+               in done.stderr
+        assert time.perf_counter() - started < 20
+
+
+def test_a_fifo_in_place_of_a_baseline_is_refused_not_waited_on(tmp_path: Path) -> None:
+    from scanner.review.baseline import BaselineError, load_baseline
+
+    fifo = tmp_path / "previous.sarif"
+    os.mkfifo(fifo)
+    with pytest.raises(BaselineError, match=r"is not a regular file \(a FIFO\); give the SARIF log itself"):
+        load_baseline(fifo)
