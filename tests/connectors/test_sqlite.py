@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
-import tempfile
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,24 +112,48 @@ def wal_database(directory: Path, *, live_wal: bool) -> tuple[Path, sqlite3.Conn
     return path, writer
 
 
+@contextlib.contextmanager
+def read_only(directory: Path) -> Iterator[None]:
+    """``directory`` made read-only for us: mode 0555, and for root (which ignores modes) the immutable
+    attribute; skipped where neither holds, since the case would then prove nothing."""
+    directory.chmod(0o555)
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(directory)], capture_output=True,
+                                                      check=False).returncode == 0
+    try:
+        try:
+            (directory / "probe").touch()
+        except OSError:
+            pass
+        else:
+            (directory / "probe").unlink()
+            pytest.skip("this user can write to a directory of mode 0555 and chattr +i is not available")
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        directory.chmod(0o755)
+
+
 @pytest.mark.parametrize("live_wal", [False, True], ids=["checkpointed", "rows-only-in-the-wal"])
 @pytest.mark.parametrize("read_only_dir", [False, True], ids=["writable-dir", "read-only-dir"])
+@pytest.mark.parametrize("through", ["sqlite", "files"], ids=["sqlite-target", "directory-target"])
 def test_a_wal_database_is_read_without_creating_anything_beside_it(tmp_path: Path, live_wal: bool,
-                                                                     read_only_dir: bool) -> None:
+                                                                     read_only_dir: bool, through: str) -> None:
+    """Through its own ``sqlite://`` target, or found on a share by the files connector (which takes
+    it for binary by its magic bytes and never opens it as a database), the directory is unchanged."""
     directory = tmp_path / "data"
     directory.mkdir()
     path, writer = wal_database(directory, live_wal=live_wal)
     try:
-        if read_only_dir:
-            directory.chmod(0o555)
-        before = listing(directory)
-        report = run_scan([f"sqlite://{path}"], ScanOptions(jobs=1))
-        assert listing(directory) == before
-        assert not [n for n in report.notifications if n.level.value == "error"]
-        entities = {f.entity_type for f in report.findings if f.rule_id.startswith("db_")}
-        assert {"CN_RESIDENT_ID", "CN_MOBILE_NUMBER"} <= entities
+        with read_only(directory) if read_only_dir else contextlib.nullcontext():
+            before = listing(directory)
+            report = run_scan([f"sqlite://{path}" if through == "sqlite" else str(directory)], ScanOptions(jobs=1))
+            assert listing(directory) == before
+        assert not [n for n in report.notifications if n.level.value == "error"], report.notifications
+        if through == "sqlite":
+            entities = {f.entity_type for f in report.findings if f.rule_id.startswith("db_")}
+            assert {"CN_RESIDENT_ID", "CN_MOBILE_NUMBER"} <= entities
     finally:
-        directory.chmod(0o755)
         if writer is not None:
             writer.close()
 
@@ -139,12 +166,14 @@ def test_rows_committed_only_in_the_wal_are_sampled(tmp_path: Path) -> None:
         try:
             (resource,) = [r for r in connector.discover() if isinstance(r, Resource)]
             scan = connector.scan_resource(resource, Detector())
+            private = connector._private
+            assert private is not None and Path(private).stat().st_mode & 0o777 == 0o700
         finally:
             connector.close()
         hashes = {m.value_hash for m in scan.matches if m.entity_type == "CN_MOBILE_NUMBER"}
         from scanner.fingerprint import value_hash
 
         assert hashes == {value_hash("CN_MOBILE_NUMBER", fx.mobile(2))}  # the value in the WAL, not the old one
-        assert not list(Path(tempfile.gettempdir()).glob("privscan-sqlite-*"))  # the private copy is gone
+        assert not Path(private).exists()  # the private copy is gone
     finally:
         writer.close()
