@@ -227,6 +227,9 @@ def _syntax_error(exc: yaml.YAMLError, text: str, source: str, *, explain: bool 
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
     if isinstance(getattr(exc, "character", None), int) and getattr(exc, "reason", None):
         problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"  # type: ignore[attr-defined]
+    context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and "quoted scalar" in context and opened is not None:  # the error is where the quote opened
+        line, problem = opened.line + 1, f"a quoted value is not closed ({problem})"
     where = f"{source}:{line}" if line is not None else source
     return f"{where}: not valid YAML: {problem}"
 

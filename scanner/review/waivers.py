@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,9 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+_ENTRY: dict[str, Any] = SCHEMA["properties"]["waivers"]["items"]
 
 
 @dataclass(frozen=True)
@@ -140,21 +144,34 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
     source = str(path)
     text = read_yaml_file(path, "waivers file")
     problems: list[str] = []  # dates that are not dates, duplicate keys: reported with the rest
-    data, lines = load_yaml(text, source, problems)
+    broken: set[int] = set()
+    try:
+        data, lines = load_yaml(text, source, problems)
+    except ConfigError:
+        recovered = _parse_entry_by_entry(text, source)
+        if recovered is None:
+            raise
+        data, lines, problems, broken = recovered
     if data is None:
         raise ConfigError(source, [f"{source}: the file is empty; it needs `version: 1` and a `waivers:` list"])
     data = _dates_as_text(data)
     errors = list(problems)
-    try:
-        validate(data, SCHEMA, source, lines)
+    items = data.get("waivers") if isinstance(data, dict) else None
+    try:  # the file without its entries, then each entry: an entry that is not even YAML is left out
+        validate({**data, "waivers": []} if isinstance(items, list) else data, SCHEMA, source, lines)
     except ConfigError as exc:
         errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
-    items = data.get("waivers") if isinstance(data, dict) else None
     if known_rules is None:
         from scanner.registry import RULES
 
         known_rules = set(RULES.names())
     for index, item in enumerate(items if isinstance(items, list) else []):
+        if index in broken:
+            continue
+        try:
+            validate(item, _ENTRY, source, lines, ("waivers", index))
+        except ConfigError as exc:
+            errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
         if not isinstance(item, dict):
             continue
         line = lines.get(("waivers", index), "?")
@@ -187,6 +204,68 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
                entity_type=item.get("entity_type"), ticket=item.get("ticket"))
         for index, item in enumerate(data["waivers"])
     ])
+
+
+_ITEM = re.compile(r"-(?:[ \t]|$)")
+
+
+def _parse_entry_by_entry(text: str, source: str) -> tuple[Any, dict[tuple, int], list[str], set[int]] | None:
+    """After a YAML syntax error, parse each entry of the ``waivers:`` block list on its own, so every broken
+    entry is reported (with its line) together with the problems of the others, not only the first error.
+
+    Returns (data, lines, problems, indexes of the broken entries), or None when the error is not inside an
+    entry (or the file is not laid out as a block list): then the whole file's syntax error stands."""
+    rows = text.split("\n")
+    head = next((i for i, row in enumerate(rows) if re.fullmatch(r"waivers[ \t]*:[ \t]*(#.*)?", row)), None)
+    if head is None:
+        return None
+    starts: list[int] = []
+    end, indent = len(rows), None
+    for number in range(head + 1, len(rows)):
+        row = rows[number]
+        body = row.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        depth = len(row) - len(body)
+        if indent is None:
+            if not _ITEM.match(body):
+                return None
+            indent = depth
+        if depth < indent or (depth == indent and not _ITEM.match(body)):
+            end = number
+            break
+        if depth == indent:
+            starts.append(number)
+    problems: list[str] = []
+    outline = [*rows[:head], "waivers: []", *[""] * (end - head - 1), *rows[end:]]  # same line numbers
+    try:
+        data, lines = load_yaml("\n".join(outline), source, problems)
+    except ConfigError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    items: list[Any] = []
+    broken: set[int] = set()
+    for index, start in enumerate(starts):
+        stop = starts[index + 1] if index + 1 < len(starts) else end
+        found: list[str] = []
+        try:
+            entry, entry_lines = load_yaml("\n" * start + "\n".join(rows[start:stop]), source, found)
+        except ConfigError as exc:
+            problems += [re.sub(rf"^({re.escape(source)}:\d+: )", rf"\g<1>waivers.{index}: ", e) for e in exc.errors]
+            broken.add(index)
+            items.append(None)
+            continue
+        if not isinstance(entry, list) or len(entry) != 1:
+            return None
+        # the entry was parsed as item 0 of a list of its own: name it as in the file
+        problems += [re.sub(rf"^({re.escape(source)}:\d+: )0(?=[.:])", rf"\g<1>waivers.{index}", p) for p in found]
+        items.append(entry[0])
+        lines.update({("waivers", index, *path[1:]): line for path, line in entry_lines.items() if path})
+    if not broken:
+        return None
+    data["waivers"] = items
+    return data, lines, problems, broken
 
 
 def _dates_as_text(data: Any) -> Any:
