@@ -6,6 +6,10 @@ bounded by sampling (``s3_max_objects_per_prefix``), so time grows with the numb
 sampled, not with the number of objects. Target: <= 30 s for 10,000 objects.
 
 Run: ``python bench/bench_s3.py [--objects 10000] [--prefixes 100] [--per-prefix 20] [--jobs 0]``.
+
+``--gzip-sample-mib N`` instead measures one ``.log.gz`` object that expands about 170:1 (under the
+200:1 bomb ratio) to N MiB: its "4 MiB sample" must scan at most ``s3_max_object_bytes`` decompressed
+bytes (before that cap: everything the 4 MiB range expanded to, 655 MiB for N = 655).
 The server is moto's ThreadedMotoServer on 127.0.0.1 (real HTTP, same as the tests).
 """
 
@@ -27,6 +31,7 @@ def main() -> int:
     parser.add_argument("--prefixes", type=int, default=100)
     parser.add_argument("--per-prefix", type=int, default=20, help="s3_max_objects_per_prefix")
     parser.add_argument("--jobs", type=int, default=0, help="worker processes (0: one per CPU)")
+    parser.add_argument("--gzip-sample-mib", type=int, default=0, help="measure one compressed object instead")
     args = parser.parse_args()
 
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
@@ -53,6 +58,8 @@ def main() -> int:
                               config=Config(s3={"addressing_style": "path"}, max_pool_connections=32))
         bucket = "bench-bucket"
         client.create_bucket(Bucket=bucket)
+        if args.gzip_sample_mib:
+            return gzip_sample(client, endpoint, bucket, args.gzip_sample_mib)
         started = time.perf_counter()
 
         def put(i: int) -> None:
@@ -90,6 +97,38 @@ def main() -> int:
         return 0 if elapsed <= 30 else 1
     finally:
         server.stop()
+
+
+def gzip_sample(client: object, endpoint: str, bucket: str, mib: int) -> int:
+    """One log object, gzip-compressed about 170:1: what its sample costs after decompression."""
+    import gzip
+    import random
+
+    from scanner.connector import ScanOptions
+    from scanner.scan import run_scan
+
+    rng = random.Random(2)
+    block = "".join(f"2026-12-03 INFO request ok status=200 user=alice path=/api/v1/items/{j}\n" for j in range(40))
+    parts = ["name,id_no,mobile\n张三,110101199003070011,13812345678\n"]
+    size = 0
+    while size < mib * 1024 * 1024:
+        part = block if rng.random() > 0.03 else f"2026-12-03 WARN slow request {rng.randrange(10**9)}\n"
+        parts.append(part)
+        size += len(part)
+    plain = "".join(parts).encode()
+    body = gzip.compress(plain, 9)
+    client.put_object(Bucket=bucket, Key="logs/app.log.gz", Body=body)  # type: ignore[attr-defined]
+    options = ScanOptions(jobs=1, extra={"s3_endpoint_url": endpoint})
+    started = time.perf_counter()
+    report = run_scan([f"s3://{bucket}"], options, command_line=["bench"])
+    elapsed = time.perf_counter() - started
+    scanned = report.targets[0].bytes_scanned
+    cap = 4 * 1024 * 1024
+    print(f"gzip object: {len(body):,} bytes expanding to {len(plain):,} ({len(plain) / len(body):.0f}:1)")
+    print(f"scan: {scanned:,} decompressed bytes scanned in {elapsed:.2f} s; "
+          f"{sum(n.kind == 'limit' for n in report.notifications)} limit notification(s)")
+    print(f"target <= {cap:,} bytes scanned:", "met" if scanned <= cap else "MISSED")
+    return 0 if scanned <= cap else 1
 
 
 if __name__ == "__main__":
