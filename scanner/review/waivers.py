@@ -103,14 +103,16 @@ class Waiver:
         """A waiver applies through its expiry date (UTC) and stops the day after."""
         return now.astimezone(dt.UTC).date() > self.expires
 
-    def matches(self, finding: Finding) -> bool:
+    def matches(self, finding: Finding, names: list[str] | None = None) -> bool:
+        """Whether the waiver selects ``finding``; ``names`` are :func:`_names` of its resource, when known."""
         if finding.rule_id != self.rule:
             return False
         if self.fingerprint:
             return finding.fingerprint == self.fingerprint
         if self.entity_type and finding.entity_type != self.entity_type:
             return False
-        return any(fnmatch.fnmatchcase(name, self.resource or "") for name in _names(finding.resource))
+        names = names if names is not None else _names(finding.resource)
+        return any(fnmatch.fnmatchcase(name, self.resource or "") for name in names)
 
     def suppression(self, source: str) -> dict[str, Any]:
         """The SARIF ``suppressions`` entry (sarif-om attribute names)."""
@@ -122,8 +124,17 @@ class Waiver:
 
 
 def _names(resource: Resource) -> list[str]:
-    """What a resource glob is matched against: the URI, the path below the scanned root, the logical name."""
-    return [n for n in (resource.uri, resource.relative_path, resource.logical_name, resource.display_name) if n]
+    """What a resource glob is matched against: the URI, the path below the scanned root, the logical name,
+    each as it is and as reports show it.
+
+    Reports never show a personal value inside a name (``110101199003070011.pdf`` is written
+    ``110101********0011.pdf;k=<keyed hash>``, :func:`scanner.redaction.mask_text`), so a waiver is written
+    from what the reviewer sees: the masked form must select the resource as the real name does. Masking
+    is deterministic under the fingerprint key, so the masked name is stable across reviews."""
+    from scanner.redaction import mask_text
+
+    real = [n for n in (resource.uri, resource.relative_path, resource.logical_name, resource.display_name) if n]
+    return list(dict.fromkeys([*real, *(mask_text(n) for n in real)]))
 
 
 @dataclass
@@ -300,8 +311,9 @@ def apply_waivers(findings: list[Finding], waivers: WaiverSet, policy: Policy, n
     for finding in findings:
         if finding.baseline_state == "absent":
             continue
+        names = _names(finding.resource)
         for index, waiver in enumerate(waivers.waivers):
-            if waiver.matches(finding):
+            if waiver.matches(finding, names):
                 matched[index] += 1
                 if not waiver.expired(now) and not finding.suppressions:
                     finding.suppressions = [waiver.suppression(waivers.source)]

@@ -25,12 +25,13 @@ import yaml
 from click.testing import CliRunner, Result
 
 from scanner.cli import main
+from scanner.model import Category, Finding, Level, Resource
 from scanner.policy import load_policy
-from scanner.redaction import for_humans
+from scanner.redaction import for_humans, mask_text
 from scanner.review.config import load_config
 from scanner.review.waivers import load_waivers
 from scanner.yamlschema import MAX_DEPTH, ConfigError
-from tests.review.estate import golden_errors
+from tests.review.estate import customers_csv, golden_errors, write
 
 REPO = Path(__file__).resolve().parents[2]
 RESIDENT_ID = "110101199003070011"  # made up, passes GB 11643
@@ -450,3 +451,63 @@ def test_a_syntax_error_outside_the_entries_is_reported_as_such(tmp_path: Path) 
     path.write_text("version: [1\nwaivers:\n  - rule: pii_in_file\n    resource: \"a\n", encoding="utf-8")
     errors = errors_of(load_waivers, path)
     assert len(errors) == 1 and errors[0].startswith(f"{path}:2: not valid YAML: "), errors
+
+
+# -- 5. waivers written from masked reports match -------------------------------------------------------------
+
+
+def kyc_finding(relative: str = f"kyc/{RESIDENT_ID}.pdf") -> Finding:
+    resource = Resource(uri=f"file:///srv/share/{relative}", kind="file", display_name=relative, connector="files",
+                        root_uri="file:///srv/share/", relative_path=relative)
+    return Finding(rule_id="pii_in_file", level=Level.ERROR, category=Category.PERSONAL_DATA, message="x.",
+                   resource=resource, grade="C2", entity_type="CN_RESIDENT_ID", occurrences=1, fingerprint="f" * 32)
+
+
+OTHER_ID = "110101199003070038"  # another made-up, valid resident ID
+MASKED_CASES = [
+    # (case, the waiver's resource glob, selects the KYC upload?)
+    ("real relative path", f"kyc/{RESIDENT_ID}.pdf", True),
+    ("masked relative path as the report shows it", lambda: mask_text(f"kyc/{RESIDENT_ID}.pdf"), True),
+    ("masked URI as the report shows it", lambda: mask_text(f"file:///srv/share/kyc/{RESIDENT_ID}.pdf"), True),
+    ("glob over masked names", "kyc/110101????????0011.pdf;k=*", True),
+    ("masked name without its keyed hash, as a glob", "kyc/110101*0011.pdf*", True),
+    ("masked form of another ID", lambda: mask_text(f"kyc/{OTHER_ID}.pdf"), False),
+    ("another directory", lambda: mask_text(f"archive/{RESIDENT_ID}.pdf"), False),
+]
+
+
+@pytest.mark.parametrize(("case", "glob", "selected"), MASKED_CASES, ids=[c[0] for c in MASKED_CASES])
+def test_a_waiver_selects_a_resource_by_its_real_or_its_masked_name(tmp_path: Path, case: str, glob: object,
+                                                                   selected: bool) -> None:
+    pattern = glob() if callable(glob) else glob
+    assert RESIDENT_ID not in mask_text(f"kyc/{RESIDENT_ID}.pdf")
+    path = tmp_path / "waivers.yaml"
+    path.write_text("version: 1\nwaivers:\n  - rule: pii_in_file\n    resource: " + json.dumps(pattern)
+                    + "\n    owner: zhang.wei@bank.example\n    reason: KYC uploads are encrypted at rest.\n"
+                    "    expires: 2026-12-31\n", encoding="utf-8")
+    waiver = load_waivers(path).waivers[0]
+    assert waiver.matches(kyc_finding()) is selected
+
+
+def test_a_waiver_copied_from_a_masked_sarif_suppresses_the_finding(tmp_path: Path) -> None:
+    """End to end: scan a share holding a KYC upload named after the customer's ID, copy the (masked) name
+    from the SARIF into a waiver, scan again: the finding is suppressed and the waiver is not stale."""
+    share = tmp_path / "share"
+    write(share, f"kyc/{RESIDENT_ID}.csv", customers_csv())
+    first = tmp_path / "first.sarif"
+    assert cli("scan", str(share), "--format", "sarif", "--output", str(first)).exit_code in (0, 1)
+    log = json.loads(first.read_text("utf-8"))
+    result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "pii_in_file")
+    shown = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert RESIDENT_ID not in first.read_text("utf-8") and shown.startswith("kyc/110101********0011.csv;k=")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("version: 1\nwaivers:\n  - rule: pii_in_file\n    resource: " + json.dumps(shown)
+                       + "\n    owner: zhang.wei@bank.example\n    reason: KYC uploads are encrypted at rest.\n"
+                       "    ticket: SEC-1234\n    expires: 2099-12-31\n", encoding="utf-8")
+    second = tmp_path / "second.sarif"
+    done = cli("scan", str(share), "--waivers", str(waivers), "--format", "sarif", "--output", str(second))
+    log = json.loads(second.read_text("utf-8"))
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    assert results["pii_in_file"]["suppressions"][0]["status"] == "accepted"
+    assert "waiver_stale" not in results
+    assert done.exit_code == 0, done.output
