@@ -155,6 +155,20 @@ class FilesConnector(Connector):
             return
         seen_dirs: set[tuple[int, int]] = set()
         stack: list[tuple[Path, int]] = [(self.root, 0)]
+        self._third_party_skipped = 0
+        yield from self._walk(stack, seen_dirs)
+        if self._third_party_skipped:
+            yield Notification(
+                message=(f"{self._third_party_skipped} third-party or documentation files and directories (the "
+                         "policy's locations.third_party: package docs, site-packages, node_modules, .git, licences, "
+                         "changelogs) were not scanned; --include-third-party scans them."),
+                resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE,
+                count=self._third_party_skipped,
+            )
+
+    def _walk(
+        self, stack: list[tuple[Path, int]], seen_dirs: set[tuple[int, int]]
+    ) -> Iterator[Resource | Notification]:
         while stack:
             directory, depth = stack.pop()
             entries = yield from self._list(directory, seen_dirs)
@@ -169,6 +183,9 @@ class FilesConnector(Connector):
                         message=f"{relative} could not be examined: {exc.strerror or exc}.",
                         resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
                     )
+                    continue
+                if self._is_third_party(path, kind == "dir"):
+                    self._third_party_skipped += 1
                     continue
                 if kind == "dir":
                     if self.options.exclude and _glob_match(relative, self.options.exclude):
@@ -235,6 +252,14 @@ class FilesConnector(Connector):
         if entry.is_file(follow_symlinks=follow):
             return "file"
         return special_kind(entry.stat(follow_symlinks=follow).st_mode) or "not a regular file"
+
+    def _is_third_party(self, path: Path, is_dir: bool) -> bool:
+        """Whether ``path`` is in a third-party tree: globs match the full path (``**/share/doc/**`` must
+        match whether the target is ``/usr`` or ``/usr/share``); a directory matches as the files in it."""
+        if not self.options.third_party:
+            return False
+        probe = path.as_posix() + ("/-" if is_dir else "")
+        return _glob_match(probe, self.options.third_party)
 
     def _selected(self, relative: str) -> bool:
         if self.options.include and not _glob_match(relative, self.options.include):

@@ -176,6 +176,9 @@ def main() -> None:
               help="Stop reading compressed content that expands more than RATIO:1, with a notification "
                    "(default 200).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (loop-safe).")
+@click.option("--include-third-party", is_flag=True,
+              help="Also scan third-party software and documentation trees (package docs, site-packages, "
+                   "node_modules, .git, licences, changelogs: the policy's locations.third_party).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Minimum detection confidence.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -203,7 +206,7 @@ def main() -> None:
 def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
          include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
          max_file_size: int | None, max_expanded_size: int | None, max_expansion_ratio: float | None,
-         follow_symlinks: bool, min_score: float, config_path: str | None,
+         follow_symlinks: bool, include_third_party: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
          s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
@@ -298,6 +301,8 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
     they never show up in shell history, ``ps`` or the SARIF ``commandLine``.
     """
     extra: dict[str, Any] = {}
+    if params.get("include_third_party"):
+        extra["include_third_party"] = True
     endpoint = params.get("s3_endpoint_url")
     if endpoint:
         from urllib.parse import urlsplit

@@ -62,6 +62,9 @@ class ScanOptions:
     max_expansion_ratio: float = 200
     max_depth: int = 64
     follow_symlinks: bool = False
+    # globs (on the full path) of third-party software and documentation trees, left out of file walks:
+    # the policy's locations.third_party unless the scan asks for them (--include-third-party)
+    third_party: tuple[str, ...] = ()
     jobs: int = 0
     min_score: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)

@@ -166,6 +166,7 @@ class Notification:
     level: Level = Level.WARNING
     kind: str = "unreadable"
     exception: str | None = None
+    count: int = 1  # items it stands for (one note for every third-party tree left out)
 
 
 @dataclass(slots=True)

@@ -91,6 +91,29 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "logs": {"type": "array", "items": {"type": "string"}},
+                # third-party software and documentation trees: not scanned by default
+                "third_party": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "volume": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "entities": {"type": "array", "items": {"type": "string"}},
+                "incidental_max_distinct": {"type": "integer", "minimum": 0},
+                "bulk_min_distinct": {"type": "integer", "minimum": 1},
+                "locations": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["paths", "max_level"],
+                        "properties": {
+                            "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                            "max_level": {"enum": ["error", "warning", "note"]},
+                        },
+                    },
+                },
             },
         },
         "exposure": {
@@ -209,6 +232,41 @@ class AccessPolicy:
         return any(r.matches(role, obj) and grade_id in r.grades for r in self.roles)
 
 
+@dataclass(frozen=True)
+class VolumeGrading:
+    """How loud a file's plaintext-personal-data finding is, by how many people it exposes.
+
+    Contact data (``entities``: e-mail addresses, phone numbers) is everywhere in documents, so its
+    findings are graded by distinct values (keyed hashes): at most ``incidental_max_distinct`` people
+    (an author's e-mail in a README) is a note, fewer than ``bulk_min_distinct`` a warning, from there
+    on (an export) the grade's level. Identity and financial numbers keep the grade's level at any
+    volume: one resident ID in a file is a scanned identity document. ``locations`` cap the level of
+    every file finding under path globs. Logs are not graded by volume: they must mask every value.
+    """
+
+    entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CN_MOBILE_NUMBER")
+    incidental_max_distinct: int = 2
+    bulk_min_distinct: int = 10
+    locations: tuple[tuple[tuple[str, ...], Level], ...] = ()
+
+    def level(self, level: Level, distinct: dict[str, int], path: str) -> Level:
+        """``level`` (the grade's) lowered for ``distinct`` values per entity type at ``path``."""
+        if distinct and all(e in self.entities for e in distinct):
+            most = max(distinct.values())
+            if most <= self.incidental_max_distinct:
+                level = _lower(level, Level.NOTE)
+            elif most < self.bulk_min_distinct:
+                level = _lower(level, Level.WARNING)
+        for paths, cap in self.locations:
+            if any(_glob(path, g) for g in paths):
+                level = _lower(level, cap)
+        return level
+
+
+def _lower(level: Level, cap: Level) -> Level:
+    return cap if level.rank > cap.rank else level
+
+
 @dataclass
 class Policy:
     """A loaded, validated policy pack."""
@@ -228,6 +286,8 @@ class Policy:
     access: AccessPolicy | None = None
     description: str = ""
     obligations: dict[int, str] = field(default_factory=dict)  # obligation number -> regulation reference
+    third_party_globs: tuple[str, ...] = ()
+    volume: VolumeGrading = field(default_factory=VolumeGrading)
 
     def grade_of(self, entity_type: str) -> Grade | None:
         """The grade of an entity type or field class; None when the policy calls it not personal."""
@@ -241,6 +301,10 @@ class Policy:
     def is_log(self, relative_path: str) -> bool:
         return any(_glob(relative_path, g) for g in self.log_globs)
 
+    def is_third_party(self, path: str) -> bool:
+        """Third-party software or documentation (``locations.third_party``), matched on the full path."""
+        return any(_glob(path, g) for g in self.third_party_globs)
+
     def rule_enabled(self, rule_id: str, default: bool = True) -> bool:
         return bool(self.rules.get(rule_id, {}).get("enabled", default))
 
@@ -249,6 +313,12 @@ class Policy:
         if override:
             return Level(override)
         return grade.level if grade is not None else default
+
+    def file_level(self, rule_id: str, grade: Grade, default: Level, distinct: dict[str, int], path: str) -> Level:
+        """A file finding's level: an explicit ``rules:`` level wins, else the grade's lowered by volume."""
+        if self.rules.get(rule_id, {}).get("level"):
+            return self.rule_level(rule_id, grade, default)
+        return self.volume.level(self.rule_level(rule_id, grade, default), distinct, path)
 
 
 def _glob(relative: str, pattern: str) -> bool:
@@ -266,6 +336,16 @@ def builtin_policy_names() -> list[str]:
         p.name[: -len(".yaml")]
         for p in resources.files("policies").iterdir()
         if p.name.endswith(".yaml") and not p.name.startswith("_")
+    )
+
+
+def _volume(data: dict[str, Any]) -> VolumeGrading:
+    default = VolumeGrading()
+    return VolumeGrading(
+        entities=tuple(data.get("entities", default.entities)),
+        incidental_max_distinct=data.get("incidental_max_distinct", default.incidental_max_distinct),
+        bulk_min_distinct=data.get("bulk_min_distinct", default.bulk_min_distinct),
+        locations=tuple((tuple(loc["paths"]), Level(loc["max_level"])) for loc in data.get("locations", ())),
     )
 
 
@@ -324,6 +404,8 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         grades=grades,
         entities=dict(data["entities"]),
         log_globs=tuple(data.get("locations", {}).get("logs", ())),
+        third_party_globs=tuple(data.get("locations", {}).get("third_party", ())),
+        volume=_volume(data.get("volume", {})),
         world_readable=data.get("exposure", {}).get("world_readable", True),
         group_readable=data.get("exposure", {}).get("group_readable", False),
         encryption_required=tuple(data.get("encryption", {}).get("required_grades", ())),

@@ -161,6 +161,14 @@ def _metadata(rule_cls: type[Rule]) -> RuleMetadata:
     )
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 distinct value``, ``1,204 distinct values``, ``1,000+ distinct values`` (at the tracking cap)."""
+    from scanner.model import DISTINCT_CAP
+
+    shown = f"{n:,}+" if noun.startswith("distinct") and n >= DISTINCT_CAP else f"{n:,}"
+    return f"{shown} {noun}{'' if n == 1 else 's'}"
+
+
 def plaintext_by_entity(scan: ResourceScan, policy: Policy) -> dict[str, tuple[Grade, list[Match]]]:
     """Graded entity types found in plaintext, with their grade and sample matches."""
     found: dict[str, tuple[Grade, list[Match]]] = {}

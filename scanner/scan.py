@@ -8,6 +8,7 @@ resource that fails becomes a notification; the scan goes on.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import multiprocessing
@@ -114,7 +115,8 @@ def _frozen_heap(forking: bool) -> Iterator[None]:
 
 _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 # notification kinds of items left out while listing, counted per kind in the target's summary
-SKIPPED_WHILE_LISTING = ("too-large", "zip-bomb", "limit", "symlink-loop", "special-file", "nested-archive")
+SKIPPED_WHILE_LISTING = ("too-large", "zip-bomb", "limit", "symlink-loop", "special-file", "nested-archive",
+                         "third-party")
 
 
 def _work_weight(resource: Resource, part: WorkPart | None) -> int:
@@ -199,7 +201,7 @@ def run_scan(
     started = dt.datetime.now(dt.UTC)
     load_key()  # created here, once, before workers could race to create it
     notifications = [Notification(w, "", kind="key-exposed") for w in key_warnings()]
-    planned = [_plan(spec, options, notifications) for spec in targets]
+    planned = [_plan(spec, options, notifications, policy) for spec in targets]
     work: list[WorkItem] = []
     for entry in planned:
         for resource in entry.resources:
@@ -231,9 +233,12 @@ def run_scan(
 WorkItem = tuple[_Target, Resource, WorkPart | None]
 
 
-def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notifications: list[Notification]) -> _Target:
+def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notifications: list[Notification],
+          policy: Policy) -> _Target:
     """Discover one target's resources and facts; a target that cannot be reached is reported."""
     target, target_options = spec if isinstance(spec, tuple) else (spec, options)
+    if not options.extra.get("include_third_party") and not target_options.third_party:
+        target_options = dataclasses.replace(target_options, third_party=policy.third_party_globs)
     cls = connector_for(target)
     connector = cls(target, target_options)
     summary = TargetSummary(target=connector.display_target, connector=cls.name)
@@ -243,7 +248,7 @@ def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notificatio
             if isinstance(item, Notification):
                 notifications.append(item)
                 if item.kind in SKIPPED_WHILE_LISTING:
-                    summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + 1
+                    summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + item.count
                 if item.kind == "missing":
                     summary.failed = True
             else:

@@ -73,7 +73,10 @@ def test_s3_endpoint_url_and_state_file_options(s3_server: S3Server, public_buck
     rule_ids = {r["ruleId"] for r in results(out)}
     assert {"s3_bucket_public_with_pii", "s3_bucket_unencrypted_with_pii"} <= rule_ids
     saved = json.loads(state.read_text("utf-8"))
-    assert f"{public_bucket}/exports/customers.csv" in saved["objects"]
+    from connectors.s3 import _state_key
+
+    assert _state_key(public_bucket, "exports/customers.csv") in saved["objects"]
+    assert "exports/customers.csv" not in state.read_text("utf-8")
     assert RESIDENT_ID not in state.read_text("utf-8")
     assert validate_sarif(out) == []
     logical = {loc["fullyQualifiedName"] for r in results(out) for loc in r["locations"][0]["logicalLocations"]}

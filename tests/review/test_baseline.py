@@ -33,7 +33,7 @@ def _estate_v2(root: Path) -> None:
     write(root, "logs/app.log", app_log(padding=5))  # every line moved down
     write(root, "docs/notes.txt", f"回访客户 身份证 {IDS[4]}\n补充 {IDS[0]}\n")  # one more ID: updated
     (root / "exports/old_contacts.csv").unlink()  # fixed: absent
-    write(root, "exports/new_contacts.csv", "contact\nli.na@example.org\n")  # new
+    write(root, "exports/new_contacts.csv", "contact\n" + "".join(f"li.na{i}@example.org\n" for i in range(10)))  # new
 
 
 def _rescan(targets: list[str], previous: Path) -> ScanReport:
@@ -117,7 +117,7 @@ def test_exit_code_new_only_counts_only_new_results(tmp_path: Path) -> None:
     report = _rescan([str(root)], previous)
     assert review_exit_code(report, "error", new_only=True) == 0  # unchanged + absent only
     assert review_exit_code(report, "error") == 1  # the unchanged ones still count without --fail-on-new-only
-    write(root, "exports/new_contacts.csv", "contact\nli.na@example.org\n")
+    write(root, "exports/new_contacts.csv", "contact\n" + "".join(f"li.na{i}@example.org\n" for i in range(10)))
     assert review_exit_code(_rescan([str(root)], previous), "error", new_only=True) == 1
 
 

@@ -30,7 +30,7 @@ entities:
   PASSWORD: C3
 """
 TOP_KEYS = "access, description, encryption, entities, exposure, grades, locations, name, obligations, retention, " \
-           "rules, title"
+           "rules, title, volume"
 
 ERROR_CASES = [
     ("unknown-top-level-key", BASE + "grading: strict\n",

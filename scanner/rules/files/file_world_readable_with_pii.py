@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from scanner.model import ARCHIVE_SEPARATOR, Finding, Match, Resource, ResourceScan
 from scanner.policy import Grade
 from scanner.registry import RULES
-from scanner.rule import Rule, RuleContext, TargetScan, plaintext_by_entity
+from scanner.rule import Rule, RuleContext, TargetScan, counted, plaintext_by_entity
 
 
 def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience: Callable[[Resource], str],
@@ -28,10 +28,11 @@ def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience
         found = plaintext_by_entity(scan, ctx.policy)
         if found:
             yield _finding(rule, scan.resource, found, ctx, audience(scan.resource),
-                           sum(scan.occurrences[e] for e in found))
+                           sum(scan.occurrences[e] for e in found), {e: scan.distinct_count(e) for e in found})
     for archive_uri, members in archives.items():
         found: dict[str, tuple[Grade, list[Match]]] = {}
         occurrences = 0
+        distinct: dict[str, int] = {}
         holding: list[str] = []
         evidence: list[str] = []
         for scan in members:
@@ -42,10 +43,11 @@ def exposure_findings(rule: Rule, target: TargetScan, ctx: RuleContext, audience
             occurrences += sum(scan.occurrences[e] for e in member_found)
             for entity, (grade, matches) in member_found.items():
                 found.setdefault(entity, (grade, []))  # member line numbers do not locate anything in the archive
+                distinct[entity] = distinct.get(entity, 0) + scan.distinct_count(entity)
                 evidence.extend(m.evidence for m in matches if m.evidence not in evidence)
         if found:
             archive = _archive_resource(members[0].resource, archive_uri)
-            yield _finding(rule, archive, found, ctx, audience(archive), occurrences,
+            yield _finding(rule, archive, found, ctx, audience(archive), occurrences, distinct,
                            {"evidence": evidence[:5], "members": sorted(holding)[:20],
                             "membersWithPersonalData": len(holding)})
 
@@ -58,20 +60,24 @@ def _archive_resource(member: Resource, archive_uri: str) -> Resource:
 
 
 def _finding(rule: Rule, resource: Resource, found: dict[str, tuple[Grade, list[Match]]], ctx: RuleContext,
-             audience: str, occurrences: int, extra: dict | None = None) -> Finding:
+             audience: str, occurrences: int, distinct: dict[str, int], extra: dict | None = None) -> Finding:
     entity, (grade, matches) = max(found.items(), key=lambda item: (item[1][0].rank, item[0]))
     mode = resource.mode or 0
+    path = resource.relative_path or resource.display_name
     return rule.finding(
         resource,
         f"File {resource.display_name} holds {grade.id} personal data ({', '.join(sorted(found))}) and is "
-        f"readable by {audience} (mode {stat.filemode(stat.S_IFREG | mode)}, owner {resource.owner})",
-        level=ctx.policy.rule_level(rule.id, grade, rule.metadata().default_level),
+        f"readable by {audience} (mode {stat.filemode(stat.S_IFREG | mode)}, owner {resource.owner}): "
+        f"{counted(sum(distinct.values()), 'distinct value')}",
+        level=(ctx.policy.rule_level(rule.id, grade, rule.metadata().default_level) if ctx.policy.is_log(path)
+               else ctx.policy.file_level(rule.id, grade, rule.metadata().default_level, distinct, path)),
         grade=grade,
         entity_type=entity,
         matches=matches,
         occurrences=occurrences,
         properties={
             "entityTypes": sorted(found),
+            "distinct": sum(distinct.values()),
             "mode": f"{mode:04o}",
             "owner": resource.owner,
             "group": resource.group,

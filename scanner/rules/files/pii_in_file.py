@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
-from scanner.rule import Rule, RuleContext, plaintext_by_entity
+from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
 from scanner.rules.files.pii_in_log import is_log
 
 
@@ -18,17 +18,19 @@ class PiiInFile(Rule):
         if scan.resource.connector not in ("files", "sftp") or is_log(scan, ctx):
             return
         required = ctx.policy.encryption_required
+        path = scan.resource.logical_name or scan.resource.relative_path or scan.resource.display_name
         for entity, (grade, matches) in sorted(plaintext_by_entity(scan, ctx.policy).items()):
             if grade.id not in required:
                 continue
-            count = scan.occurrences[entity]
+            count, distinct = scan.occurrences[entity], scan.distinct_count(entity)
             yield self.finding(
                 scan.resource,
-                f"File {scan.resource.display_name} stores {count} plaintext {entity} value"
-                f"{'s' if count != 1 else ''} (grade {grade.id}, which the policy requires to be encrypted)",
-                level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
+                f"File {scan.resource.display_name} stores plaintext {entity} (grade {grade.id}, which the policy "
+                f"requires to be encrypted): {counted(distinct, 'distinct value')}, {counted(count, 'occurrence')}",
+                level=ctx.policy.file_level(self.id, grade, self.metadata().default_level, {entity: distinct}, path),
                 grade=grade,
                 entity_type=entity,
                 matches=matches,
                 occurrences=count,
+                properties={"distinct": distinct},
             )

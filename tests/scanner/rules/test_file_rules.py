@@ -32,6 +32,9 @@ MOBILE = "13812345678"
 EMAIL = "zhang.wei@example.com"
 CARD = card_from("622202100011223344")
 
+RIDS = [resident_id(f"110105198503{day:02d}001") for day in range(1, 13)]
+EXPORT = "id_card\n" + "".join(f"{r}\n" for r in RIDS)  # an export: 12 distinct customers
+EMAILS = [f"customer{i}@example.com" for i in range(3)]
 ID_LINE = f"2026-06-01 INFO kyc ok idCard={RID}\n"
 MOBILE_LINE = f"2026-06-01 INFO sms sent mobile={MOBILE}\n"
 MASKED_LINE = f"2026-06-01 INFO transfer card={CARD[:6]}******{CARD[-4:]} mobile=138****5678 id=110101********123X\n"
@@ -69,11 +72,26 @@ CASES = [
     Case("log-custom-globs", "app.trace", MOBILE_LINE, {("pii_in_log", "CN_MOBILE_NUMBER", "error", "C2")},
          policy={"locations": {"logs": ["*.trace"]}}),
     # pii_in_file
-    Case("file-export-id", "exports/customers.csv", f"name,id_card\nZhang,{RID}\n",
+    # contact data by volume (distinct values): an author's e-mail a note, a few a warning, an export an error;
+    # identity and financial numbers keep their grade's level at any volume
+    Case("file-export-ids", "exports/customers.csv", EXPORT, {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}),
+    Case("file-one-id", "exports/customers.csv", f"name,id_card\nZhang,{RID}\n",
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}),
     Case("file-email-and-mobile", "exports/contacts.txt", f"{EMAIL} {MOBILE}\n",
-         {("pii_in_file", "EMAIL_ADDRESS", "error", "C2"), ("pii_in_file", "CN_MOBILE_NUMBER", "error", "C2")}),
-    Case("file-not-required-grade", "exports/customers.csv", f"id_card\n{RID}\n", set(),
+         {("pii_in_file", "EMAIL_ADDRESS", "note", "C2"), ("pii_in_file", "CN_MOBILE_NUMBER", "note", "C2")}),
+    Case("file-same-email-many-times", "notes.txt", f"{EMAIL}\n" * 50,
+         {("pii_in_file", "EMAIL_ADDRESS", "note", "C2")}),
+    Case("file-three-emails", "README.md", " ".join(EMAILS) + "\n",
+         {("pii_in_file", "EMAIL_ADDRESS", "warning", "C2")}),
+    Case("file-email-export", "exports/contacts.csv", "email\n" + "".join(f"c{i}@example.com\n" for i in range(10)),
+         {("pii_in_file", "EMAIL_ADDRESS", "error", "C2")}),
+    Case("file-volume-location-cap", "docs/exports.md", EXPORT, {("pii_in_file", "CN_RESIDENT_ID", "note", "C2")},
+         policy={"volume": {"locations": [{"paths": ["docs/**"], "max_level": "note"}]}}),
+    Case("file-volume-thresholds", "a.txt", " ".join(EMAILS) + "\n", {("pii_in_file", "EMAIL_ADDRESS", "error", "C2")},
+         policy={"volume": {"bulk_min_distinct": 3}}),
+    Case("file-level-override-beats-volume", "a.txt", f"{EMAIL}\n", {("pii_in_file", "EMAIL_ADDRESS", "error", "C2")},
+         policy={"rules": {"pii_in_file": {"level": "error"}}}),
+    Case("file-not-required-grade", "exports/customers.csv", EXPORT, set(),
          policy={"encryption": {"required_grades": ["C3"]}}),
     Case("file-masked-only", "exports/masked.csv", "card,mobile\n622202******1234,138****5678\n", set()),
     Case("file-ungraded-entity", "exports/ids.txt", f"{RID}\n", set(),
@@ -81,46 +99,52 @@ CASES = [
     Case("file-no-personal-data", "docs/readme.md", "# Templates\n\norder 20241124153000 build 13812345678901\n",
          set()),
     # file_world_readable_with_pii (one exposure result per file, the highest grade's entity)
-    Case("world-readable-export", "exports/customers.csv", f"id_card,mobile\n{RID},{MOBILE}\n",
-         {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"), ("pii_in_file", "CN_MOBILE_NUMBER", "error", "C2"),
+    Case("world-readable-export", "exports/customers.csv", EXPORT,
+         {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"),
           ("file_world_readable_with_pii", "CN_RESIDENT_ID", "error", "C2")}, mode=0o644),
+    Case("world-readable-id-and-mobile", "exports/customers.csv", f"id_card,mobile\n{RID},{MOBILE}\n",
+         {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"), ("pii_in_file", "CN_MOBILE_NUMBER", "note", "C2"),
+          ("file_world_readable_with_pii", "CN_RESIDENT_ID", "error", "C2")}, mode=0o644),
+    Case("world-readable-one-email", "README.md", f"{EMAIL}\n",
+         {("pii_in_file", "EMAIL_ADDRESS", "note", "C2"),
+          ("file_world_readable_with_pii", "EMAIL_ADDRESS", "note", "C2")}, mode=0o644),
     Case("world-readable-log", "app.log", MOBILE_LINE,
          {("pii_in_log", "CN_MOBILE_NUMBER", "error", "C2"),
           ("file_world_readable_with_pii", "CN_MOBILE_NUMBER", "error", "C2")}, mode=0o604),
     Case("world-readable-masked", "exports/masked.log", MASKED_LINE, set(), mode=0o666),
     Case("world-readable-age", "exports/customers.csv.age", AGE_FILE, set(), mode=0o644),
     Case("world-readable-pgp", "exports/customers.csv.asc", PGP_FILE, set(), mode=0o644),
-    Case("world-readable-exposure-off", "exports/customers.csv", f"id_card\n{RID}\n",
+    Case("world-readable-exposure-off", "exports/customers.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}, mode=0o644,
          policy={"exposure": {"world_readable": False}}),
     # file_group_readable_with_pii (only when the policy asks; world-readable wins)
-    Case("group-readable-default-policy", "exports/customers.csv", f"id_card\n{RID}\n",
+    Case("group-readable-default-policy", "exports/customers.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}, mode=0o640),
-    Case("group-readable-policy-asks", "exports/customers.csv", f"id_card\n{RID}\n",
+    Case("group-readable-policy-asks", "exports/customers.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"),
           ("file_group_readable_with_pii", "CN_RESIDENT_ID", "error", "C2")}, mode=0o640, policy=GROUP),
-    Case("group-and-world-readable", "exports/customers.csv", f"id_card\n{RID}\n",
+    Case("group-and-world-readable", "exports/customers.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"),
           ("file_world_readable_with_pii", "CN_RESIDENT_ID", "error", "C2")}, mode=0o644, policy=GROUP),
     Case("group-readable-masked", "exports/masked.csv", "mobile\n138****5678\n", set(), mode=0o660, policy=GROUP),
     Case("group-readable-protected", "exports/c.age", AGE_FILE, set(), mode=0o640, policy=GROUP),
     # pii_retention_exceeded (clock fixed at NOW; the limit itself is still within retention)
-    Case("retention-exceeded", "exports/old.csv", f"id_card\n{RID}\n",
+    Case("retention-exceeded", "exports/old.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2"),
           ("pii_retention_exceeded", "CN_RESIDENT_ID", "error", "C2")}, age_days=400, policy=RETENTION),
-    Case("retention-at-limit", "exports/old.csv", f"id_card\n{RID}\n",
+    Case("retention-at-limit", "exports/old.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}, age_days=365.5, policy=RETENTION),
     Case("retention-one-day-over", "srv/logs/app.txt", MOBILE_LINE,
          {("pii_in_log", "CN_MOBILE_NUMBER", "error", "C2"),
           ("pii_retention_exceeded", "CN_MOBILE_NUMBER", "error", "C2")}, age_days=366.5, policy=RETENTION),
-    Case("retention-other-path", "archive/old.csv", f"id_card\n{RID}\n",
+    Case("retention-other-path", "archive/old.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}, age_days=4000, policy=RETENTION),
-    Case("retention-grade-filter", "exports/old.csv", f"id_card\n{RID}\n",
+    Case("retention-grade-filter", "exports/old.csv", EXPORT,
          {("pii_in_file", "CN_RESIDENT_ID", "error", "C2")}, age_days=4000,
          policy={"retention": [{"paths": ["exports/**"], "max_age_days": 30, "grades": ["C3"]}]}),
     Case("retention-masked", "exports/old.log", MASKED_LINE, set(), age_days=4000, policy=RETENTION),
     Case("retention-protected", "exports/old.csv.age", AGE_FILE, set(), age_days=4000, policy=RETENTION),
-    Case("retention-level-override", "exports/old.csv", f"id_card\n{RID}\n",
+    Case("retention-level-override", "exports/old.csv", EXPORT,
          {("pii_retention_exceeded", "CN_RESIDENT_ID", "note", "C2")}, age_days=400,
          policy={**RETENTION, "rules": {"pii_retention_exceeded": {"level": "note"},
                                         "pii_in_file": {"enabled": False}}}),
@@ -213,7 +237,7 @@ def test_log_finding_counts_masked_values_alongside(tmp_path: Path) -> None:
 
 
 def test_retention_reports_age_and_limit(tmp_path: Path) -> None:
-    case = Case("x", "exports/old.csv", f"id_card\n{RID}\n", set(), age_days=400.2, policy=RETENTION)
+    case = Case("x", "exports/old.csv", EXPORT, set(), age_days=400.2, policy=RETENTION)
     finding = by_rule(scan_case(tmp_path, case), "pii_retention_exceeded")
     assert finding.properties["ageDays"] == 400 and finding.properties["maxAgeDays"] == 365
     assert "400 days old" in finding.message and "365-day" in finding.message
@@ -226,3 +250,22 @@ def test_fingerprints_depend_on_resource_rule_and_entity_not_on_content(tmp_path
     assert first.findings[0].locations[0].line == 1 and moved.findings[0].locations[0].line == 3
     other = scan_case(tmp_path / "b", Case("x", "app.log", MOBILE_LINE, set()))
     assert other.findings[0].fingerprint != first.findings[0].fingerprint
+
+
+def test_third_party_trees_are_left_out_and_counted(tmp_path: Path) -> None:
+    """Package docs, vendored code and licence files are not the bank's customer data (gitleaks and
+    trufflehog ship the same kind of default allow-list); the summary says how many were left out."""
+    root = tmp_path / "share"
+    for relative in ("doc/bash/copyright", "node_modules/x/README.md", "app/CHANGELOG.md", "app/.git/config"):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"maintainer {EMAIL} {MOBILE}\n")
+    (root / "app" / "export.csv").write_text(EXPORT)
+    report = run_scan([str(root)], ScanOptions(jobs=1), load_policy(), now=NOW)
+    assert {f.resource.display_name for f in report.findings} == {"app/export.csv"}
+    (note,) = report.notifications
+    assert note.kind == "third-party" and note.count == 4  # copyright, node_modules/, CHANGELOG.md, .git/
+    assert report.targets[0].skipped == {"third-party": 4}
+    everything = run_scan([str(root)], ScanOptions(jobs=1, extra={"include_third_party": True}), load_policy(),
+                          now=NOW)
+    assert {f.resource.display_name for f in everything.findings} >= {"node_modules/x/README.md", "app/CHANGELOG.md"}
