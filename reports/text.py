@@ -29,7 +29,7 @@ class TextReporter:
             masked = sum(target.masked.values())
             state = " (FAILED)" if target.failed else ""
             lines.append(
-                f"Target {target.target}{state}: {target.resources} resources, "
+                f"Target {target.target}{state}: {target.resources} resource{'' if target.resources == 1 else 's'}, "
                 f"{_size(target.bytes_scanned)} scanned, skipped: {skipped}, "
                 f"encrypted/protected: {protected}, masked values seen: {masked}"
             )

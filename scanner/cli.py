@@ -26,16 +26,29 @@ def _fail(message: str) -> None:
     raise click.UsageError(message)
 
 
-def _progress_callback():  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
+def _progress_callback(quiet: bool = False):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr when it is a terminal (resources done of resources found, rate, time
+    left); nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
         return None, None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:,.0f}/s" if task.speed else "")
 
     progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
     )
     task = progress.add_task("scanning", total=None)
 
@@ -56,27 +69,61 @@ def render_report(report: Any, fmt: str, anchor: str | None = None) -> str:
 
 
 def write_report(report: Any, fmt: str, output: str | None, anchor: str | None = None) -> None:
+    """Write ``report`` to ``output`` (``None`` or ``-``: standard output)."""
     text = render_report(report, fmt, anchor)
-    if output:
+    if output and output != "-":
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
 
 
+#: exit statuses of ``scan`` (and ``check-migrations``), documented in ``--help`` and the README
+EXIT_FINDINGS = 1  # a finding at or above --fail-on
+EXIT_USAGE = 2  # a usage or configuration mistake (click's own status for usage errors)
+EXIT_INCOMPLETE = 3  # a target could not be scanned at all; wins over EXIT_FINDINGS
+EXIT_CODES_HELP = (
+    "Exit status: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; 2 usage or configuration "
+    "error; 3 a target could not be scanned at all (unreachable database, missing path, S3 endpoint down, SSH "
+    "host key refused), which wins over 1; 70 internal error."
+)
+
+
 def exit_code(report: Any, fail_on: str) -> int:
     from scanner.model import Level
 
+    if any(t.failed for t in report.targets):
+        return EXIT_INCOMPLETE
     if fail_on == "none":
         return 0
     threshold = Level(fail_on).rank
-    return 1 if any(f.level.rank >= threshold and not f.suppressions for f in report.findings) else 0
+    return EXIT_FINDINGS if any(f.level.rank >= threshold and not f.suppressions for f in report.findings) else 0
 
 
-def echo_notifications(report: Any) -> None:
-    """One stderr line per notification: names masked, control characters escaped (no forged lines)."""
+def echo_summary(report: Any, written: list[str]) -> None:
+    """One line on stderr: findings by level, targets (and how many could not be scanned), where written."""
+    from collections import Counter
+
+    active = [f for f in report.findings if not f.suppressions and f.baseline_state != "absent"]
+    levels = Counter(f.level.value for f in active)
+    by_level = ", ".join(f"{levels[k]} {k}" for k in ("error", "warning", "note") if levels[k])
+    failed = sum(1 for t in report.targets if t.failed)
+    targets = f"{len(report.targets)} target{'s' if len(report.targets) != 1 else ''}"
+    if failed:
+        targets += f" ({failed} could not be scanned)"
+    where = f"; written to {', '.join(written)}" if written else ""
+    findings = f"{len(active)} finding{'s' if len(active) != 1 else ''}" + (f" ({by_level})" if by_level else "")
+    click.echo(f"privscan: {findings} in {targets}{where}.", err=True)
+
+
+def echo_notifications(report: Any, quiet: bool = False) -> None:
+    """One stderr line per notification (with ``quiet``, warnings and errors only): names masked, control
+    characters escaped (no forged lines)."""
+    from scanner.model import Level
     from scanner.redaction import for_humans
 
     for note in report.notifications:
+        if quiet and note.level is Level.NOTE:
+            continue
         click.echo(f"privscan: {note.level.value}: {for_humans(note.message)}", err=True)
 
 
@@ -155,11 +202,13 @@ def main() -> None:
     """Find customer personal data where it should not be, and who can read it."""
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES_HELP)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
 @click.option("--format", "fmt", type=click.Choice(["sarif", "json", "text"]), default=None,
               help="Output format (default: text on a terminal, else inferred from --output, else text).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write findings to FILE.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="Write findings to FILE (- for standard output); a one-line summary goes to stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line, progress bar or note-level messages on stderr.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit 1 when a finding at or above this level is present.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only scan files matching GLOB (repeatable).")
@@ -208,7 +257,8 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
          max_file_size: int | None, max_expanded_size: int | None, max_expansion_ratio: float | None,
          follow_symlinks: bool, include_third_party: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
-         s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None) -> None:
+         s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None,
+         quiet: bool) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
     if config_path or waivers or baseline or fail_on_new_only:
@@ -229,7 +279,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
             connector_for(target)
         except UsageError as exc:
             _fail(str(exc))
-    if output and not Path(output).absolute().parent.is_dir():
+    if output and output != "-" and not Path(output).absolute().parent.is_dir():
         _fail(f"cannot write --output {output}: its directory does not exist; create it or choose another path.")
     fmt = fmt or _infer_format(output)
     try:
@@ -242,7 +292,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         "min_score": min_score, "extra": remote,
     }
     options_kwargs.update(size_limits(ctx.params))
-    progress, update = _progress_callback()
+    progress, update = _progress_callback(quiet)
     if progress is not None:
         progress.start()
     try:
@@ -251,11 +301,13 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     finally:
         if progress is not None:
             progress.stop()
-    echo_notifications(report)
+    echo_notifications(report, quiet)
     try:
         write_report(report, fmt, output)
     except OSError as exc:
         _fail(f"--output {output}: cannot write it ({exc.strerror or exc}); give a writable file path.")
+    if output and output != "-" and not quiet:
+        echo_summary(report, [output])
     sys.exit(exit_code(report, fail_on))
 
 
@@ -286,6 +338,8 @@ def output_problems(targets: Iterable[str], outputs: Iterable[str]) -> list[str]
     roots = [path_of(t).resolve() for t in targets if t.strip() and ("://" not in t or t.startswith("file://"))]
     problems = []
     for output in outputs:
+        if output == "-":
+            continue
         written = Path(output).absolute().resolve()
         for root in roots:
             if written == root or root in written.parents:

@@ -208,7 +208,7 @@ def run_scan(
             parts = entry.connector.parts(resource)
             entry.expected_parts[resource.uri] = len(parts)
             work.extend((entry, resource, part) for part in parts)
-    _execute(work, options, _Collector(len(work), progress))
+    _execute(work, options, _Collector(sum(len(e.resources) for e in planned), progress))
     for entry in planned:
         with contextlib.suppress(Exception):
             entry.connector.close()
@@ -273,15 +273,13 @@ def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notificatio
 
 
 class _Collector:
-    """Gathers work results per resource; a resource whose parts are all back is merged (in file order)."""
+    """Gathers work results per resource; a resource whose parts are all back is merged (in file order)
+    and counts as done for the progress callback (``total``: the resources found)."""
 
     def __init__(self, total: int, progress: ProgressCallback | None) -> None:
         self.total, self.done, self.progress = total, 0, progress
 
     def __call__(self, entry: _Target, scan: ResourceScan, part: WorkPart | None) -> None:
-        self.done += 1
-        if self.progress:
-            self.progress(self.done, self.total)
         uri = scan.resource.uri
         bucket = entry.parts.setdefault(uri, [])
         bucket.append(scan)
@@ -289,6 +287,9 @@ class _Collector:
             entry.part_order.setdefault(uri, {})[id(scan)] = part.index
         if len(bucket) < entry.expected_parts[uri]:
             return
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
         order = entry.part_order.pop(uri, {})
         if len(bucket) > 1:
             bucket.sort(key=lambda s: order.get(id(s), 0))

@@ -234,3 +234,64 @@ def test_python_m_scanner_version() -> None:
                           cwd=REPO, timeout=60, check=False)
     assert done.returncode == 0
     assert done.stdout == f"privscan, version {__version__}\n" and done.stderr == ""
+
+
+# -- exit statuses and what a person sees on stderr ---------------------------------------------------
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(("extra_target", "findings_too"), [
+    (None, True),  # the estate alone: findings -> 1
+    ("postgresql://scanner@127.0.0.1:{port}/bank?connect_timeout=2", True),  # + an unreachable database -> 3
+])
+def test_a_target_that_could_not_be_scanned_exits_3_after_writing_every_output(
+    estate: Path, tmp_path: Path, extra_target: str | None, findings_too: bool
+) -> None:
+    out = tmp_path / "out.sarif"
+    targets = [str(estate)] + ([extra_target.format(port=closed_port())] if extra_target else [])
+    result = run(["scan", *targets, "-o", str(out), "-j", "1"])
+    assert result.exit_code == (3 if extra_target else 1), result.stderr
+    results = json.loads(out.read_text("utf-8"))["runs"][0]["results"]
+    assert results  # the estate's findings were written although the database failed
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("privscan: ") and f"written to {out}" in summary and summary.endswith(".")
+    assert ("(1 could not be scanned)" in summary) == bool(extra_target)
+
+
+def test_a_missing_path_in_a_config_exits_3_and_config_validate_warns(estate: Path, tmp_path: Path) -> None:
+    config = tmp_path / "privscan.yaml"
+    config.write_text(f"version: 1\ntargets:\n  - path: {estate}\n  - path: {tmp_path}/unmounted-share\n", "utf-8")
+    result = run(["scan", "--config", str(config), "-o", str(tmp_path / "o.sarif"), "-j", "1"])
+    assert result.exit_code == 3, result.stderr
+    validate = run(["config", "validate", str(config)])
+    assert validate.exit_code == 0 and "unmounted-share" in validate.stderr and "does not exist" in validate.stderr
+
+
+def test_quiet_and_output_to_stdout(estate: Path) -> None:
+    loud = run(["scan", str(estate), "-o", "-", "--format", "sarif", "-j", "1"])
+    assert json.loads(loud.stdout)["runs"] and loud.exit_code == 1
+    assert "written to" not in loud.stderr  # the report went to stdout: no summary line
+    quiet = run(["scan", str(estate), "-o", str(estate.parent / "q.sarif"), "-q", "-j", "1"])
+    assert quiet.exit_code == 1 and "finding" not in quiet.stderr and "note:" not in quiet.stderr
+    assert all(line.startswith(("privscan: warning:", "privscan: error:")) for line in quiet.stderr.splitlines())
+
+
+def test_progress_counts_resources_not_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import connectors.files as files_module
+    from scanner.connector import ScanOptions
+    from scanner.scan import run_scan
+
+    monkeypatch.setattr(files_module, "SPLIT_THRESHOLD", 1000)
+    monkeypatch.setattr(files_module, "PART_SIZE", 1000)
+    (tmp_path / "big.log").write_text("x\n" * 5000)  # ten parts, one resource
+    (tmp_path / "small.log").write_text("y\n")
+    seen: list[tuple[int, int]] = []
+    run_scan([str(tmp_path)], ScanOptions(jobs=1), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]

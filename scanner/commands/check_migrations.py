@@ -30,7 +30,9 @@ def _infer_format(output: str | None) -> str:
     return "text"
 
 
-@click.command("check-migrations")
+@click.command("check-migrations", epilog="Exit status: 0 nothing at or above --fail-on; 1 findings at or above "
+               "--fail-on or statements that could not be parsed; 2 usage or configuration error; 3 a migration "
+               "file could not be read; 70 internal error.")
 @click.argument("paths", nargs=-1, metavar="PATH...")
 @click.option("--dialect", type=click.Choice(["postgres", "mysql", "sqlite"]), default=None,
               help="SQL dialect of the migrations (required).")

@@ -60,6 +60,10 @@ def validate_command(file: str) -> None:
     if config.baseline is not None and not config.baseline.is_file():
         click.echo(f"privscan: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
                    "until the previous review's SARIF is there.", err=True)
+    for target in config.targets:
+        if "://" not in target.target and not Path(target.target).exists():
+            click.echo(f"privscan: warning: target {target.target} does not exist here; the scan will report it as "
+                       "not scanned and exit 3 (a share not mounted?).", err=True)
     count = len(config.targets)
     click.echo(f"{file}: valid ({count} target{'s' if count != 1 else ''}, policy {config.policy or 'financial-cn'}).")
 

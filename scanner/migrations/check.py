@@ -207,6 +207,10 @@ def active_findings(report: ScanReport) -> list[Finding]:
 
 
 def gate_exit_code(report: ScanReport, fail_on: str) -> int:
+    """The scan's scheme: 3 when a migration file could not be read at all (wins), 1 for findings at or
+    above ``fail_on`` or statements that could not be parsed, else 0."""
+    if any(n.kind == "unreadable" for n in report.notifications):
+        return 3
     if fail_on == "none":
         return 0
     threshold = Level(fail_on).rank

@@ -47,6 +47,9 @@ def counts_for_exit(report: ScanReport, new_only: bool = False) -> list:
 
 
 def review_exit_code(report: ScanReport, fail_on: str, new_only: bool = False) -> int:
+    """0, 1 for findings at or above ``fail_on``, or 3 when a target could not be scanned at all (wins over 1)."""
+    if any(t.failed for t in report.targets):
+        return 3
     if fail_on == "none":
         return 0
     threshold = Level(fail_on).rank

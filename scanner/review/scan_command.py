@@ -23,6 +23,7 @@ from scanner.cli import (
     _infer_format,
     _progress_callback,
     echo_notifications,
+    echo_summary,
     output_problems,
     remote_extra,
     size_limits,
@@ -137,7 +138,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         for t in (config.targets if config else ())]
     planned.extend(cli_targets)
 
-    progress, update = _progress_callback()
+    progress, update = _progress_callback(params["quiet"])
     if progress is not None:
         progress.start()
     try:
@@ -147,9 +148,9 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         if progress is not None:
             progress.stop()
     apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
-    echo_notifications(report)
+    echo_notifications(report, params["quiet"])
     for path, fmt in outputs:
-        if path:
+        if path and path != "-":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 write_report(report, fmt, path)
@@ -157,4 +158,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
                 raise click.UsageError(f"cannot write {path} ({exc.strerror or exc}); give a writable path.") from None
         else:
             write_report(report, fmt, None)
+    written = [path for path, _ in outputs if path and path != "-"]
+    if written and not params["quiet"]:
+        echo_summary(report, written)
     sys.exit(review_exit_code(report, fail_on, new_only))
