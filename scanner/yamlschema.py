@@ -210,15 +210,16 @@ def load_yaml(text: str, source: str, problems: list[str] | None = None) -> tupl
 def _syntax_error(exc: yaml.YAMLError, text: str, source: str, *, explain: bool = True) -> str:
     """``file:line: not valid YAML: problem`` (PyYAML's wording, which says what it expected, for small files)."""
     if explain and _Loader is not yaml.SafeLoader and len(text) <= _EXPLAIN_BYTES:
-        loader = yaml.SafeLoader(text)
         try:
-            loader.get_single_node()
+            loader = yaml.SafeLoader(text)  # its reader checks the characters already
+            try:
+                loader.get_single_node()
+            finally:
+                loader.dispose()
         except yaml.YAMLError as python_exc:
             exc = python_exc
         except RecursionError:
             pass
-        finally:
-            loader.dispose()
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     position = getattr(exc, "position", None)
@@ -239,7 +240,8 @@ def _line(node: yaml.Node) -> int:
 
 
 def _dotted(path: tuple) -> str:
-    return ".".join(str(p) for p in path) or "(top level)"
+    """``targets.1.include``; a key of hundreds of characters is cut short like a quoted value."""
+    return ".".join(str(p) if len(str(p)) <= _SHOWN else _shown(p)[1:-1] for p in path) or "(top level)"
 
 
 def _inspect(root: yaml.Node, source: str) -> _Inspection:
@@ -344,23 +346,38 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _describe(error: jsonschema.ValidationError) -> tuple[tuple, str]:
+_SHOWN = 120  # characters of a value quoted in a message
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: a message quotes the value to locate it, not to copy a 5 MB string."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN - 4]}...{text[-1]}"
+
+
+def _describe(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    """(path, message) for a schema error; an object with several unknown keys is one message per key."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        # keys may be numbers, dates or booleans (``1: x``, ``2026-01-01: x``): sorted as text
+        extra = sorted(set(error.instance) - set(allowed), key=str) if isinstance(error.instance, dict) else []
         patterns = error.schema.get("patternProperties")
         if patterns:
-            return path, error.message
-        key = extra[0] if extra else "?"
-        return (*path, key), f"unknown key {key!r}; expected one of: {', '.join(allowed)}"
+            return [(path, error.message)]
+        return [((*path, key), f"unknown key {_shown(key)}; expected one of: {', '.join(allowed)}")
+                for key in extra or ["?"]]
     if error.validator == "required":
-        return path, error.message.replace("is a required property", "is required but missing")
+        return [(path, error.message.replace("is a required property", "is required but missing"))]
     if error.validator == "enum":
-        return path, f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"
+        return [(path, f"{_shown(error.instance)} is not one of: {', '.join(map(str, error.validator_value))}")]
     if error.validator == "type":
-        return path, f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
-    return path, error.message
+        return [(path, f"expected {error.validator_value}, got {type(error.instance).__name__} "
+                       f"{_shown(error.instance)}")]
+    message = error.message
+    if isinstance(error.instance, str | list | dict) and len(quoted := repr(error.instance)) > _SHOWN:
+        message = message.replace(quoted, _shown(error.instance), 1)
+    return [(path, message)]
 
 
 _VALIDATORS: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
@@ -380,18 +397,17 @@ def validate(data: Any, schema: dict, source: str, lines: dict[tuple, int] | Non
     """Raise :class:`ConfigError` listing every schema violation with file and line; ``data`` sits at
     ``prefix`` in the document (a part validated on its own)."""
     messages = []
-    for error in sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path, message = _describe(error)
-        path = (*prefix, *path)
+    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    for relative, message in (described for error in errors for described in _describe(error)):
+        path = (*prefix, *relative)
         line = None
         if lines:
             probe = path
             while probe not in lines and probe:
                 probe = probe[:-1]
             line = lines.get(probe)
-        dotted = ".".join(str(p) for p in path) or "(top level)"
         where = f"{source}:{line}" if line else source
-        messages.append(f"{where}: {dotted}: {message}")
+        messages.append(f"{where}: {_dotted(path)}: {message}")
     if messages:
         raise ConfigError(source, messages)
 

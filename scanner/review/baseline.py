@@ -297,24 +297,24 @@ def _check_depth(data: Any, source: str) -> None:
 def _check_shape(data: Any, shape: Any, source: str) -> None:
     """Every property privscan reads has its SARIF type, or :class:`BaselineError` names the first that has not
     (``runs[0].results[3].partialFingerprints: expected an object, got a number``)."""
-    stack: list[tuple[Any, Any, str]] = [(data, shape, "")]
+    stack: list[tuple[Any, Any, str, bool]] = [(data, shape, "", False)]  # (value, shape, path, may be null)
     while stack:
-        value, expected, where = stack.pop()
+        value, expected, where, nullable = stack.pop()
         if isinstance(expected, tuple):
             if isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected):
                 continue
             wanted = " or ".join(_TYPE_NAMES[t] for t in expected)
-        elif value is None:
-            continue  # an absent object or array
+        elif value is None and nullable:
+            continue  # an object's member that is an absent object or array; an array's item is never null
         elif isinstance(expected, dict) and isinstance(value, dict):
             every = expected.get("*")
             for key, item in value.items():
                 inner = expected.get(key, every)
                 if inner is not None:
-                    stack.append((item, inner, f"{where}.{key}" if where else key))
+                    stack.append((item, inner, f"{where}.{key}" if where else key, True))
             continue
         elif isinstance(expected, list) and isinstance(value, list):
-            stack.extend((item, expected[0], f"{where}[{index}]") for index, item in enumerate(value))
+            stack.extend((item, expected[0], f"{where}[{index}]", False) for index, item in enumerate(value))
             continue
         else:
             wanted = "an object" if isinstance(expected, dict) else "an array"

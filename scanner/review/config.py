@@ -15,10 +15,11 @@ to fix it, as is every unknown key: a typo must not silently widen or narrow a r
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from scanner.connector import ScanOptions
 from scanner.review._messages import by_line, friendly
@@ -287,6 +288,18 @@ def _walk(data: Any, path: tuple = ()) -> Any:
             yield from _walk(value, (*path, index))
 
 
+#: ``scheme://user:password@`` found by hand when the URI does not parse (``mysql://u:pw@[::1``)
+_USERINFO_PASSWORD = re.compile(r"://[^/?#@]*:[^/?#@]*@")
+
+
+def _split(value: str) -> SplitResult | None:
+    """The parts of a URI, or None when it does not parse (an unclosed IPv6 bracket raises ValueError)."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
+
+
 def _secret_errors(data: Any, lines: dict[tuple, int], source: str) -> list[str]:
     errors = []
     for path, value in _walk(data):
@@ -298,12 +311,13 @@ def _secret_errors(data: Any, lines: dict[tuple, int], source: str) -> list[str]
                 "or credentials.aws_profile"
             )
         elif isinstance(value, str) and "://" in value and len(path) >= 2 and path[0] == "targets":
-            parts = urlsplit(value)
+            parts = _split(value)
             try:
-                has_password = parts.password is not None
+                has_password = parts.password is not None if parts else bool(_USERINFO_PASSWORD.search(value))
             except ValueError:
                 has_password = False
-            secret_params = sorted({k for k, _ in parse_qsl(parts.query)} & _SECRET_QUERY)
+            query = parts.query if parts else value.partition("?")[2].partition("#")[0]
+            secret_params = sorted({k for k, _ in parse_qsl(query)} & _SECRET_QUERY)
             if has_password or secret_params:
                 what = "a password" if has_password else f"a secret query parameter ({', '.join(secret_params)})"
                 errors.append(
@@ -350,7 +364,7 @@ def _kind_errors(targets: list, lines: dict[tuple, int], source: str) -> list[st
             kind, value = kinds[0], item[kinds[0]]
             if isinstance(value, str) and kind in _URI_FORMS:
                 schemes, form = _URI_FORMS[kind]
-                parts = urlsplit(value) if "://" in value else None
+                parts = _split(value) if "://" in value else None
                 if (parts is None or parts.scheme not in schemes or (kind == "sftp" and "@" not in parts.netloc)
                         or (parts.scheme == "sqlite" and parts.netloc)):
                     errors.append(f"{_where(lines, source, ('targets', index, kind))}: expected {form}, "

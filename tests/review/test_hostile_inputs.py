@@ -19,13 +19,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.cli import main
-from scanner.model import Category, Finding, Level, Resource
+from scanner.model import Category, Finding, Level, Resource, ScanReport
 from scanner.policy import load_policy
 from scanner.redaction import for_humans, mask_text
 from scanner.review.config import load_config
@@ -346,6 +349,7 @@ SHAPE_CASES = [
      ": runs[0].results[0].suppressions: expected an array, got an object"),
     ("rules a string", sarif_with(run={"tool": {"driver": {"name": "privscan", "rules": "all"}}}),
      ": runs[0].tool.driver.rules: expected an array, got a string"),
+    ("a run null (found by fuzzing)", '{"runs": [null]}', ": runs[0]: expected an object, got null"),
     ("top level an array", "[]", " is not a SARIF log (no 'runs' array)"),
     ("runs an object", '{"version": "2.1.0", "runs": {}}', " is not a SARIF log (no 'runs' array)"),
     ("nested 200,000 levels", "[" * 200_000 + "]" * 200_000, " is nested more than 64 levels deep"),
@@ -511,3 +515,208 @@ def test_a_waiver_copied_from_a_masked_sarif_suppresses_the_finding(tmp_path: Pa
     assert results["pii_in_file"]["suppressions"][0]["status"] == "accepted"
     assert "waiver_stale" not in results
     assert done.exit_code == 0, done.output
+
+
+# -- 6. fuzzing: nothing but the documented errors escapes, no planted value is echoed raw ------------------
+#
+# The documented errors: ConfigError for the YAML loaders (the CLI prints its lines and exits 2),
+# BaselineError for the SARIF reader (the CLI makes it a click.UsageError, exit 2). FUZZ_EXAMPLES=5000 for a
+# longer campaign than the suite's.
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: a planted value standing as a value (not inside a longer run of digits, which would be another number)
+RAW = re.compile(rf"(?<![0-9])(?:{RESIDENT_ID}|{MOBILE})(?![0-9])")
+VOCABULARY = [
+    "version", "targets", "path", "database", "s3", "sftp", "include", "exclude", "credentials", "password_env",
+    "max_file_size", "outputs", "format", "policy", "waivers", "baseline", "fail_on", "concurrency", "rule",
+    "resource", "fingerprint", "owner", "reason", "ticket", "expires", "entity_type", "name", "grades", "id",
+    "title", "level", "security_severity", "entities", "rules", "enabled", "access", "roles", "retention",
+    "password", "token", "<<", RESIDENT_ID, MOBILE, f"c_{MOBILE}", f"{RESIDENT_ID}.pdf",
+]
+WORDS = [
+    "1", "0", "-1", "2026-12-31", "2026-02-30", "2026-13-01", "soon", "pii_in_file", "pii_in_lgo", "C3",
+    "CN_RESIDENT_ID", "error", "fatal", "9.0", "0" * 32, "share", "*.csv", "postgresql://auditor@db/core", f"postgresql://u:{MOBILE}@db/x",
+    "mysql://[::1", "sftp://[", "s3://bucket/", f"/srv/kyc/{RESIDENT_ID}.pdf", RESIDENT_ID, MOBILE, f"ID{RESIDENT_ID}",
+    "~", "null", "yes", "0x1F", "1e400", "9" * 5000, ".inf", "\u202e", "客户", "\\ud800",
+]
+YAML_TOKENS = [
+    "&a ", "&b ", "*a", "*b", "<<: *a\n", "!!int ", "!!bool ", "!!timestamp ", "!!binary ", "!!float ", "!!set ",
+    "!!omap ", "!foo ", "!!python/object:os.system ", "? ", "- ", ": ", "{", "}", "[", "]", ", ", '"', "'", "\t",
+    "\n", "  ", "    ", "# x\n", "%YAML 1.1\n", "---\n", "...\n", "|\n", ">-\n", '"\\ud800"', "\x00", "\x85", "\ufeff",
+    "\x1b[31m", RESIDENT_ID, MOBILE, f" {RESIDENT_ID}: ", f"- {MOBILE}\n",
+]
+SCALARS = st.one_of(st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(WORDS), st.text(max_size=12))
+#: mapping keys: mostly names privscan knows, also text, numbers, booleans and dates (YAML keys need not be text)
+KEYS = st.sampled_from(VOCABULARY) | st.text(max_size=6) | st.integers(-2, 2) | st.booleans() | st.dates()
+TREES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
+                     max_leaves=25)
+
+
+@st.composite
+def yaml_texts(draw: st.DrawFn, kind: str) -> str:
+    """A document near ``kind``'s shape (its valid example with random parts merged in), dumped, then
+    mutated with YAML's own syntax (anchors, aliases, tags, flow brackets, quotes) and planted values."""
+    data = yaml.safe_load(VALID[kind])
+    for key, value in draw(st.dictionaries(KEYS, TREES, max_size=3)).items():
+        data[key] = value
+    if draw(st.booleans()):
+        items = next((k for k in ("targets", "waivers", "grades") if isinstance(data.get(k), list)), None)
+        if items:
+            data[items] = [*data[items], *draw(st.lists(TREES, max_size=3))]
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False,
+                          default_flow_style=draw(st.sampled_from([False, None, True])))
+    for _ in range(draw(st.integers(0, 5))):
+        at = draw(st.integers(0, len(text)))
+        operation = draw(st.sampled_from(["insert", "insert", "delete", "repeat"]))
+        if operation == "insert":
+            text = text[:at] + draw(st.sampled_from(YAML_TOKENS)) + text[at:]
+        elif operation == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 8)):]
+        else:
+            line = text[:at].rsplit("\n", 1)[-1] + "\n"
+            text = text[:at] + line * draw(st.integers(1, 3)) + text[at:]
+    return text
+
+
+def yaml_inputs(kind: str) -> st.SearchStrategy[bytes]:
+    encodings = st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "gb18030", "latin-1"])
+    return st.one_of(
+        st.tuples(yaml_texts(kind), encodings).map(lambda pair: pair[0].encode(pair[1], "replace")),
+        st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.binary(max_size=200),
+    )
+
+
+def check_messages(messages: list[str], path: Path) -> None:
+    for message in messages:
+        assert isinstance(message, str) and "\n" not in message, message
+        assert message.startswith(str(path)), message
+        assert not RAW.search(message), f"raw planted value in: {message}"
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+@pytest.mark.parametrize("kind", sorted(LOADERS))
+def test_fuzz_yaml_loaders_raise_only_config_errors_without_raw_values(fuzz_dir: Path, kind: str) -> None:
+    path = fuzz_dir / f"{kind}.yaml"
+
+    @FUZZ
+    @given(content=yaml_inputs(kind))
+    def run(content: bytes) -> None:
+        path.write_bytes(content)
+        try:
+            LOADERS[kind](path)
+        except ConfigError as exc:
+            check_messages(exc.errors, path)
+            assert str(exc) == "\n".join(exc.errors)
+
+    run()
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(WORDS)
+                    | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), inner, max_size=3),
+                    max_leaves=10)
+
+
+@st.composite
+def sarif_texts(draw: st.DrawFn) -> str:
+    """privscan-like SARIF with parts replaced by random JSON, keys dropped or planted, or the text cut."""
+    log = json.loads(sarif_with({"relatedLocations": [{"physicalLocation": {"region": {"startLine": 3}}}],
+                                 "suppressions": [{"kind": "external", "status": "accepted"}]}))
+    for _ in range(draw(st.integers(1, 4))):
+        container: Any = log
+        target = None
+        while True:  # walk down to a random member, stop at a random depth
+            children = list(container.items()) if isinstance(container, dict) else list(enumerate(container))
+            if not children:
+                break
+            key, child = draw(st.sampled_from(children))
+            target = (container, key)
+            if not isinstance(child, dict | list) or not draw(st.integers(0, 3)):
+                break
+            container = child
+        if target is None:
+            continue
+        parent, key = target
+        operation = draw(st.sampled_from(["replace", "replace", "drop", "plant"]))
+        if operation == "replace":
+            parent[key] = draw(JSON)
+        elif operation == "drop" and isinstance(parent, dict):
+            del parent[key]
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from([RESIDENT_ID, MOBILE, "properties", "partialFingerprints"]))] = draw(JSON)
+    text = json.dumps(log, allow_nan=True)
+    if draw(st.integers(0, 5)) == 0:
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+def sarif_inputs() -> st.SearchStrategy[bytes]:
+    return st.one_of(
+        sarif_texts().map(lambda t: t.encode("utf-8")),
+        sarif_texts().map(lambda t: t.encode("utf-16")),
+        st.binary(max_size=200),
+        st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.integers(0, 3000).map(lambda n: ("[" * n + "]" * n).encode()),
+    )
+
+
+def empty_report() -> ScanReport:
+    return ScanReport(findings=[], notifications=[], targets=[], rules=[], started="2026-06-30T12:00:00Z",
+                      finished="2026-06-30T12:00:01Z", tool_version="0", policy_name="financial-cn")
+
+
+def test_fuzz_the_sarif_reader_raises_only_baseline_errors_without_raw_values(fuzz_dir: Path) -> None:
+    """Whatever the reader accepts, the baseline comparison and the auditor report then handle."""
+    from reports.html import render_html
+    from reports.markdown import render_markdown
+    from scanner.review.baseline import BaselineError, load_baseline, read_sarif
+
+    path = fuzz_dir / "previous.sarif"
+
+    @FUZZ
+    @given(content=sarif_inputs())
+    def run(content: bytes) -> None:
+        path.write_bytes(content)
+        try:
+            baseline = load_baseline(path)
+        except BaselineError as exc:
+            check_messages([str(exc)], path)
+            return
+        report = empty_report()
+        baseline.compare(report)
+        baseline.finish(report, [], frozenset({"waiver_expired", "waiver_stale"}))
+        sarif = read_sarif(path)
+        render_markdown(sarif, lang="en", previous=sarif, source="f.sarif", baseline_name="p.sarif")
+        render_html(sarif, lang="zh", previous=None, source="f.sarif", baseline_name=None)
+
+    run()
+
+
+# what fuzzing found (each crashed with a traceback before it was fixed): (loader, file text, first error)
+FOUND_BY_FUZZING = [
+    ("config", "\x1f", ":1: not valid YAML: unacceptable character #x001f: special characters are not allowed"),
+    ("config", "version: 1\ntargets:\n  - database: mysql://[::1\n",
+     ":3: targets.0.database: expected a database URI such as"),
+    ("config", "version: 1\ntargets:\n  - database: mysql://u:secret@[::1\n",
+     ":3: targets.0.database: the URI contains a password; remove it"),
+    ("config", "version: 1\n1: a\n~: b\n2026-01-01: c\ntargets:\n  - path: x\n",
+     ":1: 1: unknown key 1; expected one of: baseline,"),
+    ("waivers", "version: 1\nwaivers: []\nnull: x\n", ":1: None: unknown key None; expected one of: version,"),
+    ("policy", "name: p\ngrades: []\nentities: {}\n2: x\n", ":1: 2: unknown key 2; expected one of: access,"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "first"), FOUND_BY_FUZZING)
+def test_what_fuzzing_found_is_a_clear_error(tmp_path: Path, kind: str, text: str, first: str) -> None:
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(text, encoding="utf-8")
+    errors = errors_of(LOADERS[kind], path)
+    assert errors[0].startswith(f"{path}{first}"), errors
