@@ -255,10 +255,15 @@ def build_sarif(report: ScanReport, anchor: str | None = None) -> dict[str, Any]
         invocations=[invocation],
         original_uri_base_ids=bases.original_uri_base_ids(),
         column_kind="unicodeCodePoints",
-        automation_details=om.RunAutomationDetails(id=f"privscan/{report.policy_name}/"),
+        automation_details=om.RunAutomationDetails(id=_category_id(report.category)) if report.category else None,
     )
     log = om.SarifLog(version="2.1.0", schema_uri=SARIF_SCHEMA, runs=[run])
     return to_sarif_dict(log)
+
+
+def _category_id(category: str) -> str:
+    """``runAutomationDetails.id`` for a category: GitHub reads the part before the last ``/`` as the category."""
+    return category if category.endswith("/") else category + "/"
 
 
 def _dir_uri(path: str) -> str:

@@ -204,8 +204,13 @@ def main() -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
-@click.option("--format", "fmt", type=click.Choice(["sarif", "json", "text"]), default=None,
-              help="Output format (default: text on a terminal, else inferred from --output, else text).")
+@click.option("--format", "fmt", type=click.Choice(["sarif", "github-sarif", "json", "text", "github"]), default=None,
+              help="Output format (default: inferred from --output, else text). github-sarif: for GitHub code "
+                   "scanning uploads; github: workflow-command annotations.")
+@click.option("--category", default=None, metavar="NAME",
+              help="SARIF runAutomationDetails.id, so uploads of different scans of one repository stay apart.")
+@click.option("--sarif-root", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="github-sarif: make file URIs relative to DIR (default: the git work tree of the scanned path).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
               help="Write findings to FILE (- for standard output); a one-line summary goes to stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line, progress bar or note-level messages on stderr.")
@@ -258,7 +263,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
          follow_symlinks: bool, include_third_party: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
          s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None,
-         quiet: bool) -> None:
+         quiet: bool, category: str | None, sarif_root: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
     if config_path or waivers or baseline or fail_on_new_only:
@@ -301,6 +306,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     finally:
         if progress is not None:
             progress.stop()
+    report.category, report.sarif_root = category, sarif_root
     echo_notifications(report, quiet)
     try:
         write_report(report, fmt, output)

@@ -292,6 +292,10 @@ class ScanReport:
     policy_name: str
     command_line: list[str] = field(default_factory=list)
     working_directory: str | None = None
+    # SARIF runAutomationDetails.id (``--category``): tells apart uploads of different scans of one repo
+    category: str | None = None
+    # directory SARIF for GitHub makes file URIs relative to (``--sarif-root``; default: the git work tree)
+    sarif_root: str | None = None
 
     @property
     def execution_successful(self) -> bool:

@@ -177,7 +177,7 @@ def test_the_estate_really_holds_findings(planted: Path) -> None:
     assert {v for v in PLANTED if any(f in planted_text for f in forbidden_forms(v))} == set(PLANTED)
 
 
-@pytest.mark.parametrize("fmt", ["sarif", "json", "text"])
+@pytest.mark.parametrize("fmt", ["sarif", "github-sarif", "json", "text", "github"])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_cli_outputs_hold_no_raw_value(planted: Path, tmp_path: Path, fmt: str, jobs: str) -> None:
     runner = CliRunner()

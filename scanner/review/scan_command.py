@@ -148,6 +148,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         if progress is not None:
             progress.stop()
     apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
+    report.category, report.sarif_root = params["category"], params["sarif_root"]
     echo_notifications(report, params["quiet"])
     for path, fmt in outputs:
         if path and path != "-":

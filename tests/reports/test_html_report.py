@@ -395,7 +395,7 @@ def test_html_is_a_registered_report_format_for_live_scans() -> None:
     assert tile(html, "open") == str(EXPECTED["open"])
     # `scan --format` lists its formats itself; registering html/markdown does not change it
     scan_format = next(p for p in main.commands["scan"].params if p.name == "fmt")
-    assert list(scan_format.type.choices) == ["sarif", "json", "text"]
+    assert list(scan_format.type.choices) == ["sarif", "github-sarif", "json", "text", "github"]
 
 
 @pytest.mark.parametrize(
