@@ -116,8 +116,9 @@ def test_plain_sarif_has_no_hard_coded_automation_id(repo: Path) -> None:
 def test_waived_results_are_not_uploaded(repo: Path, tmp_path: Path) -> None:
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(
-        "version: 1\nwaivers:\n  - rule: pii_in_file\n    resource: exports/customers.csv\n    owner: dpo@bank.example\n"
-        "    reason: masked copy requested\n    ticket: PRIV-1\n    expires: 2099-01-01\n", "utf-8")
+        "version: 1\nwaivers:\n  - rule: pii_in_file\n    resource: exports/customers.csv\n"
+        "    owner: dpo@bank.example\n    reason: masked copy requested\n    ticket: PRIV-1\n"
+        "    expires: 2099-01-01\n", "utf-8")
     out = tmp_path / "gh.sarif"
     result = CliRunner().invoke(main, ["scan", str(repo / "data"), "--waivers", str(waivers), "--format",
                                        "github-sarif", "-o", str(out), "-j", "1"])
