@@ -424,6 +424,8 @@ class S3Connector(Connector):
 
     name = "s3"
     schemes = ("s3",)
+    extra = "s3"
+    requires = ("boto3",)
     permissions = (*sorted(set(OPERATION_PERMISSIONS.values())), "kms:Decrypt")
     description = "Amazon S3 and S3-compatible object stores (MinIO, Ceph RGW): posture and sampled content."
 

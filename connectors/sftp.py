@@ -78,6 +78,8 @@ class SFTPConnector(Connector):
 
     name = "sftp"
     schemes = ("sftp",)
+    extra = "sftp"
+    requires = ("paramiko",)
     permissions = (
         "SSH login as the URI's user (key, agent or password), SFTP subsystem enabled",
         "the server's host key recorded in the known_hosts file used",

@@ -281,9 +281,11 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         _fail(problem)
     for target in targets:
         try:
-            connector_for(target)
+            problem = connector_for(target).missing_requirement()
         except UsageError as exc:
             _fail(str(exc))
+        if problem:
+            _fail(problem)
     if output and output != "-" and not Path(output).absolute().parent.is_dir():
         _fail(f"cannot write --output {output}: its directory does not exist; create it or choose another path.")
     fmt = fmt or _infer_format(output)

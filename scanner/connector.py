@@ -86,6 +86,20 @@ class Connector(ABC):
     schemes: ClassVar[tuple[str, ...]]
     permissions: ClassVar[tuple[str, ...]]
     description: ClassVar[str] = ""
+    # the optional distribution extra (``pip install 'privscan[s3]'``) and the modules it brings
+    extra: ClassVar[str | None] = None
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def missing_requirement(cls) -> str | None:
+        """How to install what this connector needs, when a module it imports is missing."""
+        import importlib.util
+
+        missing = [m for m in cls.requires if importlib.util.find_spec(m) is None]
+        if not missing:
+            return None
+        return (f"{cls.schemes[0]}:// targets need {', '.join(missing)}: install the {cls.extra} extra, "
+                f"pip install 'privscan[{cls.extra}]'")
 
     def __init__(self, target: str, options: ScanOptions) -> None:
         self.target = target

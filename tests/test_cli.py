@@ -295,3 +295,25 @@ def test_progress_counts_resources_not_parts(tmp_path: Path, monkeypatch: pytest
     seen: list[tuple[int, int]] = []
     run_scan([str(tmp_path)], ScanOptions(jobs=1), progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 2), (2, 2)]
+
+
+def test_a_target_whose_extra_is_missing_exits_2_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.s3 import S3Connector
+
+    monkeypatch.setattr(S3Connector, "requires", ("boto3_not_installed_here",))
+    result = run(["scan", "s3://exports"])
+    assert result.exit_code == 2
+    assert "install the s3 extra, pip install 'privscan[s3]'" in result.stderr
+
+
+def test_every_connector_extra_is_a_distribution_extra() -> None:
+    import tomllib
+
+    from scanner.registry import CONNECTORS
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))[
+        "project"]["optional-dependencies"]
+    for cls in CONNECTORS:
+        assert (cls.extra is None) == (not cls.requires), cls.name
+        if cls.extra:
+            assert cls.extra in extras and cls.extra in extras["all"][0], cls.name

@@ -88,9 +88,11 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         raise click.UsageError(problem)
     for target in [*cli_targets, *(t.target for t in (config.targets if config else ()))]:
         try:
-            connector_for(target)
+            problem = connector_for(target).missing_requirement()
         except UsageError as exc:
             raise click.UsageError(str(exc)) from None
+        if problem:
+            raise click.UsageError(problem)
 
     def choose(name: str, from_config: Any) -> Any:
         return params[name] if given(name) or from_config is None else from_config
