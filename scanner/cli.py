@@ -384,6 +384,10 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("ssh_key"):
         extra["ssh_key"] = str(params["ssh_key"])
     if params.get("ner_model"):
+        import importlib.util
+
+        if importlib.util.find_spec("presidio_analyzer") is None or importlib.util.find_spec("spacy") is None:
+            _fail("--ner-model needs Presidio and spaCy: install the ner extra, pip install 'privscan[ner]'")
         from scanner.detection.presidio import ModelNotInstalled, ner_model_language
 
         try:
