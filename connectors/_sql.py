@@ -3,13 +3,15 @@ the scan of one table (:class:`SQLConnector`: sample, classify, report what coul
 
 A database column is judged by fusing two signals (issue 3):
 
-* what its name or comment says (:func:`scanner.detection.fields.classify_field`, the classifier the
-  migration checker also uses, so both agree on what ``sfzh`` or ``卡号`` mean), and
+* what its name, comment, declared type and table say (:func:`scanner.detection.fields.classify_field`,
+  the classifier the migration checker also uses, so both agree on what ``sfzh``, ``卡号``,
+  ``phone_confirmed_at timestamptz`` or ``branch.name`` mean), and
 * what its sampled values are: the share of non-null values in which the detector finds a valid
   identifier (checksums, calendars), the share that are masked, and the share that look like
   ciphertext or hashes (:func:`scanner.detection.protected.classify_protected`).
 
-So ``id_card_no`` with valid IDs is certain, ``notes`` with a few IDs is free-text exposure,
+So ``id_card_no`` with valid IDs is certain, ``notes`` with a few IDs is free-text exposure, a bare
+``name`` outside a table of people holds names only if its values read as names,
 ``order_no`` with 18-digit numbers that fail the GB 11643 check is nothing, and ``password_hash``
 holding bcrypt strings is protected, not plaintext.
 
@@ -36,7 +38,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY, Connector, ReadError, WorkPart
-from scanner.detection.fields import classify_field
+from scanner.detection.fields import classify_field, names_share
 from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
@@ -50,6 +52,10 @@ HOLDS_SHARE = 0.5
 HOLDS_SHARE_WITH_NAME = 0.3
 #: share of values that must look like ciphertext/hash/masked for the column to count as protected
 PROTECTED_SHARE = 0.8
+#: share of non-null values that must read as person names for a bare ``name`` column outside a table of
+#: people (``branch.name`` holds branch names) to hold names, and the fewest values that can say so
+NAME_VALUES_SHARE = 0.8
+NAME_VALUES_MIN = 3
 
 COLUMN_FACT = "column"
 
@@ -66,6 +72,8 @@ class ColumnInfo:
     #: False when the scanning role may not SELECT the column (PostgreSQL column privileges): not sampled,
     #: classified by name and comment only
     readable: bool = True
+    #: an enumerated type (PostgreSQL ``CREATE TYPE ... AS ENUM``): holds one of its labels, never a value
+    enum: bool = False
 
 
 def columns_metadata(columns: Sequence[ColumnInfo]) -> list[dict[str, Any]]:
@@ -279,15 +287,27 @@ def _protected_by_name(info: ColumnInfo) -> bool:
     return length is None or int(length.group(1)) >= MIN_ENCODED_LENGTH
 
 
+def column_hint(info: ColumnInfo, table: str | None) -> Any:
+    """What the column's name, comment, declared type and table say (the classifier check-migrations uses)."""
+    return classify_field(info.name, info.comment, "enum" if info.enum else (info.data_type or None), table)
+
+
 def classify_column(
     info: ColumnInfo,
     logical_name: str,
     values: Sequence[str | bytes | None],
     detector: Any,
     scan: ResourceScan,
+    table: str | None = None,
 ) -> ColumnVerdict:
-    """Fuse the name/comment hint with what the sampled values are; add matches to ``scan``."""
-    hint = classify_field(info.name, info.comment)
+    """Fuse the name/comment/type hint with what the sampled values are; add matches to ``scan``.
+
+    ``table`` (default: from ``logical_name``, ``schema.table.column``) decides a bare ``name``: a
+    person's name in a table of people, otherwise only when the sampled values read as names."""
+    if table is None:
+        parts = logical_name.rsplit(".", 2)
+        table = parts[-2] if len(parts) >= 2 else None
+    hint = column_hint(info, table)
     verdict = ColumnVerdict(column=info.name, logical_name=logical_name, data_type=info.data_type,
                             classes=hint.classes if hint.personal else (),
                             name_entities=hint.entities if hint.personal else (), sampled_rows=len(values))
@@ -355,6 +375,14 @@ def classify_column(
         named = entity in hint.entities and hint.personal
         if share >= HOLDS_SHARE or (named and share >= HOLDS_SHARE_WITH_NAME):
             holds.append(entity)
+    if hint.conditional and not hint.classes and non_null >= NAME_VALUES_MIN and verdict.protection == "plaintext":
+        # a bare name outside a table of people: person names only if the values read as names
+        share = names_share(texts)
+        if share >= NAME_VALUES_SHARE:
+            for cls in hint.conditional:
+                verdict.shares[cls] = round(share, 3)
+                holds.append(cls)
+            verdict.classes = tuple(hint.conditional)
     verdict.holds = tuple(sorted(holds))
     if verdict.holds:
         named = hint.personal and any(e in hint.entities for e in verdict.holds)
@@ -416,7 +444,8 @@ def classify_rows(resource: Resource, columns: Sequence[ColumnInfo], rows: Seque
         values = [row[index] for row in rows] if index is not None else []
         values = [v if v is None or isinstance(v, str | bytes | bytearray | memoryview) else _text(v)
                   for v in values]
-        verdict = classify_column(info, f"{resource.logical_name}.{info.name}", values, detector, scan)
+        verdict = classify_column(info, f"{resource.logical_name}.{info.name}", values, detector, scan,
+                                  table=resource.metadata.get("table"))
         verdicts.append(verdict)
         if verdict.classes or verdict.entities or verdict.protection != "plaintext":
             scan.facts.append(verdict.as_fact(resource.uri))

@@ -158,12 +158,12 @@ class PostgreSQLConnector(SQLConnector):
         tables = [r for r in rows if selected(r[1], r[2], self.options.include, self.options.exclude)]
         columns: dict[int, list[ColumnInfo]] = {}
         if tables:
-            for oid, name, typ, comment, binary, numeric, readable in conn.execute(
+            for oid, name, typ, comment, binary, numeric, readable, enum in conn.execute(
                 """
                 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod),
                        col_description(a.attrelid, a.attnum),
                        a.atttypid = 'bytea'::regtype, t.typcategory = 'N',
-                       has_column_privilege(a.attrelid, a.attnum, 'SELECT')
+                       has_column_privilege(a.attrelid, a.attnum, 'SELECT'), t.typtype = 'e'
                   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                  WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
                  ORDER BY a.attrelid, a.attnum
@@ -171,7 +171,7 @@ class PostgreSQLConnector(SQLConnector):
                 ([t[0] for t in tables],),
             ):
                 columns.setdefault(oid, []).append(
-                    ColumnInfo(name, typ, comment, bool(binary), bool(numeric), bool(readable)))
+                    ColumnInfo(name, typ, comment, bool(binary), bool(numeric), bool(readable), bool(enum)))
         kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized-view", "f": "foreign-table"}
         for oid, schema, table, relkind, estimate, comment, rls_applies in tables:
             yield table_resource(

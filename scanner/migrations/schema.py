@@ -8,8 +8,8 @@ grants (table- and column-level), standing grants that reach future tables (Post
 privileges, MySQL ``db.*``/``*.*`` grants), row-level security and policies.
 
 Column sensitivity uses the one shared field classifier (:func:`scanner.detection.fields.classify_field`,
-English/pinyin/Chinese names and comments) plus the column type, because the type is what tells a
-ciphertext column from a plaintext one:
+English/pinyin/Chinese names and comments, the declared type and the table, as the live connectors
+do) plus the column type, because the type is what tells a ciphertext column from a plaintext one:
 
 * booleans are never personal data (``has_mobile boolean`` says nothing about the number);
 * binary types (``bytea``, ``varbinary``, ``blob``, ``binary``) hold ciphertext or digests: protected;
@@ -165,11 +165,16 @@ def protected_name(name: str) -> bool:
     return parts[-1] in PROTECTED_SUFFIXES or parts[0] in PROTECTED_PREFIXES
 
 
-def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: Policy) -> Sensitivity | None:
-    """The sensitivity of a stored column, or None when it holds no graded personal data."""
+def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: Policy,
+                    table: str | None = None) -> Sensitivity | None:
+    """The sensitivity of a stored column, or None when it holds no graded personal data.
+
+    The live connectors ask the same classifier with the same evidence (name, comment, declared type,
+    table): ``phone_confirmed_at timestamptz`` or ``address_type`` is no phone or address, and a bare
+    ``name`` is a person's only in a table of people (migrations have no values to say otherwise)."""
     if ctype.family == "boolean":
         return None
-    hint = classify_field(name, comment)
+    hint = classify_field(name, comment, ctype.sql, table)
     if not hint.personal:
         return None
     grade = policy.highest_grade([*hint.classes, *hint.entities])
@@ -247,7 +252,8 @@ class SchemaState:
 
     def sensitivity(self, relation: Relation, column: Column, _depth: int = 0) -> Sensitivity | None:
         """A stored column's own sensitivity; a view column's is that of what it shows."""
-        own = classify_column(column.name, column.type, column.comment, self.policy) if not column.sources else None
+        own = (classify_column(column.name, column.type, column.comment, self.policy, relation.name)
+               if not column.sources else None)
         if not column.sources or _depth > 8:
             return own
         found: list[Sensitivity] = []

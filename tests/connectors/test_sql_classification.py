@@ -95,3 +95,45 @@ def test_unsampled_columns_are_protected_only_by_a_hashed_name_and_a_fitting_typ
     resource = table_resource("sqlite", "sqlite:///x.db#main.t", "x", "main", "t", "table", [])
     verdict = classify_column(ColumnInfo(name, data_type), f"main.t.{name}", [], Detector(), ResourceScan(resource))
     assert verdict.protection == protection
+
+
+PERSON_NAMES = ["张伟", "王秀英", "李娜", "刘洋", "陈静", "杨磊", "黄敏", "赵丽", "吴强", "周杰"]
+BRANCH_NAMES = ["北京分行", "上海分行", "张江支行", "王府井支行", "深圳分行", "广州分行", "天河支行", "杭州分行",
+                "西湖支行", "南京分行"]
+PRODUCT_NAMES = ["Gold Card", "Platinum Card", "Spring Sale", "Premium Plan", "Basic Savings", "Travel Card",
+                 "Student Loan", "Home Loan", "Car Insurance", "Visa Classic"]
+TIMESTAMPS = [f"2024-01-{d:02d} 10:00:00+00" for d in range(1, 11)]
+
+COLUMN_CASES = [
+    # (table, column, catalog type, enum, values, classes, holds): name, comment, type and table fused with values
+    ("branch", "name", "text", False, BRANCH_NAMES, [], []),
+    ("products", "name", "varchar(64)", False, PRODUCT_NAMES, [], []),
+    ("campaigns", "name", "text", False, PRODUCT_NAMES, [], []),
+    ("branch", "name", "text", False, PERSON_NAMES, ["PERSON_NAME"], ["PERSON_NAME"]),  # values decide
+    ("customers", "name", "text", False, [f"客户{n}" for n in range(10)], ["PERSON_NAME"], []),  # table decides
+    ("auth.users", "name", "text", False, [], ["PERSON_NAME"], []),  # unreadable: the table still decides
+    ("users", "phone_confirmed_at", "timestamp with time zone", False, TIMESTAMPS, [], []),
+    ("users", "email_change_confirm_status", "smallint", False, ["0", "1", "2"] * 4, [], []),
+    ("users", "address_type", "address_kind", True, ["home", "work"] * 5, [], []),
+    ("identity_recovery_tokens", "identity_recovery_address_id", "uuid", False,
+     ["0b6f4a6e-3f3a-4c55-9d2b-6c1d8e9f0a11"] * 10, [], []),
+    ("devices", "phone_model", "text", False, ["iPhone 15", "Mate 60", "Mi 14"] * 4, [], []),
+    ("users", "mobile", "bigint", False, [fx.mobile(n) for n in range(10)], ["CN_MOBILE_NUMBER"],
+     ["CN_MOBILE_NUMBER"]),
+    ("accounts", "bank_account", "varchar(32)", False, [fx.bank_card(n) for n in range(10)], ["CN_BANK_CARD"],
+     ["CN_BANK_CARD"]),
+    ("users", "login_name", "varchar(32)", False, [f"user{n}" for n in range(10)], ["USERNAME"], []),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "data_type", "enum", "values", "classes", "holds"), COLUMN_CASES)
+def test_columns_by_name_type_table_and_values(table: str, column: str, data_type: str, enum: bool, values: list,
+                                               classes: list, holds: list) -> None:
+    from connectors._sql import table_resource
+
+    schema, _, name = table.rpartition(".")
+    resource = table_resource("postgresql", "postgresql://h/db#s.t", "db", schema or "public", name, "table", [])
+    info = ColumnInfo(column, data_type, enum=enum, readable=bool(values))
+    verdict = classify_column(info, f"{schema or 'public'}.{name}.{column}", values, Detector(),
+                              ResourceScan(resource)).as_fact(resource.uri).data
+    assert (verdict["classes"], verdict["holds"]) == (classes, holds)
