@@ -19,7 +19,7 @@ import click
 
 from scanner.cli import FAIL_ON, echo_notifications, write_report
 
-FORMATS = ("sarif", "text", "github", "json")
+FORMATS = ("sarif", "github-sarif", "text", "github", "json")
 
 
 def _infer_format(output: str | None) -> str:
