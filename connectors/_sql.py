@@ -50,6 +50,9 @@ MAX_VALUE_CHARS = 4096
 HOLDS_SHARE = 0.5
 #: with a matching name, a lower share suffices (some rows may hold placeholders)
 HOLDS_SHARE_WITH_NAME = 0.3
+#: a value *is* an identifier when the identifier covers this share of it (``Tel: 138…`` is one,
+#: ``客户来电, 手机 138…`` is text that contains one)
+WHOLE_VALUE_SHARE = 0.6
 #: share of values that must look like ciphertext/hash/masked for the column to count as protected
 PROTECTED_SHARE = 0.8
 #: share of non-null values that must read as person names for a bare ``name`` column outside a table of
@@ -328,6 +331,7 @@ def classify_column(
     non_null = verdict.non_null
     masked_lines = 0
     entity_lines: dict[str, set[int]] = {}
+    value_lines: dict[str, set[int]] = {}  # lines whose value *is* the identifier, not text around one
     if texts:
         # Detection first: a value holding a valid identifier is plaintext whatever it looks like, so the
         # ciphertext/hash heuristics (which would call a long digit string "hex") never hide a real ID.
@@ -336,6 +340,10 @@ def classify_column(
         _add(scan, info.name, detections.matches, detections.masked, len(data), len(texts))
         for match in detections.matches:
             entity_lines.setdefault(match.entity_type, set()).add(match.line)
+            value = texts[match.line - 1].strip() if 0 < match.line <= len(texts) else ""
+            found = data[match.start:match.end].decode("utf-8", "replace")
+            if value and len(found) >= WHOLE_VALUE_SHARE * len(value):
+                value_lines.setdefault(match.entity_type, set()).add(match.line)
             verdict.entities[match.entity_type] = verdict.entities.get(match.entity_type, 0) + 1
         masked_lines = sum(detections.masked.values())
         if not detections.masked and not detections.matches:
@@ -369,9 +377,10 @@ def classify_column(
         verdict.protection_label = "name"
 
     holds = []
-    for entity, share in verdict.shares.items():
-        if entity in ("protected", "masked"):
-            continue
+    for entity, lines in value_lines.items():
+        # a column *holds* an entity when its values are that identifier; values that merely contain
+        # one among other text (``客户来电, 手机 138…``, a JSON document) make it free text
+        share = len(lines) / non_null
         named = entity in hint.entities and hint.personal
         if share >= HOLDS_SHARE or (named and share >= HOLDS_SHARE_WITH_NAME):
             holds.append(entity)

@@ -15,8 +15,9 @@ Safe on production:
 
 Privileges come from the grant tables (``mysql.user``/``db``/``tables_priv``/``columns_priv``,
 MySQL docs "Grant Tables"), so they cover every account, not just the scanning one; roles from
-``mysql.roles_mapping`` (MariaDB) or ``mysql.role_edges`` (MySQL 8). Accounts whose host part is
-a wildcard (``%``) are marked: they can log in from any host.
+``mysql.roles_mapping`` (MariaDB) or ``mysql.role_edges`` (MySQL 8). Accounts whose host part lets
+them log in from any host (``%``, ``0.0.0.0/0``; not a subnet such as ``10.0.0.%``) are marked, by the
+same test check-migrations uses (:func:`scanner.migrations.schema.mysql_any_host`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from connectors._sql import (
     table_uri,
 )
 from scanner.connector import ReadError, ScanOptions
+from scanner.migrations.schema import mysql_any_host
 from scanner.model import Fact, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
@@ -67,7 +69,8 @@ def _q(*parts: str) -> str:
 
 
 def _wildcard(host: str) -> bool:
-    return host in ("", "%") or "%" in host or "_" in host
+    """Any-host accounts, decided as check-migrations decides them: ``'%'`` yes, ``'10.0.0.%'`` (a subnet) no."""
+    return mysql_any_host(host)
 
 
 def _pattern(db_pattern: str) -> str:

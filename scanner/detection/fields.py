@@ -248,6 +248,7 @@ class FieldClassifier:
         roles = vocabulary.get("roles", {})
         self._roles = {term: group for group, words in roles.items() for term in _terms(words)}
         self._negative_roles = frozenset(vocabulary.get("negative_role_groups", ()))
+        self._text_roles = frozenset(vocabulary.get("text_role_groups", ()))
         self._modifiers = _terms(vocabulary.get("modifiers", ()))
         self._transparent = _terms(vocabulary.get("transparent", ()))
         self._flag_prefixes = _terms(vocabulary.get("flag_prefixes", ()))
@@ -409,7 +410,8 @@ class FieldClassifier:
         group = self._roles[suffix]
         head = tokens[: len(tokens) - role_len]
         if self._mentions_personal(head):
-            return FieldHint(raw, negative=True, reason=f"suffix {suffix!r} ({group})")
+            # ruled out; known not to hold identifiers unless it is text about the thing (email_body)
+            return FieldHint(raw, negative=group not in self._text_roles, reason=f"suffix {suffix!r} ({group})")
         return FieldHint(raw, negative=group in self._negative_roles)
 
     def _mentions_personal(self, tokens: list[str]) -> bool:

@@ -22,6 +22,7 @@ do) plus the column type, because the type is what tells a ciphertext column fro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,23 @@ class Relation:
         return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
+_ANY_NETMASK = re.compile(r"^(?:0+\.0+\.0+\.0+/(?:0+\.0+\.0+\.0+|0+)|::/0+)$")
+
+
+def mysql_any_host(host: str) -> bool:
+    """Whether a MySQL/MariaDB account's host part lets it log in from any host (MySQL docs "Specifying
+    Account Names"): ``%`` or empty; a pattern whose only literal characters are dots (``%.%.%.%``, any
+    dotted address); the netmask ``0.0.0.0/0.0.0.0`` or CIDR ``0.0.0.0/0``/``::/0`` (MySQL 8.0.23+).
+    ``10.0.0.%``, ``192.168.1.0/255.255.255.0`` and ``%.example.com`` restrict the client to a subnet or
+    domain: a narrower exposure, not "any host". The live connector and check-migrations both ask here."""
+    text = host.strip()
+    if not text.strip("%"):
+        return True
+    if not text.replace("%", "").replace(".", "") and "%" in text:
+        return True
+    return bool(_ANY_NETMASK.match(text))
+
+
 @dataclass(frozen=True)
 class Grantee:
     """A role or account a privilege is given to. ``host`` is the MySQL host part (``%`` = any)."""
@@ -115,8 +133,8 @@ class Grantee:
 
     @property
     def wildcard_host(self) -> bool:
-        """Any-host MySQL accounts: ``'u'@'%'`` or ``'u'@''``; subnet patterns such as ``10.0.0.%`` are not."""
-        return self.host is not None and self.host.strip() in ("%", "")
+        """Any-host MySQL accounts (:func:`mysql_any_host`); subnet patterns such as ``10.0.0.%`` are not."""
+        return self.host is not None and mysql_any_host(self.host)
 
     @property
     def display(self) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors._sql import column_resource, verdicts_of
-from scanner.model import Resource, ResourceScan
+from scanner.detection.fields import entity_type
+from scanner.model import Level, Resource, ResourceScan
 from scanner.policy import Grade, Policy
 from scanner.rule import TargetScan
 
@@ -36,8 +37,13 @@ class GradedColumn:
 
     @property
     def entity(self) -> str | None:
+        """The entity type the column is reported as: the graded one it holds, else its first type."""
         names = [*self.verdict["holds"], *self.verdict["classes"], *self.verdict["entities"]]
-        return names[0] if names else None
+        graded = [n for n in names if self.grade_id_of(n) == self.grade.id]
+        return (graded or names or [None])[0]
+
+    def grade_id_of(self, name: str) -> str | None:
+        return self.verdict.get("_grades", {}).get(name)
 
     @property
     def plaintext(self) -> bool:
@@ -62,6 +68,90 @@ class GradedColumn:
                 "entities": sorted(v["entities"]), "sampledRows": v["sampled_rows"], "nonNull": v["non_null"]}
 
 
+@dataclass(frozen=True)
+class PersonalColumn:
+    """One column and one personal entity type it holds in plaintext, graded by the policy or not.
+
+    A column is listed whatever the policy says about encryption (the inventory a reviewer needs,
+    GDPR Art. 30, JR/T 0171-2020 obligation 1); the policy's grade only sets how loud the listing is.
+    Authentication data (passwords, card verification codes, credentials) has its own rules."""
+
+    table: Resource
+    resource: Resource
+    verdict: dict[str, Any]
+    entity: str
+    grade: Grade | None
+
+    @property
+    def object(self) -> str:
+        return self.resource.logical_name or ""
+
+    @property
+    def free_text(self) -> bool:
+        return self.verdict["basis"] == "free-text"
+
+    @property
+    def count(self) -> int:
+        """Values of this entity type found in the sample (name-only: the non-null values sampled)."""
+        return int(self.verdict["entities"].get(self.entity, 0)) or int(self.verdict["non_null"])
+
+    def evidence(self) -> str:
+        v = self.verdict
+        if v["basis"] == "name" or (self.entity not in v["shares"] and self.entity in v["classes"]):
+            why = "column name/comment" if v["basis"] == "name" else "column name, comment or table"
+            sampled = "; not sampled" if not v["sampled_rows"] else ""
+            return f"{why} suggests {self.entity}{sampled}"
+        share = v["shares"].get(self.entity, 0)
+        return f"{self.entity} in {share:.0%} of {v['non_null']} sampled values ({v['basis']})"
+
+    def level(self, policy: Policy, rule_id: str, default: Level) -> Level:
+        """The grade's level (an explicit ``rules:`` level wins); the rule's default when ungraded."""
+        return policy.rule_level(rule_id, self.grade, default)
+
+    def grade_text(self, policy: Policy) -> str:
+        if self.grade is None:
+            return f"not graded by policy {policy.name}"
+        return f"grade {self.grade.id}"
+
+    def properties(self) -> dict[str, Any]:
+        v = self.verdict
+        return {"object": self.object, "column": v["column"], "dataType": v["data_type"], "basis": v["basis"],
+                "confidence": v["confidence"], "protection": v["protection"], "classes": list(v["classes"]),
+                "entities": sorted(v["entities"]), "sampledRows": v["sampled_rows"], "nonNull": v["non_null"],
+                "graded": self.grade is not None}
+
+
+def listed_entity(name: str) -> bool:
+    """Whether an entity type is personal data a column listing names (registered, identifies a natural
+    person, not authentication data, which ``db_plaintext_c3_column`` reports)."""
+    registered = entity_type(name)
+    return registered is not None and registered.personal and registered.kind != "authentication"
+
+
+def column_entities(verdict: dict[str, Any]) -> list[str]:
+    """The entity types a column verdict says the column holds: found in free text, held by its values,
+    or (judged by name, comment or table) its field classes, which are registered entity types."""
+    if verdict["basis"] == "free-text":
+        names = sorted(verdict["entities"])
+    elif verdict["holds"]:
+        names = list(verdict["holds"])
+    else:
+        names = list(verdict["classes"])
+    return [n for n in names if listed_entity(n)]
+
+
+def personal_columns(scan: ResourceScan, policy: Policy) -> Iterator[PersonalColumn]:
+    """Plaintext personal-data columns of one table scan, one per column and entity type."""
+    for verdict in verdicts_of(scan):
+        if verdict["basis"] == "none" or (verdict["confidence"] < MIN_CONFIDENCE and verdict["basis"] != "free-text"):
+            continue
+        if verdict["protection"] != "plaintext":
+            continue
+        resource = column_resource(scan.resource, verdict["column"])
+        for entity in column_entities(verdict):
+            yield PersonalColumn(scan.resource, resource, verdict, entity, policy.grade_of(entity))
+
+
 def is_db_scan(scan: ResourceScan) -> bool:
     return scan.resource.connector in DB_CONNECTORS
 
@@ -82,7 +172,9 @@ def graded_columns(scan: ResourceScan, policy: Policy, *, plaintext_only: bool =
         grade = policy.highest_grade(names)
         if grade is None:
             continue
-        yield GradedColumn(scan.resource, column_resource(scan.resource, verdict["column"]), verdict, grade)
+        grades = {n: g.id for n in names if (g := policy.grade_of(n)) is not None}
+        yield GradedColumn(scan.resource, column_resource(scan.resource, verdict["column"]),
+                           {**verdict, "_grades": grades}, grade)
 
 
 def graded_by_table(target: TargetScan, policy: Policy) -> dict[str, list[GradedColumn]]:

@@ -1,4 +1,13 @@
-"""A column holding graded personal data in plaintext where the policy requires encryption (obligation 4)."""
+"""Every column holding personal data in plaintext, one result per column and entity type (obligation 1).
+
+The listing is the inventory a reviewer needs (GDPR Art. 30 records of processing, JR/T 0171-2020
+obligation 1: know where personal financial information is stored), so it does not depend on what
+the policy says about encryption: a column the policy grades is listed at its grade's level, one the
+pack leaves ungraded (``pci-dss`` and e-mail addresses) as a note. Whether the policy requires the
+column to be encrypted at rest is a separate result (``db_pii_column_not_encrypted``); free-text
+columns are listed by ``db_pii_in_free_text_column`` and authentication data by
+``db_plaintext_c3_column``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from collections.abc import Iterator
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext
-from scanner.rules.databases._db import graded_columns, stores_data, top_grade
+from scanner.rules.databases._db import personal_columns, stores_data
 
 
 @RULES.register
@@ -18,18 +27,18 @@ class DbPlaintextPiiColumn(Rule):
         if not stores_data(scan):
             return
         policy = ctx.policy
-        c3 = top_grade(policy)
-        for column in graded_columns(scan, policy):
-            if column.free_text or column.grade.id == c3.id or column.grade.id not in policy.encryption_required:
+        for column in personal_columns(scan, policy):
+            if column.free_text:
                 continue
             yield self.finding(
                 column.resource,
-                f"Column {column.object} stores {column.grade.id} personal data ({column.entity}) in plaintext: "
-                f"{column.evidence()}; policy {policy.name} requires {column.grade.id} to be encrypted at rest",
-                level=policy.rule_level(self.id, column.grade, self.metadata().default_level),
+                f"Column {column.object} holds {column.entity} in plaintext ({column.grade_text(policy)}): "
+                f"{column.evidence()}",
+                level=column.level(policy, self.id, self.metadata().default_level),
                 grade=column.grade,
                 entity_type=column.entity,
-                matches=[m for m in scan.matches if m.field == column.verdict["column"]],
-                occurrences=sum(column.verdict["entities"].values()) or column.verdict["non_null"],
+                matches=[m for m in scan.matches
+                         if m.field == column.verdict["column"] and m.entity_type == column.entity],
+                occurrences=column.count,
                 properties=column.properties(),
             )
