@@ -177,18 +177,18 @@ def test_schema_from_sqlite(tmp_path: Path) -> None:
 
 
 def test_workflow_parses_and_its_command_runs(repo: Path) -> None:
+    """The example workflow's action step, run as the action runs it (action.yml's scan step)."""
     workflow = yaml.safe_load((REPO / ".github" / "workflows" / "privscan-migrations.yml").read_text("utf-8"))
     steps = workflow["jobs"]["check-migrations"]["steps"]
-    command = next(s["run"] for s in steps if "privscan check-migrations" in s.get("run", ""))
-    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif"))
-    argv = shlex.split(command)
-    assert argv[:2] == ["privscan", "check-migrations"]
-    result = _run(argv[1:], repo)
+    step = next(s for s in steps if s.get("with", {}).get("command") == "check-migrations")
+    argv = [step["with"]["command"], *step["with"]["args"].split(), "--format", "github-sarif",
+            "--output", "privscan.sarif"]
+    result = _run(argv, repo)
     assert result.exit_code == 1  # the sample has an unsuppressed finding
-    output = argv[argv.index("--output") + 1]
-    assert upload["with"]["sarif_file"] == output
-    sarif = json.loads((repo / output).read_text("utf-8"))
+    sarif = json.loads((repo / "privscan.sarif").read_text("utf-8"))
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    assert all("uriBaseId" not in r["locations"][0]["physicalLocation"]["artifactLocation"]
+               for r in sarif["runs"][0]["results"])
 
 
 def test_pre_commit_hook_parses_and_runs(repo: Path) -> None:

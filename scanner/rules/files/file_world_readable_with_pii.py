@@ -66,8 +66,8 @@ def _finding(rule: Rule, resource: Resource, found: dict[str, tuple[Grade, list[
     path = resource.relative_path or resource.display_name
     return rule.finding(
         resource,
-        f"File {resource.display_name} holds {grade.id} personal data ({', '.join(sorted(found))}) and is "
-        f"readable by {audience} (mode {stat.filemode(stat.S_IFREG | mode)}, owner {resource.owner}): "
+        f"{grade.id} personal data ({', '.join(sorted(found))}) readable by {audience} in file "
+        f"{resource.display_name} (mode {stat.filemode(stat.S_IFREG | mode)}, owner {resource.owner}): "
         f"{counted(sum(distinct.values()), 'distinct value')}",
         level=(ctx.policy.rule_level(rule.id, grade, rule.metadata().default_level) if ctx.policy.is_log(path)
                else ctx.policy.file_level(rule.id, grade, rule.metadata().default_level, distinct, path)),

@@ -25,8 +25,8 @@ class PiiInFile(Rule):
             count, distinct = scan.occurrences[entity], scan.distinct_count(entity)
             yield self.finding(
                 scan.resource,
-                f"File {scan.resource.display_name} stores plaintext {entity} (grade {grade.id}, which the policy "
-                f"requires to be encrypted): {counted(distinct, 'distinct value')}, {counted(count, 'occurrence')}",
+                f"Plaintext {entity} (grade {grade.id}, which the policy requires to be encrypted) in file "
+                f"{scan.resource.display_name}: {counted(distinct, 'distinct value')}, {counted(count, 'occurrence')}",
                 level=ctx.policy.file_level(self.id, grade, self.metadata().default_level, {entity: distinct}, path),
                 grade=grade,
                 entity_type=entity,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
-from scanner.rule import Rule, RuleContext, plaintext_by_entity
+from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
 
 
 def is_log(scan: ResourceScan, ctx: RuleContext) -> bool:
@@ -28,8 +28,8 @@ class PiiInLog(Rule):
             masked = scan.masked.get(entity, 0)
             yield self.finding(
                 scan.resource,
-                f"Log {scan.resource.display_name} contains {count} unmasked {entity} value"
-                f"{'s' if count != 1 else ''} (grade {grade.id})",
+                f"Unmasked {entity} (grade {grade.id}) in log {scan.resource.display_name}: "
+                f"{counted(scan.distinct_count(entity), 'distinct value')}, {counted(count, 'occurrence')}",
                 level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
                 grade=grade,
                 entity_type=entity,

@@ -33,8 +33,8 @@ class PiiRetentionExceeded(Rule):
             entity, (grade, matches) = max(in_scope.items(), key=lambda item: (item[1][0].rank, item[0]))
             yield self.finding(
                 resource,
-                f"{resource.display_name} holds {grade.id} personal data and is {age_days} days old, past the "
-                f"{rule.max_age_days}-day retention limit",
+                f"{grade.id} personal data kept past the {rule.max_age_days}-day retention limit in "
+                f"{resource.display_name}: {age_days} days old",
                 level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
                 grade=grade,
                 entity_type=entity,

@@ -217,7 +217,7 @@ def test_a_world_readable_archive_is_one_exposure_finding_on_the_archive(tmp_pat
     report = scan_case(tmp_path, Case("x", "outbox/batch.zip", buffer.getvalue(), set(), mode=0o644))
     (finding,) = [f for f in report.findings if f.rule_id == "file_world_readable_with_pii"]
     assert finding.resource.uri == (tmp_path / "share" / "outbox" / "batch.zip").as_uri()
-    assert finding.resource.display_name == "outbox/batch.zip" and "outbox/batch.zip holds" in finding.message
+    assert finding.resource.display_name == "outbox/batch.zip" and "in file outbox/batch.zip (" in finding.message
     assert finding.properties["members"] == ["customers.csv", "logs/app.log"]
     assert finding.properties["entityTypes"] == ["CN_MOBILE_NUMBER", "CN_RESIDENT_ID"]
     assert finding.occurrences == 3 and not finding.locations  # member lines do not point into the archive
@@ -233,7 +233,7 @@ def test_log_finding_counts_masked_values_alongside(tmp_path: Path) -> None:
     assert finding.occurrences == 3 and finding.properties["masked"] == 1
     assert [loc.line for loc in finding.locations] == [1, 2, 3]
     assert finding.properties["evidence"] == ["138****5678"]
-    assert "3 unmasked CN_MOBILE_NUMBER values" in finding.message
+    assert "1 distinct value, 3 occurrences" in finding.message
 
 
 def test_retention_reports_age_and_limit(tmp_path: Path) -> None:
