@@ -246,8 +246,8 @@ def _populate_lookalikes_pg(conn: Any) -> None:
     run("ANALYZE")
 
 
-@pytest.fixture(scope="module")
-def pg_lookalikes(postgres_server: Any, pg_report_env: str) -> str:
+def create_lookalikes_pg(postgres_server: Any) -> str:
+    """The look-alike database on a PostgreSQL test server; its target URI."""
     import psycopg
 
     with postgres_server.admin_connect() as admin:
@@ -260,8 +260,21 @@ def pg_lookalikes(postgres_server: Any, pg_report_env: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def pg_lookalikes(postgres_server: Any, pg_report_env: str) -> str:
+    return create_lookalikes_pg(postgres_server)
+
+
+@pytest.fixture(scope="module")
 def my_lookalikes(mariadb_server: Any) -> Iterator[tuple[str, str]]:
     """The MariaDB fixture (``ps_app``) and a look-alike database beside it, readable by the scanning account."""
+    targets = create_lookalikes_my(mariadb_server)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MYSQL_PWD", fx.MY_SCAN_PASSWORD)
+        yield targets
+
+
+def create_lookalikes_my(mariadb_server: Any) -> tuple[str, str]:
+    """The MariaDB fixture and the look-alike database beside it; both targets (password: MYSQL_PWD)."""
     fixture = fx.mariadb_fixture_target(mariadb_server)
     conn = mariadb_server.admin_connect()
     try:
@@ -290,9 +303,7 @@ def my_lookalikes(mariadb_server: Any) -> Iterator[tuple[str, str]]:
             cur.execute(f"GRANT SELECT ON {LOOKALIKE_DB}.* TO 'ps_scan'@'127.0.0.1'")
     finally:
         conn.close()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MYSQL_PWD", fx.MY_SCAN_PASSWORD)
-        yield fixture, fixture.rsplit("/", 1)[0] + f"/{LOOKALIKE_DB}"
+    return fixture, fixture.rsplit("/", 1)[0] + f"/{LOOKALIKE_DB}"
 
 
 LISTING_RULES = ("db_plaintext_pii_column", "db_pii_in_free_text_column")
