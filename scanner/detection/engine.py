@@ -13,6 +13,7 @@ evidence and a keyed hash.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
@@ -95,6 +96,51 @@ def _inside_decimal(data: bytes, start: int, end: int) -> bool:
     if start >= 2 and data[start - 1] == 0x2E and _is_digit(data[start - 2]) and _is_digit(data[start]):
         return True
     return end + 1 < len(data) and data[end] == 0x2E and _is_digit(data[end + 1]) and _is_digit(data[end - 1])
+
+
+def _is_alnum(byte: int) -> bool:
+    return 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A
+
+
+def _touches_mask(data: bytes, start: int, end: int) -> bool:
+    """Whether a candidate is the visible end of a masked token: a run of ``*`` between it and another
+    letter or digit (``s****n@outlook.com``, where the plain pattern would match ``n@outlook.com``;
+    ``6222****1234``). A ``*`` run on the far side of a space or at the start of a line is markup
+    (``**zhang@example.com**`` in Markdown), not a mask."""
+    if start and data[start - 1] == 0x2A:
+        before = start - 1
+        while before and data[before - 1] == 0x2A:
+            before -= 1
+        if before and _is_alnum(data[before - 1]):
+            return True
+    if end < len(data) and data[end] == 0x2A:
+        after = end
+        while after < len(data) and data[after] == 0x2A:
+            after += 1
+        if after < len(data) and _is_alnum(data[after]):
+            return True
+    return False
+
+
+def _outside_masks(accepted: list, masked_spans: list[tuple[int, int, int, str]]) -> list:
+    """The accepted candidates that do not overlap a masked value: the visible part of a mask
+    (``n@outlook.com`` in ``s****n@outlook.com``) is the masked value's, never a value of its own.
+    ``masked_spans`` is sorted by start."""
+    starts = [span[0] for span in masked_spans]
+    longest = max(span[1] - span[0] for span in masked_spans)
+    kept = []
+    for cand in accepted:
+        start, end = cand[0], cand[1]
+        index = bisect.bisect_left(starts, end) - 1
+        overlaps = False
+        while index >= 0 and starts[index] > start - longest:
+            if masked_spans[index][1] > start:
+                overlaps = True
+                break
+            index -= 1
+        if not overlaps:
+            kept.append(cand)
+    return kept
 
 
 def _byte_table(chars: str) -> bytes:
@@ -267,7 +313,7 @@ class Detector:
     def scan(self, chunk: Chunk) -> ChunkDetections:
         data = chunk.data
         accepted: list[tuple[int, int, int, float, Recognizer, str, str | None, list]] = []
-        masked_spans: list[tuple[int, int, str]] = []
+        masked_spans: list[tuple[int, int, int, str]] = []
         field_cache: dict[int, str | None] = {}
         entries = self._entries
         contexts = self._context
@@ -277,9 +323,10 @@ class Detector:
             entry = entries[index]
             rec = entry.recognizer
             if entry.masked:
-                masked_spans.append((start, end, rec.entity_type))
+                if rec.is_masked_form(data[start:end]):
+                    masked_spans.append((start, end, -rec.priority, rec.entity_type))
                 continue
-            if _inside_decimal(data, start, end):
+            if _inside_decimal(data, start, end) or _touches_mask(data, start, end):
                 continue
             raw = data[start:end]
             key = (entry.rec_index, raw)
@@ -312,10 +359,13 @@ class Detector:
             priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
             accepted.append((start, end, priority, min(score, 1.0), rec, memo[0], field, memo))
 
+        masked_spans.sort()
+        if masked_spans and accepted:
+            accepted = _outside_masks(accepted, masked_spans)
         matches = self._to_matches(chunk, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
         last_end = -1
-        for start, end, entity in sorted(masked_spans):
+        for start, end, _priority, entity in masked_spans:  # one count per masked value, the most specific type
             if start < last_end:
                 continue
             last_end = end

@@ -98,6 +98,12 @@ class Recognizer:
         """True: the check passed; False: reject; None: no check exists for this format."""
         return None
 
+    def is_masked_form(self, text: bytes) -> bool:
+        """Whether a match of a ``masked`` regex is a masked value of this type: for forms a regex
+        cannot bound without enumerating every split of kept and hidden characters (an 18-character
+        resident ID with any number of them hidden), the regex is loose and this checks the length."""
+        return True
+
     def mask(self, text: str) -> str:
         """Masked evidence shown in reports: keep a short prefix and suffix, star the rest."""
         return mask_middle(self.normalize(text), keep_start=2, keep_end=2)

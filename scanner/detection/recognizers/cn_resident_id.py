@@ -42,9 +42,10 @@ class CnResidentIdRecognizer(Recognizer):
             0.7,
         ),
     )
+    # any split of kept and hidden characters (``110101********123X``, ``110101****0307123X``,
+    # ``1101**********123X``); ``is_masked_form`` checks the 18 characters
     masked = (
-        r"[1-9][0-9]{5}[*xX#]{8}[0-9]{3}[0-9Xx]",
-        r"[1-9][0-9]{2,5}[*#]{8,12}[0-9]{2,3}[0-9Xx]",
+        r"[0-9]{0,8}[*xX#]{4,17}[0-9]{0,8}[0-9Xx]",
         r"[*#]{14}[0-9]{3}[0-9Xx]",
     )
     context_words = ("身份证", "证件号", "证件号码", "身份证号", "sfz", "sfzh", "id card", "id_card", "idcard",
@@ -64,6 +65,9 @@ class CnResidentIdRecognizer(Recognizer):
         except ValidationError:
             return False
         return _division_existed(value[:6], value[6:10])
+
+    def is_masked_form(self, text: bytes) -> bool:
+        return len(text) == 18
 
     def mask(self, text: str) -> str:
         return mask_middle(self.normalize(text), keep_start=6, keep_end=4)

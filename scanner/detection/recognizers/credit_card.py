@@ -37,9 +37,12 @@ class PaymentCardRecognizer(Recognizer):
         Candidate("amex_plain", r"3[47][0-9]{13}", 0.6),
         Candidate("amex_grouped", r"3[47][0-9]{2}[ -][0-9]{6}[ -][0-9]{5}", 0.6),
     )
+    # PCI DSS 3.3 display masks (first 6 and last 4 digits at most), plain or grouped:
+    # ``411111******1111``, ``4111 **** **** 1111``, ``4111 11XX XXXX 1111``
     masked = (
-        r"[3-5][0-9]{5}[*xX#]{5,9}[0-9]{4}",
-        r"[3-5][0-9]{3}[ -][*xX#]{4}[ -][*xX#]{4}[ -][0-9]{4}",
+        r"(?:[2-5][0-9]{3,5}|6011[0-9]{0,2}|65[0-9]{2,4})[*xX#]{4,11}[0-9]{4}",
+        r"(?:[2-5][0-9]{3}|6011|65[0-9]{2})[ -][0-9]{0,2}[*xX#]{2,6}(?:[ -][*xX#]{4}){0,2}"
+        r"(?:[ -][*xX#]{0,3}[0-9]{1,5}){1,2}",
     )
     context_words = ("card", "credit card", "card no", "card_no", "cardnumber", "pan", "visa", "mastercard", "amex",
                      "信用卡", "卡号")

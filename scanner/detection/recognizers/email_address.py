@@ -30,6 +30,9 @@ def _has_public_suffix(domain: str) -> bool:
     return _suffix_list().privatesuffix(domain) is not None
 
 
+_DOMAIN = r"[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
+
+
 @RECOGNIZERS.register
 class EmailAddressRecognizer(Recognizer):
     id = "email_address"
@@ -41,7 +44,10 @@ class EmailAddressRecognizer(Recognizer):
             0.6,
         ),
     )
-    masked = (r"[A-Za-z0-9][*]{2,}[A-Za-z0-9]?@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}",)
+    # a hidden run of the local part, up to three characters kept before it and any after it:
+    # ``z***@example.com``,
+    # ``s****n@outlook.com``, ``zh***an.li@example.cn``, ``***@example.com``
+    masked = (rf"[A-Za-z0-9._%+-]{{0,3}}[*]{{2,}}[A-Za-z0-9._%+-]{{0,64}}@{_DOMAIN}",)
     context_words = ("email", "e-mail", "mail", "邮箱", "电子邮件", "youxiang")
     boundary = "0-9A-Za-z._%+@-"
     priority = 10

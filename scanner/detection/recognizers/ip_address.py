@@ -31,6 +31,7 @@ def _global_slash24(prefix: str) -> bool:
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_HIDDEN = r"(?:\*|[xX]{1,3})"
 
 
 @RECOGNIZERS.register
@@ -39,6 +40,12 @@ class IpAddressRecognizer(Recognizer):
     entity_type = "IP_ADDRESS"
     candidates = (
         Candidate("ipv4", rf"(?:{_OCTET}\.){{3}}{_OCTET}", 0.4),
+    )
+    # a hidden octet is ``*``, ``x`` or ``xxx``; the first octet stays (``192.168.*.*``, ``10.x.x.x``)
+    masked = (
+        rf"{_OCTET}\.{_HIDDEN}(?:\.(?:{_OCTET}|{_HIDDEN})){{2}}",
+        rf"{_OCTET}\.{_OCTET}\.{_HIDDEN}\.(?:{_OCTET}|{_HIDDEN})",
+        rf"(?:{_OCTET}\.){{3}}{_HIDDEN}",
     )
     context_words = ("ip", "client ip", "client_ip", "clientip", "remote_addr", "remote ip", "src ip",
                      "x-forwarded-for", "登录ip", "ip地址", "来源ip")

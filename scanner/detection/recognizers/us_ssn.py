@@ -24,7 +24,7 @@ class SocialSecurityNumberRecognizer(Recognizer):
     candidates = (
         Candidate("ssn_dashed", r"[0-8][0-9]{2}-[0-9]{2}-[0-9]{4}", 0.6),
     )
-    masked = (r"[*xX#]{3}-[*xX#]{2}-[0-9]{4}",)
+    masked = (r"[*xX#]{3}-[*xX#]{2}-[0-9]{4}", r"[*xX#]{3} [*xX#]{2} [0-9]{4}")
     context_words = ("ssn", "social security", "social_security", "socialsecurity", "ss#", "社会安全号")
     boundary = "0-9A-Za-z-"
     priority = 25

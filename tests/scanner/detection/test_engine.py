@@ -343,7 +343,51 @@ MASKED_CASES = [
     ("email j***@example.com", "EMAIL_ADDRESS"),
     ("visa 411111******1111", "CREDIT_CARD"),
     ("hkid A123***(3)", None),  # a masked form no recognizer declares: neither reported nor counted
+    # a mask that leaves characters before the @: the plain pattern must not take what follows the stars
+    ("email s****n@outlook.com", "EMAIL_ADDRESS"),
+    ("email z***@example.com", "EMAIL_ADDRESS"),
+    ("email zh***an.li@example.cn", "EMAIL_ADDRESS"),
+    ("email ***@example.com", "EMAIL_ADDRESS"),
+    ('{"email":"w*****g@qq.com"}', "EMAIL_ADDRESS"),
+    # cards: 6+4 and 4+4 display masks, X or *, plain or grouped, 16 or 19 digits
+    ("卡号 6222 02XX XXXX 1234", "CN_BANK_CARD"),
+    ("卡号 6222 02** **** ***3 449", "CN_BANK_CARD"),
+    ("卡号 6222XXXXXXXX1234", "CN_BANK_CARD"),
+    ("card 4111 11XX XXXX 1111", "CREDIT_CARD"),
+    ("card 5555 **** **** 4444", "CREDIT_CARD"),
+    # resident IDs with any split of kept and hidden characters
+    ("身份证 110101****0307123X", "CN_RESIDENT_ID"),
+    ("身份证 1101**********123X", "CN_RESIDENT_ID"),
+    ("身份证 110101xxxxxxxx0011", "CN_RESIDENT_ID"),
+    ("身份证 **********0307123X", "CN_RESIDENT_ID"),
+    # IBANs, grouped or not
+    ("iban DE89 **** **** **** 3000 00", "IBAN_CODE"),
+    ("iban DE89 3704 **** **** **30 00", "IBAN_CODE"),
+    ("iban DE89**************3000", "IBAN_CODE"),
+    # IP addresses: hidden octets after the first
+    ("client ip 192.168.*.*", "IP_ADDRESS"),
+    ("client ip 10.x.x.x", "IP_ADDRESS"),
+    ("client ip 203.0.113.*", "IP_ADDRESS"),
+    ("client ip 203.0.xxx.7", "IP_ADDRESS"),
+    ("ssn XXX XX 6789", "US_SSN"),
+    ("mobile 138 **** 5678", "CN_MOBILE_NUMBER"),
 ]
+
+NOT_MASKED_CASES = [
+    # (text, plaintext entity types): stars around a value are markup, not a mask; look-alikes of masks
+    ("**zhang.san@example.com**", ["EMAIL_ADDRESS"]),
+    ("* 13812345678 *", ["CN_MOBILE_NUMBER"]),
+    ("see x.x.x.x in the docs", []),
+    ("glob *.*.*.* allowed", []),
+    ("release v2.x.x.x", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_MASKED_CASES)
+def test_stars_that_are_no_mask(detector: Detector, text: str, expected: list[str]) -> None:
+    result = detector.scan(Chunk(text.encode("utf-8")))
+    assert [m.entity_type for m in result.matches] == expected
+    assert result.masked == {}
 
 
 @pytest.mark.parametrize(("text", "entity"), MASKED_CASES)
