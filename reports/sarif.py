@@ -19,6 +19,7 @@ Conventions GitHub code scanning and SARIF auditors rely on:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -167,7 +168,7 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
         properties["memberLines"] = [loc.line for loc in finding.locations if loc.line is not None]
     properties.update(finding.properties)
     result = om.Result(
-        message=om.Message(text=finding.message),
+        message=om.Message(text=_stable_first_line(finding.message)),
         rule_id=finding.rule_id,
         rule_index=rule_index.get(finding.rule_id, -1),
         level=finding.level.value,
@@ -183,6 +184,16 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
     if finding.baseline_state:
         result.baseline_state = finding.baseline_state
     return result
+
+
+_COUNTS = re.compile(r"^(?P<stable>.+): (?P<counts>[\d,]+\+? (?:distinct values?|occurrences?|days old).*)$", re.DOTALL)
+
+
+def _stable_first_line(message: str) -> str:
+    """Counts on a line of their own: tools that key results by the message's first line (sarif-tools
+    ``diff``) then see the same result when only its counts changed between two reviews."""
+    found = _COUNTS.match(message)
+    return f"{found['stable']}.\n{found['counts']}" if found else message
 
 
 def _rule(rule_cls: Any) -> om.ReportingDescriptor:
