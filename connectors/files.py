@@ -17,7 +17,6 @@ import bisect
 import bz2
 import codecs
 import csv
-import fnmatch
 import grp
 import gzip
 import io
@@ -51,6 +50,7 @@ from scanner.connector import (
 )
 from scanner.detection.fields import looks_like_value
 from scanner.detection.protected import looks_encrypted_file
+from scanner.globs import matches
 from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
@@ -83,17 +83,21 @@ BINARY_MAGIC = (
 )
 
 
-def _glob_match(relative: str, patterns: tuple[str, ...]) -> bool:
-    """A pattern with ``/`` matches the relative path, one without matches the file name."""
-    name = relative.rsplit("/", 1)[-1]
-    for pattern in patterns:
-        pattern = pattern.rstrip("/") or pattern  # ``tmp/`` names a directory: the same as ``tmp``
-        target = relative if "/" in pattern else name
-        if fnmatch.fnmatchcase(target, pattern) or (
-            pattern.startswith("**/") and fnmatch.fnmatchcase(relative, pattern[3:])
-        ):
-            return True
-    return False
+def _glob_match(relative: str, patterns: tuple[str, ...], is_dir: bool = False) -> bool:
+    """gitignore semantics (:mod:`scanner.globs`): kept under this name for the remote connectors."""
+    return matches(relative, patterns, is_dir=is_dir)
+
+
+IGNORE_FILE = ".privscanignore"
+
+
+def _ignore_file_patterns(path: Path) -> tuple[str, ...]:
+    """The patterns of a target's ignore file (gitignore syntax; blank lines and ``#`` comments skipped)."""
+    try:
+        lines = path.read_text("utf-8", "replace").splitlines()
+    except OSError:
+        return ()
+    return tuple(line for line in (raw.rstrip() for raw in lines) if line and not line.startswith("#"))
 
 
 @lru_cache(maxsize=1024)
@@ -135,6 +139,7 @@ class FilesConnector(Connector):
     def __init__(self, target: str, options: ScanOptions) -> None:
         super().__init__(target, options)
         self.root = path_of(target).absolute()
+        self._ignored: tuple[str, ...] = ()  # the root's .privscanignore patterns
 
     @property
     def root_uri(self) -> str:
@@ -153,6 +158,7 @@ class FilesConnector(Connector):
         if not self.root.is_dir():
             yield from self._file_resources(self.root, self.root.name)
             return
+        self._ignored = _ignore_file_patterns(self.root / IGNORE_FILE)
         seen_dirs: set[tuple[int, int]] = set()
         stack: list[tuple[Path, int]] = [(self.root, 0)]
         self._third_party_skipped = 0
@@ -188,7 +194,7 @@ class FilesConnector(Connector):
                     self._third_party_skipped += 1
                     continue
                 if kind == "dir":
-                    if self.options.exclude and _glob_match(relative, self.options.exclude):
+                    if _glob_match(relative, self.options.exclude + self._ignored, is_dir=True):
                         continue
                     if depth + 1 <= self.options.max_depth:
                         subdirs.append((path, depth + 1))
@@ -258,13 +264,12 @@ class FilesConnector(Connector):
         match whether the target is ``/usr`` or ``/usr/share``); a directory matches as the files in it."""
         if not self.options.third_party:
             return False
-        probe = path.as_posix() + ("/-" if is_dir else "")
-        return _glob_match(probe, self.options.third_party)
+        return _glob_match(path.as_posix(), self.options.third_party, is_dir=is_dir)
 
     def _selected(self, relative: str) -> bool:
         if self.options.include and not _glob_match(relative, self.options.include):
             return False
-        return not (self.options.exclude and _glob_match(relative, self.options.exclude))
+        return not _glob_match(relative, self.options.exclude + self._ignored)
 
     def _file_resources(self, path: Path, relative: str) -> Iterator[Resource | Notification]:
         try:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scanner.globs import matches
 from scanner.model import Level
 from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
 
@@ -322,13 +323,8 @@ class Policy:
 
 
 def _glob(relative: str, pattern: str) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    if "/" not in pattern:
-        return fnmatch.fnmatchcase(name, pattern)
-    if pattern.startswith("**/"):
-        bare = pattern[3:]
-        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, bare)
-    return fnmatch.fnmatchcase(relative, pattern)
+    """One policy glob, with gitignore semantics (:mod:`scanner.globs`)."""
+    return matches(relative, (pattern,))
 
 
 def builtin_policy_names() -> list[str]:

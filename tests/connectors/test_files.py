@@ -117,6 +117,28 @@ def test_include_exclude_globs(tree: Path, include: tuple, exclude: tuple, expec
     assert names(tree, include=include, exclude=exclude) == expected
 
 
+GITIGNORE_CASES = [
+    # gitignore semantics (scanner.globs): anchored patterns, ** across directories, negation
+    (("logs/*.log",), (), {"logs/x.log"}),
+    (("a/**/c.csv",), (), {"a/c.csv", "a/b/c.csv"}),
+    (("*.log",), ("logs/2026/",), {"logs/x.log"}),
+    ((), ("*.csv", "!a/c.csv"), {"logs/x.log", "logs/2026/a.log", "a/c.csv"}),
+]
+
+
+@pytest.mark.parametrize(("include", "exclude", "expected"), GITIGNORE_CASES)
+def test_globs_mean_what_they_mean_in_gitignore(tmp_path: Path, include: tuple, exclude: tuple,
+                                                 expected: set[str]) -> None:
+    for relative in ("logs/x.log", "logs/2026/a.log", "a/c.csv", "a/b/c.csv"):
+        write(tmp_path, relative, "x\n")
+    assert names(tmp_path, include=include, exclude=exclude) == expected
+
+
+def test_an_ignore_file_at_the_target_root_excludes_like_a_gitignore(tree: Path) -> None:
+    write(tree, ".privscanignore", "# vendored and temporary\nexports/tmp/\nsecret/\n*.json\n")
+    assert names(tree) == {"exports/a.csv", "exports/b.txt", "logs/app.log", "logs/old/app.log.1", ".privscanignore"}
+
+
 def test_single_file_target_and_file_uri(tree: Path) -> None:
     resources, notes = discover(tree / "exports" / "a.csv")
     assert [r.display_name for r in resources] == ["a.csv"] and not notes
