@@ -424,3 +424,17 @@ def test_policy_entity_keys_are_registered_entity_types() -> None:
 #: keys the shipped packs still list although no result carries them any more (the class BANK_CARD is
 #: now CN_BANK_CARD): to be removed from policies/*.yaml, then from here
 LEGACY_POLICY_KEYS = {"BANK_CARD"}
+
+
+@pytest.mark.servers
+def test_postgres_enum_columns_are_known_as_enums(pg_lookalikes: str) -> None:
+    """A PostgreSQL enum type (``CREATE TYPE ... AS ENUM``) holds labels: the classifier is told so."""
+    from connectors.postgresql import PostgreSQLConnector
+
+    connector = PostgreSQLConnector(pg_lookalikes, ScanOptions())
+    try:
+        users = next(r for r in connector.discover() if getattr(r, "logical_name", "") == "public.app_users")
+    finally:
+        connector.close()
+    enums = {c["name"] for c in users.metadata["columns"] if c["enum"]}
+    assert enums == {"address_type"}
