@@ -220,7 +220,7 @@ def cli_scan_with_progress(monkeypatch: Any, target: str, on_progress: Callable[
 
     import scanner.cli
 
-    monkeypatch.setattr(scanner.cli, "_progress_callback", lambda: (None, on_progress))
+    monkeypatch.setattr(scanner.cli, "_progress_callback", lambda *_: (None, on_progress))
     return CliRunner().invoke(scanner.cli.main, ["scan", target, "--format", "sarif", "--jobs", "1"],
                               prog_name="privscan", catch_exceptions=False)
 
