@@ -697,6 +697,8 @@ def _chunks(
             raise ContentSkipped("binary")
     decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)(errors="replace")
     delimiter = DELIMITED.get(Path(name).suffix.lower())
+    if delimiter is not None:
+        delimiter = _sniffed_delimiter((header or b"") + head[:8192], encoding, delimiter)
     layout = "text" if delimiter is None else "delimited"
     fields = None if delimiter is None else _header_fields(head, header, delimiter, encoding)
     line_offset, byte_offset, carry = 0, first_offset, b""
@@ -772,6 +774,19 @@ def _line_blocks(stream: BinaryIO, pending: bytes, limit: int | None) -> Iterato
         position += len(piece)
         search_from = max(0, search_from - len(piece))
         yield piece, mid_line
+
+
+def _sniffed_delimiter(sample: bytes, encoding: str, default: bytes) -> bytes:
+    """The delimiter the data uses (``csv.Sniffer`` over its first lines): a ``.csv`` exported with ``;``
+    (European locales) or tabs is common; the extension's delimiter when the sniffer cannot tell."""
+    text = sample.decode(encoding if encoding != "utf-8-sig" else "utf-8", "replace").lstrip("\ufeff")
+    lines = text.splitlines()[:20]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample cut the last line
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter.encode()
+    except csv.Error:
+        return default
 
 
 def _header_fields(head: bytes, header: bytes | None, delimiter: bytes, encoding: str) -> tuple[str, ...] | None:

@@ -117,6 +117,18 @@ def test_include_exclude_globs(tree: Path, include: tuple, exclude: tuple, expec
     assert names(tree, include=include, exclude=exclude) == expected
 
 
+@pytest.mark.parametrize(("name", "content", "field"), [
+    ("export.csv", f"name;mobile;id_card\nZhang;{MOBILE};{RID}\n", "id_card"),
+    ("export.csv", f"name\tmobile\tid_card\nZhang\t{MOBILE}\t{RID}\n", "id_card"),
+    ("export.tsv", f"name,mobile,id_card\nZhang,{MOBILE},{RID}\n", "id_card"),
+    ("export.csv", f"name|mobile|id_card\nZhang|{MOBILE}|{RID}\n", "id_card"),
+])
+def test_the_delimiter_is_sniffed_not_taken_from_the_extension(tmp_path: Path, detector: Detector, name: str,
+                                                              content: str, field: str) -> None:
+    scan = scan_file(write(tmp_path, name, content), detector)
+    assert {m.field for m in scan.matches if m.entity_type == "CN_RESIDENT_ID"} == {field}
+
+
 GITIGNORE_CASES = [
     # gitignore semantics (scanner.globs): anchored patterns, ** across directories, negation
     (("logs/*.log",), (), {"logs/x.log"}),
