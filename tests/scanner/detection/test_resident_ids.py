@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stdnum import numdb
 from stdnum.cn import ric, uscc
 
 from scanner.connector import ScanOptions
@@ -121,3 +124,83 @@ def test_a_validator_that_raises_costs_one_candidate_not_the_file(tmp_path: Path
     notes = [n for n in report.notifications if n.exception == "ValidationError"]
     assert len(notes) == 1 and notes[0].kind == "internal-error"
     assert "cn_resident_id failed to validate 1 candidate(s)" in notes[0].message
+
+
+# -- which division codes a valid number may carry (GB 11643 §4.2: the county of household registration when
+# the number was assigned, not of birth) ------------------------------------------------------------------------
+
+
+def stdnum_valid(number: str) -> bool:
+    """``ric.is_valid``, with its KeyError('county') for codes of a known province but unknown county a no."""
+    try:
+        return ric.is_valid(number)
+    except KeyError:
+        return False
+
+
+def stdnum_periods(code: str) -> list[tuple[int | None, int | None]] | None:
+    """(first year, last year) of each name stdnum's table gives ``code`` (None: open), or None when unknown."""
+    info = {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    if "county" not in info:
+        return None
+    periods = []
+    for name in info["county"].split(","):
+        years = re.match(r"\[(\d*)-(\d*)\]", name)
+        periods.append((int(years[1]) if years and years[1] else None, int(years[2]) if years and years[2] else None))
+    return periods
+
+
+RESIDENT_ID_CASES = [
+    # (number, should be reported, stdnum's verdict)
+    (resident_id("11011219800101001"), True, False),  # Tongzhou (110112) exists since 1997: a 1980-born resident
+    (resident_id("11011819550301002"), True, False),  # Miyun district (110118) since 2015
+    (resident_id("12011019900101003"), True, True),  # 120110 was renamed in 1992 (东郊区 -> 东丽区): the same code
+    (resident_id("11010320150101001"), False, False),  # Chongwen (110103) was merged into Dongcheng in 2010
+    (resident_id("11020120000101001"), False, False),  # 110201 abolished 1982, a birth in 2000
+    (resident_id("11010320100101001"), True, True),  # 110103 still existed in 2010
+    (UNKNOWN_DIVISION, False, False),  # passes MOD 11-2, no such county code
+    (resident_id("11010519900230001"), False, False),  # 30 February
+    (resident_id("11010519901301001"), False, False),  # month 13
+    (ID[:-1] + "2", False, False),  # wrong check character
+    (ID, True, True),
+]
+
+
+@pytest.mark.parametrize(("number", "reported", "stdnum_verdict"), RESIDENT_ID_CASES)
+def test_resident_id_table(detector: Detector, number: str, reported: bool, stdnum_verdict: bool) -> None:
+    assert stdnum_valid(number) == stdnum_verdict
+    found = [m.entity_type for m in detector.scan(Chunk(f"身份证号 {number}".encode())).matches]
+    assert (found == ["CN_RESIDENT_ID"]) == reported
+
+
+@st.composite
+def ids_around_division_periods(draw: st.DrawFn) -> str:
+    """Numbers over every county code, born up to 30 years before the code was created and up to 10 after it
+    was abolished, some with a wrong check character, and some with unknown codes."""
+    if draw(st.integers(0, 9)) == 0:
+        code, first, last = draw(st.sampled_from(["137038", "110199", "990000", "710000"])), 1900, 2020
+    else:
+        code, first, last = draw(st.sampled_from(divisions()))
+    year = draw(st.integers(max(1900, first - 30), min(2030, last + 10)))
+    birth = draw(st.dates(datetime.date(year, 1, 1), datetime.date(year, 12, 31)))
+    body = f"{code}{birth:%Y%m%d}{draw(st.integers(0, 999)):03d}"
+    check = ric.calc_check_digit(body + "0") if draw(st.booleans()) else draw(st.sampled_from("0123456789X"))
+    return body + check
+
+
+@settings(max_examples=1500, deadline=None)
+@given(number=ids_around_division_periods())
+def test_resident_id_validation_differs_from_stdnum_only_for_codes_created_after_birth(number: str) -> None:
+    """The one intended difference from ``stdnum.cn.ric``: a county code created after the birth year (and
+    not abolished before it) is accepted, because the code is where the household was registered when the
+    number was assigned. Everything else (check character, date, unknown or abolished codes) agrees."""
+    ours, theirs = CnResidentIdRecognizer().validate(number), stdnum_valid(number)
+    if ours == theirs:
+        return
+    assert ours and not theirs
+    year = int(number[6:10])
+    periods = stdnum_periods(number[:6])
+    assert periods is not None
+    assert not any((first is None or first <= year) and (last is None or year <= last) for first, last in periods)
+    assert any(first is not None and year < first for first, _last in periods)  # created after the birth year
+    assert any(last is None or year <= last for _first, last in periods)  # not abolished before it
