@@ -178,50 +178,51 @@ class FilesConnector(Connector):
         while stack:
             directory, depth = stack.pop()
             entries = yield from self._list(directory, seen_dirs)
-            subdirs = []
+            subdirs: list[tuple[Path, int]] = []
             for entry in entries:
                 path = Path(entry.path)
                 relative = path.relative_to(self.root).as_posix()
                 try:
-                    kind = self._entry_kind(entry)
+                    yield from self._entry(entry, path, relative, depth, subdirs)
                 except OSError as exc:
                     yield Notification(
                         message=f"{relative} could not be examined: {exc.strerror or exc}.",
                         resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
                     )
-                    continue
-                if self._is_third_party(path, kind == "dir"):
-                    self._third_party_skipped += 1
-                    continue
-                if kind == "dir":
-                    if _glob_match(relative, self.options.exclude + self._ignored, is_dir=True):
-                        continue
-                    if depth + 1 <= self.options.max_depth:
-                        subdirs.append((path, depth + 1))
-                    else:
-                        yield Notification(
-                            message=(f"Directory {relative} is deeper than the maximum depth of "
-                                     f"{self.options.max_depth}; not scanned."),
-                            resource_uri=path.as_uri(), kind="limit", level=_note(),
-                        )
-                    continue
-                if kind == "skip" or not self._selected(relative):
-                    continue
-                if kind != "file":
-                    yield Notification(
-                        message=f"{relative} is {kind}; not read.", resource_uri=path.as_uri(),
-                        kind="special-file", level=_note(),
-                    )
-                    continue
-                try:
-                    yield from self._file_resources(path, relative)
-                except Exception as exc:  # one malformed file never costs the rest of the target
+                except Exception as exc:  # one odd entry never costs the rest of the target
                     yield Notification(
                         message=f"{relative} could not be listed: {type(exc).__name__}: {exc}.",
                         resource_uri=path.as_uri(), level=Level.ERROR, kind="internal-error",
                         exception=type(exc).__name__,
                     )
             stack.extend(reversed(subdirs))
+
+    def _entry(self, entry: os.DirEntry, path: Path, relative: str, depth: int,
+               subdirs: list[tuple[Path, int]]) -> Iterator[Resource | Notification]:
+        """One directory entry: a subdirectory to walk, a file's resources, or why neither."""
+        kind = self._entry_kind(entry)
+        if self._is_third_party(path, kind == "dir"):
+            self._third_party_skipped += 1
+            return
+        if kind == "dir":
+            if _glob_match(relative, self.options.exclude + self._ignored, is_dir=True):
+                return
+            if depth + 1 <= self.options.max_depth:
+                subdirs.append((path, depth + 1))
+            else:
+                yield Notification(
+                    message=f"Directory {relative} is deeper than the maximum depth of {self.options.max_depth}; "
+                            "not scanned.",
+                    resource_uri=path.as_uri(), kind="limit", level=_note(),
+                )
+            return
+        if kind == "skip" or not self._selected(relative):
+            return
+        if kind != "file":
+            yield Notification(message=f"{relative} is {kind}; not read.", resource_uri=path.as_uri(),
+                               kind="special-file", level=_note())
+            return
+        yield from self._file_resources(path, relative)
 
     def _list(
         self, directory: Path, seen_dirs: set[tuple[int, int]]

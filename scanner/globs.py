@@ -26,5 +26,5 @@ def matches(path: str, patterns: Iterable[str], *, is_dir: bool = False) -> bool
     patterns = tuple(patterns)
     if not patterns:
         return False
-    path = path.lstrip("/")
+    path = path.lstrip("/").encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # names are bytes
     return _spec(patterns).match_file(path + "/" if is_dir and not path.endswith("/") else path)

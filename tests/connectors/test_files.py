@@ -681,3 +681,11 @@ def test_scanner_never_writes_to_what_it_scans(tmp_path: Path) -> None:
     after = {p: (p.stat().st_mtime_ns, p.stat().st_mode, p.read_bytes()) for p in tmp_path.rglob("*")}
     assert after == before
     assert stat.S_IMODE((tmp_path / "a.csv").stat().st_mode) == 0o640
+
+
+def test_globs_match_names_that_are_not_utf8(tmp_path: Path) -> None:
+    with open(os.path.join(os.fsencode(tmp_path), b"\xff\xfe.csv"), "wb") as handle:
+        handle.write(b"x\n")
+    write(tmp_path, "b.log", "x\n")
+    resources, notes = discover(tmp_path, exclude=("*.log",))
+    assert len(resources) == 1 and not notes
