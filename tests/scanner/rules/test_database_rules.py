@@ -418,12 +418,7 @@ def test_policy_entity_keys_are_registered_entity_types() -> None:
     registry = set(entity_types())
     for pack in builtin_policy_names():
         unknown = set(load_policy(pack).entities) - registry
-        assert unknown <= LEGACY_POLICY_KEYS, (pack, sorted(unknown))
-
-
-#: keys the shipped packs still list although no result carries them any more (the class BANK_CARD is
-#: now CN_BANK_CARD): to be removed from policies/*.yaml, then from here
-LEGACY_POLICY_KEYS = {"BANK_CARD"}
+        assert not unknown, (pack, sorted(unknown))
 
 
 @pytest.mark.servers
