@@ -167,8 +167,12 @@ def _result(finding: Finding, rule_index: dict[str, int], bases: _Bases, anchor:
     if in_archive:
         properties["memberLines"] = [loc.line for loc in finding.locations if loc.line is not None]
     properties.update(finding.properties)
+    text = _stable_first_line(finding.message)
+    if related:  # SARIF 3.11.6 embedded links: the message points at each further occurrence
+        links = ", ".join(f"[line {loc.physical_location.region.start_line}]({loc.id})" for loc in related[:10])
+        text += f"\nFurther occurrences: {links}{', …' if len(related) > 10 else ''}."
     result = om.Result(
-        message=om.Message(text=_stable_first_line(finding.message)),
+        message=om.Message(text=text),
         rule_id=finding.rule_id,
         rule_index=rule_index.get(finding.rule_id, -1),
         level=finding.level.value,
@@ -209,7 +213,9 @@ def _rule(rule_cls: Any) -> om.ReportingDescriptor:
             "security-severity": meta.security_severity,
             "category": meta.category.value,
             "obligations": list(meta.obligations),
-            "tags": list(dict.fromkeys(["security", "privacy", meta.category.value, *meta.tags])),
+            "tags": list(dict.fromkeys(["security", "privacy", meta.category.value, *meta.tags,
+                                        *(f"external/cwe/cwe-{n}" for n in meta.cwe)])),
+            "precision": meta.precision,
         },
     )
 

@@ -27,7 +27,7 @@ METADATA_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "name", "category", "short_description", "full_description", "help", "obligations",
-                 "default_level", "security_severity"],
+                 "default_level", "security_severity", "precision"],
     "properties": {
         "id": {"type": "string", "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)+$"},
         "name": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]+$"},
@@ -41,6 +41,11 @@ METADATA_SCHEMA: dict[str, Any] = {
         "security_severity": {"type": "string", "pattern": r"^(10(\.0)?|[0-9](\.[0-9])?)$"},
         "tags": {"type": "array", "items": {"type": "string"}},
         "permissions": {"type": "array", "items": {"type": "string"}},
+        # how often a result is right (GitHub code scanning's rule property): very-high, high, medium, low
+        "precision": {"enum": ["very-high", "high", "medium", "low"]},
+        # CWE weaknesses the rule finds (CWE-312 cleartext storage, -532 logs, -359 exposure, -732 permissions,
+        # -311 missing encryption): SARIF tags external/cwe/cwe-N
+        "cwe": {"type": "array", "items": {"type": "integer", "minimum": 1}, "uniqueItems": True},
     },
 }
 
@@ -59,6 +64,8 @@ class RuleMetadata:
     security_severity: str
     tags: tuple[str, ...] = ()
     permissions: tuple[str, ...] = ()
+    precision: str = "medium"
+    cwe: tuple[int, ...] = ()
 
 
 @dataclass
@@ -158,6 +165,8 @@ def _metadata(rule_cls: type[Rule]) -> RuleMetadata:
         security_severity=data["security_severity"],
         tags=tuple(data.get("tags", ())),
         permissions=tuple(data.get("permissions", ())),
+        precision=data["precision"],
+        cwe=tuple(data.get("cwe", ())),
     )
 
 
