@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ MAX_ALIAS_RATIO = 10
 MAX_ALIAS_NODES = 100_000
 _SATURATED = 1 << 40  # expanded counts stop growing here (a chain of bombs would make huge integers)
 #: below this size a syntax error is re-parsed by PyYAML's Python parser, whose messages say more
-_EXPLAIN_BYTES = 256 * 1024
+_EXPLAIN_BYTES = 64 * 1024
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -180,7 +181,10 @@ def load_yaml(text: str, source: str, problems: list[str] | None = None) -> tupl
     them with its own errors, every one at once); without a list they raise too.
     """
     text = text.removeprefix("\ufeff")
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # PyYAML's Python reader checks the characters here
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [_syntax_error(exc, text, source)]) from None
     try:
         try:
             node = loader.get_single_node()
@@ -188,6 +192,9 @@ def load_yaml(text: str, source: str, problems: list[str] | None = None) -> tupl
             raise ConfigError(source, [_syntax_error(exc, text, source)]) from None
         except RecursionError:  # PyYAML's Python parser without libyaml: nesting deeper than the stack
             raise ConfigError(source, [f"{source}: nested too deeply (more than {MAX_DEPTH} levels)"]) from None
+        except ValueError as exc:  # PyYAML's Python scanner (without libyaml): chr() of an escape past U+10FFFF
+            raise ConfigError(source, [f"{_escape_line(text, source)}: not valid YAML: an escape in a "
+                                       f"double-quoted value is not a character ({exc})"]) from None
         if node is None:
             return None, {}
         found = _inspect(node, source)
@@ -199,7 +206,7 @@ def load_yaml(text: str, source: str, problems: list[str] | None = None) -> tupl
             data = loader.construct_document(node)
         except yaml.YAMLError as exc:
             raise ConfigError(source, [_syntax_error(exc, text, source, explain=False)]) from None
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:  # pragma: no cover
+        except (ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:  # pragma: no cover
             # every scalar was checked above; a constructor failing anyway is still the file's fault
             raise ConfigError(source, [f"{source}: not valid YAML: a value cannot be read ({exc})"]) from None
     finally:
@@ -218,8 +225,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, source: str, *, explain: bool 
                 loader.dispose()
         except yaml.YAMLError as python_exc:
             exc = python_exc
-        except RecursionError:
-            pass
+        except (RecursionError, ValueError):
+            pass  # libyaml's error stands
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     position = getattr(exc, "position", None)
@@ -229,10 +236,19 @@ def _syntax_error(exc: yaml.YAMLError, text: str, source: str, *, explain: bool 
     if isinstance(getattr(exc, "character", None), int) and getattr(exc, "reason", None):
         problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"  # type: ignore[attr-defined]
     context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and "quoted scalar" in context and opened is not None:  # the error is where the quote opened
+    if context and "quoted scalar" in context and "end of stream" in problem and opened is not None:
+        # an unclosed quote: the error is where the quote opened, not at the end of the file
         line, problem = opened.line + 1, f"a quoted value is not closed ({problem})"
     where = f"{source}:{line}" if line is not None else source
     return f"{where}: not valid YAML: {problem}"
+
+
+def _escape_line(text: str, source: str) -> str:
+    """``file:line`` of the first ``\\UXXXXXXXX`` escape past U+10FFFF (the scanner's error has no mark)."""
+    for found in re.finditer(r"\\U([0-9A-Fa-f]{8})", text):
+        if int(found.group(1), 16) > 0x10FFFF:
+            return f"{source}:{text.count(chr(10), 0, found.start()) + 1}"
+    return source
 
 
 def _line(node: yaml.Node) -> int:
@@ -331,7 +347,7 @@ def _scalar_problem(constructor: SafeConstructor, node: yaml.ScalarNode) -> str 
     build = SafeConstructor.yaml_constructors[node.tag]
     try:
         build(constructor, node)
-    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+    except (yaml.YAMLError, ValueError, TypeError, LookupError, AttributeError, OverflowError) as exc:
         what = _CHECKED_SCALARS[node.tag]
         detail = f": {exc}" if node.tag == _TIMESTAMP and isinstance(exc, ValueError) else ""
         return f"{node.value!r} is not {what}{detail}"

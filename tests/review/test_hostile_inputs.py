@@ -604,6 +604,7 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("kind", sorted(LOADERS))
 def test_fuzz_yaml_loaders_raise_only_config_errors_without_raw_values(fuzz_dir: Path, kind: str) -> None:
     path = fuzz_dir / f"{kind}.yaml"
+    outcomes = {"loaded": 0, "refused": 0}
 
     @FUZZ
     @given(content=yaml_inputs(kind))
@@ -614,8 +615,12 @@ def test_fuzz_yaml_loaders_raise_only_config_errors_without_raw_values(fuzz_dir:
         except ConfigError as exc:
             check_messages(exc.errors, path)
             assert str(exc) == "\n".join(exc.errors)
+            outcomes["refused"] += 1
+        else:
+            outcomes["loaded"] += 1
 
     run()
+    print(f"fuzz {kind}: {outcomes}")  # pytest -s shows how many examples ran and how they ended
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(WORDS)
@@ -680,6 +685,7 @@ def test_fuzz_the_sarif_reader_raises_only_baseline_errors_without_raw_values(fu
     from scanner.review.baseline import BaselineError, load_baseline, read_sarif
 
     path = fuzz_dir / "previous.sarif"
+    outcomes = {"loaded": 0, "refused": 0}
 
     @FUZZ
     @given(content=sarif_inputs())
@@ -689,7 +695,9 @@ def test_fuzz_the_sarif_reader_raises_only_baseline_errors_without_raw_values(fu
             baseline = load_baseline(path)
         except BaselineError as exc:
             check_messages([str(exc)], path)
+            outcomes["refused"] += 1
             return
+        outcomes["loaded"] += 1
         report = empty_report()
         baseline.compare(report)
         baseline.finish(report, [], frozenset({"waiver_expired", "waiver_stale"}))
@@ -698,6 +706,7 @@ def test_fuzz_the_sarif_reader_raises_only_baseline_errors_without_raw_values(fu
         render_html(sarif, lang="zh", previous=None, source="f.sarif", baseline_name=None)
 
     run()
+    print(f"fuzz SARIF reader: {outcomes}")
 
 
 # what fuzzing found (each crashed with a traceback before it was fixed): (loader, file text, first error)
@@ -711,6 +720,11 @@ FOUND_BY_FUZZING = [
      ":1: 1: unknown key 1; expected one of: baseline,"),
     ("waivers", "version: 1\nwaivers: []\nnull: x\n", ":1: None: unknown key None; expected one of: version,"),
     ("policy", "name: p\ngrades: []\nentities: {}\n2: x\n", ":1: 2: unknown key 2; expected one of: access,"),
+    ("config", "version: 1\n!!int : 2\ntargets:\n  - path: x\n", ":2: '' is not an integer"),
+    ("waivers", 'version: 1\nwaivers:\n  - rule: "\\U11010119"\n',
+     ":3: waivers.0: not valid YAML: found invalid Unicode character escape code"),
+    ("waivers", 'version: 1\nwaivers:\n  - rule: "x\n  - rule: "\\U11010119"\n',
+     ":3: waivers.0: not valid YAML: a quoted value is not closed (found unexpected end of stream)"),
 ]
 
 
