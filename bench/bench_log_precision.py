@@ -204,7 +204,7 @@ class Values:
         if style < 0.5:
             written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         elif style < 0.75:  # country code, a space, the national number in one long group
-            written = f"+{number.country_code} {number.national_number}"
+            written = f"+{number.country_code} {phonenumbers.national_significant_number(number)}"
         else:
             written = e164
         return written, e164
@@ -294,8 +294,8 @@ LAST = ("wei", "fang", "na", "min", "jing", "lei", "jun", "yan", "tao", "ming", 
         "garcia", "rossi", "dubois", "tanaka", "sato", "kumar", "sharma", "silva", "jensen", "nielsen", "novak")
 MAIL_DOMAINS = ("gmail.com", "outlook.com", "qq.com", "163.com", "126.com", "yahoo.co.jp", "hotmail.co.uk",
                 "web.de", "example-bank.com.cn", "customer-corp.de", "acme.io", "mail.ru", "icloud.com")
-IDN_DOMAINS = ("xn--fiqs8s", "xn--55qx5d.xn--fiqs8s", "xn--mller-kva.de", "xn--bcher-kva.ch", "xn--80adxhks",
-               "xn--p1ai", "xn--fiq228c.xn--fiqs8s", "xn--kpry57d")
+IDN_DOMAINS = ("xn--55qx5d.xn--fiqs8s", "xn--mller-kva.de", "xn--bcher-kva.ch", "xn--80aswg.xn--p1ai",
+               "xn--fiq228c.xn--fiqs8s", "shop.xn--kpry57d", "xn--e1afmkfd.xn--80adxhks")
 ROLE_LOCALS = ("noreply", "no-reply", "alerts", "git", "postmaster", "support", "notifications", "mailer-daemon",
                "donotreply", "admin", "info", "billing", "security", "abuse", "webmaster")
 ROLE_DOMAINS = ("github.com", "gitlab.com", "accounts.google.com", "shop-example.com", "acme-corp.com", "vendor.io",

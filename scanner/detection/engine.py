@@ -143,6 +143,36 @@ def _outside_masks(accepted: list, masked_spans: list[tuple[int, int, int, str]]
     return kept
 
 
+# UTF-8 of the full-width forms (U+FF01-FF5E) of digits, Latin letters, ``+`` and ``@``: three bytes each
+_FULLWIDTH = re.compile(rb"\xef\xbc[\x8b\x90-\x99\xa0-\xba]|\xef\xbd[\x81-\x9a]")
+
+
+def _fullwidth_to_ascii(found: re.Match[bytes]) -> bytes:
+    code = ((found[0][1] & 0x3F) << 6 | (found[0][2] & 0x3F)) + 0xF000  # U+FFxx
+    return bytes((code - 0xFEE0,))
+
+
+def _halfwidth(data: bytes) -> tuple[bytes, list[int] | None]:
+    """``data`` with full-width digits, letters, ``+`` and ``@`` as ASCII (Chinese input methods write
+    ``身份证号１１０１０５…`` and ``手机：１３８…``; NFKC maps them so), and the positions in the result
+    where a three-byte character became one, or None when there was none (most data: one search)."""
+    if b"\xef\xbc" not in data and b"\xef\xbd" not in data:
+        return data, None
+    first = _FULLWIDTH.search(data)
+    if first is None:
+        return data, None
+    shifts: list[int] = []
+    parts: list[bytes] = []
+    position = 0
+    for found in _FULLWIDTH.finditer(data, first.start()):
+        parts.append(data[position : found.start()])
+        shifts.append(found.start() - 2 * len(shifts))
+        parts.append(_fullwidth_to_ascii(found))
+        position = found.end()
+    parts.append(data[position:])
+    return b"".join(parts), shifts
+
+
 def _byte_table(chars: str) -> bytes:
     allowed = set(re.sub(r"(.)-(.)", lambda m: "".join(map(chr, range(ord(m[1]), ord(m[2]) + 1))), chars))
     return bytes(1 if chr(b) in allowed else 0 for b in range(256))
@@ -157,6 +187,7 @@ class _Entry:
     caseless: bool
     table: bytes
     rec_index: int = 0
+    requires_context: bool = False
     # candidate anchored at the end of the searched range, with the leading boundary as look-behind:
     # finds the leftmost start of a candidate whose end Hyperscan reported
     anchored: re.Pattern[bytes] | None = None
@@ -218,7 +249,8 @@ class Detector:
             masked_table = _byte_table("*#" + rec.boundary)
             for cand in rec.candidates:
                 self._entries.append(
-                    _Entry(rec, False, cand.regex, cand.score, cand.caseless, table, rec_index)
+                    _Entry(rec, False, cand.regex, cand.score, cand.caseless, table, rec_index,
+                           rec.requires_context or cand.requires_context)
                 )
             for regex in rec.masked:
                 self._entries.append(_Entry(rec, True, regex, 0.0, False, masked_table, rec_index))
@@ -238,6 +270,8 @@ class Detector:
                 )
                 for e in self._entries
             ]
+            self._whole = [re.compile(f"(?:{e.regex})".encode(), re.IGNORECASE if e.caseless else 0)
+                           for e in self._entries]
 
     def prepare(self) -> None:
         """Load every recognizer's lazily loaded reference data now (see :meth:`Recognizer.prepare`):
@@ -278,8 +312,19 @@ class Detector:
         """(start, end, entry index) of every bounded candidate, boundaries stripped."""
         if self.backend == "re":
             found = []
+            entries = self._entries
             for index, regex in enumerate(self._regexes):
-                found.extend((m.start(), m.end(), index) for m in regex.finditer(data))
+                table = entries[index].table
+                whole = self._whole[index]
+                for m in regex.finditer(data):
+                    start, end = m.span()
+                    found.append((start, end, index))
+                    # Hyperscan reports every end a candidate can have; ``re`` only the longest. The
+                    # shorter ones at a boundary inside it (``IBAN de89 3704 0044 0532 0130 00 and``:
+                    # the candidate without `` and``) are added so both backends see the same ones.
+                    for cut in range(start + 2, end - 1):
+                        if not table[data[cut]] and table[data[cut - 1]] and whole.fullmatch(data, start, cut):
+                            found.append((start, cut, index))
             return found
         ends: list[tuple[int, int]] = []
         append = ends.append
@@ -312,6 +357,9 @@ class Detector:
 
     def scan(self, chunk: Chunk) -> ChunkDetections:
         data = chunk.data
+        # full-width digits and letters (``１１０１…`` in Chinese text) are read as ASCII; ``shifts`` maps
+        # positions in the converted data back to the chunk's bytes
+        data, shifts = _halfwidth(data)
         accepted: list[tuple[int, int, int, float, Recognizer, str, str | None, list]] = []
         masked_spans: list[tuple[int, int, int, str]] = []
         field_cache: dict[int, str | None] = {}
@@ -352,7 +400,7 @@ class Detector:
                 elif rec.entity_type in hint.entities:
                     score += FIELD_BOOST
                     has_context = True
-            if rec.requires_context and not has_context:
+            if entry.requires_context and not has_context:
                 continue
             if score < min_score:
                 continue
@@ -362,7 +410,7 @@ class Detector:
         masked_spans.sort()
         if masked_spans and accepted:
             accepted = _outside_masks(accepted, masked_spans)
-        matches = self._to_matches(chunk, self._resolve_overlaps(accepted)) if accepted else []
+        matches = self._to_matches(chunk, data, shifts, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
         last_end = -1
         for start, end, _priority, entity in masked_spans:  # one count per masked value, the most specific type
@@ -419,21 +467,19 @@ class Detector:
 
     @staticmethod
     def _resolve_overlaps(accepted: list) -> list:
-        """Keep, among overlapping claims, the most specific (priority, then score, then length)."""
+        """Keep, among overlapping claims, the one that outranks the others (see :func:`_outranks`)."""
         accepted.sort(key=lambda a: (a[0], -a[1]))
         kept: list = []
         for cand in accepted:
             if kept and cand[0] < kept[-1][1]:
-                best = kept[-1]
-                if (cand[2], cand[3], cand[1] - cand[0]) > (best[2], best[3], best[1] - best[0]):
+                if _outranks(cand, kept[-1]):
                     kept[-1] = cand
                 continue
             kept.append(cand)
         return kept
 
     @staticmethod
-    def _to_matches(chunk: Chunk, kept: list) -> list[Match]:
-        data = chunk.data
+    def _to_matches(chunk: Chunk, data: bytes, shifts: list[int] | None, kept: list) -> list[Match]:
         matches = []
         line = chunk.line_offset + 1
         position = 0
@@ -452,11 +498,16 @@ class Detector:
             else:
                 value = rec.normalize(text)
                 evidence, hashed = rec.mask(text), value_hash(rec.entity_type, value)
+            if shifts is not None:  # positions in the chunk's own (full-width) bytes
+                start_in_chunk = start + 2 * bisect.bisect_left(shifts, start)
+                end_in_chunk = end + 2 * bisect.bisect_left(shifts, end)
+            else:
+                start_in_chunk, end_in_chunk = start, end
             matches.append(
                 Match(
                     entity_type=rec.entity_type,
-                    start=byte_offset + start,
-                    end=byte_offset + end,
+                    start=byte_offset + start_in_chunk,
+                    end=byte_offset + end_in_chunk,
                     line=line,
                     score=round(score, 2),
                     evidence=evidence,
@@ -466,6 +517,22 @@ class Detector:
                 )
             )
         return matches
+
+
+def _outranks(cand: tuple, best: tuple) -> bool:
+    """Whether claim ``cand`` wins over the overlapping ``best``: evidence (a context word or field name of
+    its own) first; then a validated claim that contains the other one whole, because the shorter value
+    is part of it (the German mobile ``+49 15123438564`` holds digits that are also a mainland mobile
+    number; ``13812345678@163.com`` is an e-mail address); then priority, score and length."""
+    cand_evidence, best_evidence = cand[2] >= EVIDENCE_PRIORITY, best[2] >= EVIDENCE_PRIORITY
+    if cand_evidence != best_evidence:
+        return cand_evidence
+    if cand[0] != best[0] or cand[1] != best[1]:
+        if cand[0] <= best[0] and best[1] <= cand[1]:
+            return True
+        if best[0] <= cand[0] and cand[1] <= best[1]:
+            return False
+    return (cand[2], cand[3], cand[1] - cand[0]) > (best[2], best[3], best[1] - best[0])
 
 
 def _column_of(data: bytes, line_start: int, start: int, delimiter: bytes) -> int:

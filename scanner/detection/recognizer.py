@@ -15,7 +15,8 @@ engine (:mod:`scanner.detection.engine`) needs to run it candidate-first over ra
   masked, never reported as exposures (requirement 5);
 * ``validate``: the checksum / calendar / allocation check that turns a candidate into a match;
 * ``requires_context``: for formats with no check digit (passport numbers, bare phone numbers),
-  a context word or a field name must be present;
+  a context word or a field name must be present (per candidate: for the looser written forms of a
+  format that otherwise needs none);
 * ``priority``: when two recognizers claim overlapping text, the more specific one wins
   (CN_MOBILE_NUMBER over PHONE_NUMBER, CN_BANK_CARD over CREDIT_CARD);
 * ``examples``: fictitious values that pass ``validate``. They document the format, are checked by
@@ -42,12 +43,17 @@ ALNUM = "0-9A-Za-z"
 
 @dataclass(frozen=True)
 class Candidate:
-    """One candidate pattern: ``regex`` is the identifier itself, without boundaries."""
+    """One candidate pattern: ``regex`` is the identifier itself, without boundaries.
+
+    ``requires_context``: this form counts only with a context word or field name, even when the
+    recognizer's usual forms do not need one (``078 05 1123`` is an SSN next to ``ssn``, nine digits
+    in three groups anywhere else; a lowercase IBAN next to ``iban``)."""
 
     name: str
     regex: str
     score: float
     caseless: bool = False
+    requires_context: bool = False
 
 
 class Recognizer:

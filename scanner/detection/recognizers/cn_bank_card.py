@@ -21,6 +21,9 @@ from stdnum import luhn
 from scanner.detection.recognizer import Candidate, Recognizer, digits_only, mask_middle
 from scanner.registry import RECOGNIZERS
 
+#: Maestro (5018, 5020, 5038, 5893) and Dankort (5019) IINs inside the ``pan_in_card_context`` ranges
+_INTERNATIONAL_IN_DOMESTIC_RANGES = frozenset(("5018", "5019", "5020", "5038", "5893"))
+
 
 @RECOGNIZERS.register
 class CnBankCardRecognizer(Recognizer):
@@ -53,6 +56,8 @@ class CnBankCardRecognizer(Recognizer):
         return digits_only(text)
 
     def validate(self, value: str) -> bool:
+        if value[:4] in _INTERNATIONAL_IN_DOMESTIC_RANGES:
+            return False  # Maestro and Dankort cards are CREDIT_CARD's
         return 16 <= len(value) <= 19 and luhn.is_valid(value)
 
     def mask(self, text: str) -> str:

@@ -8,7 +8,7 @@ Validation checks the check character, that the birth date is a real calendar da
 division code is one GB/T 2260 has had (stdnum's ``cn/loc.dat`` table with each code's years), so
 18-digit order or trace numbers almost never pass. It deliberately differs from
 ``stdnum.cn.ric.validate`` in one point: stdnum requires the county code to have existed *in the
-birth year*. GB 11643 §4.2 defines the address code as that of the county where the holder's
+birth year*. GB 11643 defines the address code (地址码) as that of the county where the holder's
 household was registered *when the number was assigned*, not the birthplace: a person born in 1980
 who was first registered (or re-registered after a move) in Beijing's Tongzhou district, created in
 1997, holds a number starting 110112 with a 1980 birth date, and stdnum rejects it. Here a code is

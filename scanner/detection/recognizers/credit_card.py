@@ -2,11 +2,15 @@
 
 Format: ISO/IEC 7812-1 primary account number, 13–19 digits with a Luhn check digit
 (``stdnum.luhn``); issuer identification ranges of the card schemes: Visa ``4``, Mastercard
-``51–55`` and ``2221–2720`` (16 digits only), American Express ``34``/``37`` (15 digits), Discover ``6011``/``65``,
-JCB ``3528–3589``, Diners ``36``/``38``. Written plain or in groups (4-4-4-4, Amex 4-6-5).
-PCI DSS 3.4 requires PANs to be unreadable wherever stored.
+``51–55`` and ``2221–2720`` (16 digits only), American Express ``34``/``37`` (15 digits), Discover
+``6011``/``65``, JCB ``3528–3589``, Diners Club International ``300–305``, ``3095``, ``36``, ``38``/``39``
+(14 digits), Maestro ``5018``, ``5020``, ``5038``, ``5893``, ``6304``, ``6759``, ``6761–6763`` (16 or 19
+digits; the other lengths, 12–18, are rare and too like order and snowflake IDs), Dankort ``5019``
+(16 digits; Visa/Dankort is ``4571``). Written plain or in groups (4-4-4-4, 4-4-4-4-3, Amex 4-6-5,
+Diners 4-6-4). PCI DSS 3.4 requires PANs to be unreadable wherever stored.
 
-Fictitious test values: ``4111111111111111`` (Visa test PAN), ``5555555555554444``, ``378282246310005``.
+Fictitious test values: ``4111111111111111`` (Visa test PAN), ``5555555555554444``, ``378282246310005``,
+``30569309025904`` (Diners test PAN), ``6759649826438453`` (Maestro), ``5019717010103742`` (Dankort).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ _IIN = (
 )
 
 _IIN_19 = r"(?:4[0-9]{3}|6011|65[0-9]{2}|35(?:2[89]|[3-8][0-9]))"  # brands that issue 19-digit PANs
+_DINERS = r"(?:30[0-5][0-9]|3095|36[0-9]{2}|3[89][0-9]{2})"
+_MAESTRO = r"(?:50(?:18|20|38)|5893|6304|6759|676[1-3])"
+_DANKORT = r"5019"
 
 
 @RECOGNIZERS.register
@@ -36,6 +43,11 @@ class PaymentCardRecognizer(Recognizer):
         Candidate("pan_grouped", _IIN + r"(?:[ -][0-9]{4}){3}", 0.6),
         Candidate("amex_plain", r"3[47][0-9]{13}", 0.6),
         Candidate("amex_grouped", r"3[47][0-9]{2}[ -][0-9]{6}[ -][0-9]{5}", 0.6),
+        Candidate("diners_plain", _DINERS + r"[0-9]{10}", 0.6),
+        Candidate("diners_grouped", _DINERS + r"[ -][0-9]{6}[ -][0-9]{4}", 0.6),
+        Candidate("maestro_dankort_plain", rf"(?:{_MAESTRO}(?:[0-9]{{12}}|[0-9]{{15}})|{_DANKORT}[0-9]{{12}})", 0.6),
+        Candidate("maestro_dankort_grouped", rf"(?:{_MAESTRO}|{_DANKORT})(?:[ -][0-9]{{4}}){{3}}", 0.6),
+        Candidate("pan_grouped_19", rf"(?:{_IIN_19}|{_MAESTRO})(?:[ -][0-9]{{4}}){{3}}[ -][0-9]{{3}}", 0.6),
     )
     # PCI DSS 3.3 display masks (first 6 and last 4 digits at most), plain or grouped:
     # ``411111******1111``, ``4111 **** **** 1111``, ``4111 11XX XXXX 1111``
@@ -47,7 +59,8 @@ class PaymentCardRecognizer(Recognizer):
     context_words = ("card", "credit card", "card no", "card_no", "cardnumber", "pan", "visa", "mastercard", "amex",
                      "信用卡", "卡号")
     priority = 20
-    examples = ("4111111111111111", "5555555555554444", "378282246310005")
+    examples = ("4111111111111111", "5555555555554444", "378282246310005", "30569309025904", "6759649826438453",
+                "5019717010103742")
 
     def normalize(self, text: str) -> str:
         return digits_only(text)

@@ -5,7 +5,8 @@ Suffix List with a label before it. The list is ``publicsuffixlist``'s bundled c
 fetches anything (Presidio's own e-mail recognizer uses tldextract, which downloads the list on
 first use) and loads in ~35 ms without importing an HTTP client, which start-up of every scan
 worker would pay. Unknown suffixes are rejected, so file names such as ``logo@2x.png`` and internal
-names such as ``ops@build.internal`` fail that check.
+names such as ``ops@build.internal`` fail that check. Internationalised domains are matched in their
+ASCII (IDNA, RFC 5890) form, ``xn--`` labels including the top-level one (``li@xn--55qx5d.xn--fiqs8s``).
 
 Fictitious test values: ``zhang.san@example.com``, ``li_si+bank@example.cn``.
 """
@@ -30,7 +31,7 @@ def _has_public_suffix(domain: str) -> bool:
     return _suffix_list().privatesuffix(domain) is not None
 
 
-_DOMAIN = r"[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
+_DOMAIN = r"[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:[A-Za-z]{2,24}|[Xx][Nn]--[A-Za-z0-9-]{1,59})"
 
 
 @RECOGNIZERS.register
@@ -38,11 +39,7 @@ class EmailAddressRecognizer(Recognizer):
     id = "email_address"
     entity_type = "EMAIL_ADDRESS"
     candidates = (
-        Candidate(
-            "email",
-            r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}",
-            0.6,
-        ),
+        Candidate("email", rf"[A-Za-z0-9][A-Za-z0-9._%+-]*@{_DOMAIN}", 0.6),
     )
     # a hidden run of the local part, up to three characters kept before it and any after it:
     # ``z***@example.com``,

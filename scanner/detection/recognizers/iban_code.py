@@ -2,7 +2,10 @@
 
 Format: ISO 13616 — two-letter country code, two check digits, country-specific BBAN of up to 30
 alphanumerics; check digits per ISO 7064 MOD 97-10, country lengths and BBAN formats from the SWIFT
-IBAN registry as ``stdnum.iban`` has them. Written plain or in groups of four separated by spaces.
+IBAN registry as ``stdnum.iban`` has them. The electronic form (upper case, no spaces) and the paper
+form (groups of four separated by spaces, ISO 13616-1 §5.4) count on their own; other ways people
+write them (lower case, dashes, irregular groups such as ``NO 93 86011117947``) only next to a
+context word (IBAN, account) or in an IBAN field, where the check digits still decide.
 
 Validation makes ``stdnum.iban.validate``'s checks in its order (MOD 97-10, the country's BBAN
 structure, the country's own module such as the French RIB key) with the per-country structure
@@ -49,6 +52,7 @@ class IbanCodeRecognizer(Recognizer):
     candidates = (
         Candidate("iban_plain", r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", 0.6),
         Candidate("iban_grouped", r"[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?", 0.6),
+        Candidate("iban_written", r"[A-Za-z]{2}[ -]?[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,30}", 0.5, requires_context=True),
     )
     # ``DE89********3000``, ``DE89 3704 **** **** **30 00``, ``DE89 **** **** **** 3000 00``
     masked = (
@@ -61,7 +65,7 @@ class IbanCodeRecognizer(Recognizer):
     examples = ("DE89370400440532013000", "GB29 NWBK 6016 1331 9268 19")
 
     def normalize(self, text: str) -> str:
-        return text.replace(" ", "").upper()  # candidates are [A-Z0-9] in groups separated by spaces
+        return text.replace(" ", "").replace("-", "").upper()  # [A-Za-z0-9] in groups separated by " " or "-"
 
     def validate(self, value: str) -> bool:
         if len(value) < 5 or not value.isalnum() or not value.isascii():

@@ -1,7 +1,8 @@
 """International telephone number (E.164).
 
 Format: ITU-T E.164 — ``+`` country code and national number, at most 15 digits, usually written
-with spaces, hyphens, dots or a parenthesised area code. Validated with libphonenumber
+with spaces, hyphens, dots or a parenthesised area code, in groups of any length (``+44 7826 581931``,
+``+49 151 20736565``, ``+91 4155550132``). Validated with libphonenumber
 (``phonenumbers.is_valid_number``: number length and allocated ranges per country). Only numbers
 written with the international ``+`` prefix are candidates: bare digit runs in logs (timestamps,
 order numbers, counters) are not phone numbers, and mainland mobiles are CN_MOBILE_NUMBER (which wins
@@ -24,8 +25,12 @@ class PhoneNumberRecognizer(Recognizer):
     entity_type = "PHONE_NUMBER"
     candidates = (
         Candidate("e164_plain", r"\+[1-9][0-9]{7,14}", 0.55),
-        Candidate("e164_grouped", r"\+[1-9][0-9]{0,3}[ .-]?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}(?:[ .-][0-9]{2,5}){1,4}",
-                  0.5),
+        # groups of up to 12 digits: national numbers are written in one piece after the country code
+        # (``+91 4155550132``) or in groups longer than five (``+44 7826 581931``); a candidate that takes
+        # a following number along fails validation and its shorter end is tried too
+        Candidate("e164_grouped",
+                  r"\+[1-9][0-9]{0,3}[ .-]?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]{1,12}(?:[ .-][0-9]{2,12}){1,4}", 0.5),
+        Candidate("e164_split", r"\+[1-9][0-9]{0,3}[ .-][0-9]{4,14}", 0.5),  # ``+1 2025550143``, ``+39 212345678``
     )
     masked = (r"\+[1-9][0-9]{0,3}[ -]?[0-9]{0,4}[ -]?[*xX#]{3,8}[ -]?[0-9]{2,4}",)
     context_words = ("phone", "tel", "telephone", "mobile", "cell", "fax", "contact", "电话", "联系电话", "手机")

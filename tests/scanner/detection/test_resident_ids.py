@@ -126,7 +126,7 @@ def test_a_validator_that_raises_costs_one_candidate_not_the_file(tmp_path: Path
     assert "cn_resident_id failed to validate 1 candidate(s)" in notes[0].message
 
 
-# -- which division codes a valid number may carry (GB 11643 §4.2: the county of household registration when
+# -- which division codes a valid number may carry (GB 11643 地址码: the county of household registration when
 # the number was assigned, not of birth) ------------------------------------------------------------------------
 
 

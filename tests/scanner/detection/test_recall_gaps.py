@@ -1,0 +1,246 @@
+"""Written forms the recognizers used to miss (issue 11): ``+`` numbers with long digit groups, IPv6, SSNs with
+spaces or dots, IDN e-mail domains, IBANs in lower case, with dashes or irregular groups, Diners, Maestro and
+Dankort cards, full-width digits. Tables of (text, entity types reported) and properties over generated values."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import phonenumbers
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from stdnum import iban, luhn, numdb
+from stdnum.us import ssn
+
+from scanner.demo import resident_id
+from scanner.detection.engine import Detector
+from scanner.detection.recognizers.ip_address import IpAddressRecognizer
+from scanner.model import Chunk
+
+FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+RID = resident_id("11010519850312001")
+GERMAN_IBAN = "DE89370400440532013000"
+NORWEGIAN_IBAN = "NO9386011117947"
+
+
+def _luhn(partial: str) -> str:
+    return partial + luhn.calc_check_digit(partial)
+
+
+CASES = [
+    # (text, entity types reported, in order)
+    # -- "+" numbers with digit groups longer than five, or the national number in one piece
+    ("tel +44 7826 581931", ["PHONE_NUMBER"]),
+    ("tel +49 151 20736565", ["PHONE_NUMBER"]),
+    ("call +91 4155550132 now", ["PHONE_NUMBER"]),
+    ("fax +1 2025550143", ["PHONE_NUMBER"]),
+    ("tel +39 0212345678", ["PHONE_NUMBER"]),  # Italian numbers keep their leading 0 after +39
+    ("tel +44 20 7946 0958 12 items", ["PHONE_NUMBER"]),  # the candidate that takes "12" along fails; its start holds
+    ("contact +49 15123438564", ["PHONE_NUMBER"]),  # a German mobile whose digits are also a mainland one
+    ("tel +86 138 1234 5678", ["CN_MOBILE_NUMBER"]),
+    ("tel +44 7826 58193", []),  # one digit short
+    ("build +1234567 ok", []),
+    # -- IPv6: global unicast with context; link-local, unique-local, loopback, documentation are not a person's
+    ("client_ip=2a00:1450:4001:81c::200e ok", ["IP_ADDRESS"]),
+    ("remote_addr=2606:4700:4700:0:0:0:0:1111", ["IP_ADDRESS"]),
+    ("client ip [2a03:2880:f10d:83:face:b00c::25de]:443", ["IP_ADDRESS"]),
+    ("client ip 2A00:1450:4001:81C::200E", ["IP_ADDRESS"]),
+    ("2a00:1450:4001:81c::200e - - GET /", []),  # no context
+    ("client ip fe80::1ff:fe23:4567:890a", []),
+    ("client ip fd12:3456:789a::1", []),
+    ("client ip ::1", []),
+    ("client ip 2001:db8::42", []),  # RFC 3849 documentation prefix
+    ("client ip 2001::1", []),  # Teredo (RFC 4380): special-purpose
+    ("ip 12:30:45 and 00:1a:2b:3c:4d:5e", []),  # a time and a MAC
+    ("ip std::vector and Base::add", []),
+    # -- SSNs with spaces or dots, next to a context word only; the SSA-invalid ones stay rejected
+    ("ssn 078 05 1123", ["US_SSN"]),
+    ("SSN: 078.05.1123", ["US_SSN"]),
+    ("social security 536 22 1234", ["US_SSN"]),
+    ("ssn 078-05-1120", []),  # Woolworth wallet card number (SSA: never valid)
+    ("ssn 078 05 1120", []),
+    ("ssn 219.09.9999", []),  # advertising number
+    ("ssn 666 22 1234", []),  # area 666 never issued
+    ("ssn 536 00 1234", []),  # group 00
+    ("qty 536 22 1234 units", []),  # no context: three groups of digits
+    ("version 536.22.1234", []),
+    # -- IDN e-mail domains in their ASCII form
+    ("mail li@xn--55qx5d.xn--fiqs8s", ["EMAIL_ADDRESS"]),
+    ("mail j.mueller@xn--mller-kva.de", ["EMAIL_ADDRESS"]),
+    ("mail ivan@xn--80aswg.xn--p1ai", ["EMAIL_ADDRESS"]),
+    ("mail li@xn--fiqs8s", []),  # a bare public suffix is no registrable domain
+    ("mail a@b.xn--", []),
+    # -- IBANs as people write them, next to IBAN or account: the check digits still decide
+    (f"iban {GERMAN_IBAN.lower()}", ["IBAN_CODE"]),
+    ("IBAN: DE89-3704-0044-0532-0130-00", ["IBAN_CODE"]),
+    ("iban DE89 3704 0044 0532 013000 and more", ["IBAN_CODE"]),
+    ("IBAN NO 93 86011117947 ok", ["IBAN_CODE"]),
+    ("account de89 3704 0044 0532 0130 00", ["IBAN_CODE"]),
+    (f"ref {GERMAN_IBAN.lower()}", []),  # lower case without context
+    ("ref DE89-3704-0044-0532-0130-00", []),
+    ("iban de89370400440532013001", []),  # check digits fail
+    (f"ref {GERMAN_IBAN}", ["IBAN_CODE"]),  # the electronic form needs no context
+    # -- Diners (14 digits), Maestro, Dankort
+    ("card 30569309025904", ["CREDIT_CARD"]),
+    ("card 3056 930902 5904", ["CREDIT_CARD"]),
+    ("paid 38520000023237 ok", ["CREDIT_CARD"]),
+    ("card 6759649826438453", ["CREDIT_CARD"]),
+    ("card 6759 6498 2643 8453", ["CREDIT_CARD"]),
+    (f"卡号 {_luhn('501800000000000000')}", ["CREDIT_CARD"]),  # a 19-digit Maestro, not a domestic card
+    ("card 5019717010103742", ["CREDIT_CARD"]),
+    ("卡号 5019717010103742", ["CREDIT_CARD"]),
+    ("card 30569309025905", []),  # Luhn fails
+    (f"order {_luhn('67590000000000000')}", []),  # 18 digits: no Maestro length here
+    # -- full-width digits in Chinese text
+    (f"身份证号{RID.translate(FULLWIDTH)}，请核对", ["CN_RESIDENT_ID"]),
+    ("联系电话：１３８１２３４５６７８", ["CN_MOBILE_NUMBER"]),
+    ("手机：１３８ １２３４ ５６７８", ["CN_MOBILE_NUMBER"]),
+    (f"身份证{RID.translate(FULLWIDTH)}、手机１３８１２３４５６７８", ["CN_RESIDENT_ID", "CN_MOBILE_NUMBER"]),
+    ("金额：１３８１２３４５６７８．００元", []),  # an amount
+    ("编号１３８１２３４５６７８９", []),  # twelve digits
+]
+
+
+@pytest.fixture(scope="module", params=["hyperscan", "re"])
+def detector(request: pytest.FixtureRequest) -> Detector:
+    return Detector(use_hyperscan=request.param == "hyperscan")
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_recall_table(detector: Detector, text: str, expected: list[str]) -> None:
+    assert [m.entity_type for m in detector.scan(Chunk(text.encode("utf-8"))).matches] == expected
+
+
+def _found(detector: Detector, text: str) -> list[tuple[str, str]]:
+    """(entity type, the reported span's text) of every match in ``text``."""
+    data = text.encode("utf-8")
+    return [(m.entity_type, data[m.start : m.end].decode("utf-8"))
+            for m in detector.scan(Chunk(data)).matches]
+
+
+# -- properties -----------------------------------------------------------------------------------------------
+
+REGIONS = ["GB", "DE", "FR", "US", "IN", "JP", "AU", "BR", "SG", "NL", "ES", "IT", "SE", "PL", "ZA", "MX"]
+
+
+@st.composite
+def valid_phones(draw: st.DrawFn) -> phonenumbers.PhoneNumber:
+    region = draw(st.sampled_from(REGIONS))
+    kind = draw(st.sampled_from([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]))
+    example = phonenumbers.example_number_for_type(region, kind)
+    national = str(example.national_number)
+    keep = max(2, len(national) - 4)
+    tail = draw(st.text(alphabet="0123456789", min_size=len(national) - keep, max_size=len(national) - keep))
+    number = phonenumbers.parse(f"+{example.country_code}{national[:keep]}{tail}", None)
+    assume(phonenumbers.is_valid_number(number))
+    return number
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_phones(), st.sampled_from(["international", "e164", "split"]))
+def test_valid_international_numbers_are_found_in_their_written_forms(number: phonenumbers.PhoneNumber,
+                                                                      style: str) -> None:
+    if style == "international":
+        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    elif style == "e164":
+        written = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    else:
+        written = f"+{number.country_code} {phonenumbers.national_significant_number(number)}"
+    assert _found(Detector(), f"customer callback number {written} queued") == [("PHONE_NUMBER", written)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.ip_addresses(v=6) | st.sampled_from([ipaddress.IPv6Address(a) for a in (
+    "2001:db8::1", "fe80::1", "fd00::1", "::1", "2001::1", "2002:c000:0204::1", "2620:fe::fe", "3fff::1")]))
+def test_ipv6_validation_is_global_unicast_and_global(address: ipaddress.IPv6Address) -> None:
+    expected = address in ipaddress.ip_network("2000::/3") and address.is_global
+    rec = IpAddressRecognizer()
+    assert rec.validate(rec.normalize(address.compressed)) == expected
+    assert rec.validate(rec.normalize(address.exploded.upper())) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, (1 << 125) - 1), st.sampled_from(["compressed", "exploded", "upper"]))
+def test_global_ipv6_addresses_are_found_with_context(bits: int, style: str) -> None:
+    address = ipaddress.IPv6Address((1 << 125) | bits)  # 2000::/3
+    assume(address.is_global)
+    written = {"compressed": address.compressed, "exploded": address.exploded,
+               "upper": address.compressed.upper()}[style]
+    assert _found(Detector(), f"login ok client_ip={written} ua=okhttp") == [("IP_ADDRESS", written)]
+    assert _found(Detector(), f"route {written} ok") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 899), st.integers(1, 99), st.integers(1, 9999), st.sampled_from([" ", ".", "-"]))
+def test_ssns_in_three_groups_follow_stdnum_with_context(area: int, group: int, serial: int, separator: str) -> None:
+    digits = f"{area:03d}{group:02d}{serial:04d}"
+    written = separator.join((digits[:3], digits[3:5], digits[5:]))
+    expected = [("US_SSN", written)] if ssn.is_valid(digits) else []
+    assert _found(Detector(), f"applicant ssn {written} on file") == expected
+    if separator != "-":
+        assert _found(Detector(), f"count {written} on file") == []
+
+
+@st.composite
+def valid_ibans(draw: st.DrawFn) -> str:
+    country = draw(st.sampled_from(["DE", "GB", "FR", "NL", "IT", "ES", "CH", "BE", "NO", "AT", "PL", "MU"]))
+    structure = numdb.get("iban").info(country)[0][1]["bban"]
+    bban = draw(st.from_regex(iban._struct_to_re(structure), fullmatch=True)).upper()
+    value = country + iban.calc_check_digits(f"{country}00{bban}") + bban
+    assume(iban.is_valid(value))  # the national check (Norway's MOD 11, France's RIB key) holds too
+    return value
+
+
+def _written(value: str, style: str) -> str:
+    if style == "lower":
+        return value.lower()
+    if style == "dashed":
+        return "-".join(value[i : i + 4] for i in range(0, len(value), 4))
+    if style == "irregular":
+        return f"{value[:2]} {value[2:4]} {value[4:9]} {value[9:]}"
+    return " ".join(value[i : i + 4] for i in range(0, len(value), 4)).lower()
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_ibans(), st.sampled_from(["lower", "dashed", "irregular", "lower grouped"]))
+def test_ibans_as_people_write_them_are_found_next_to_iban(value: str, style: str) -> None:
+    written = _written(value, style)
+    assert _found(Detector(), f"beneficiary IBAN {written} verified") == [("IBAN_CODE", written)]
+    assert "IBAN_CODE" not in [entity for entity, _text in _found(Detector(), f"ref {written} verified")]
+    broken = value[:-1] + ("0" if value[-1] != "0" else "1")
+    if not iban.is_valid(broken):  # (a letter replaced by a digit can keep MOD 97-10)
+        assert "IBAN_CODE" not in [e for e, _t in _found(Detector(), f"beneficiary IBAN {_written(broken, style)} ok")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["300", "305", "3095", "36", "38", "39", "6759", "6304", "5018", "5020", "5893", "6763",
+                        "5019"]), st.data())
+def test_diners_maestro_and_dankort_cards_are_credit_cards(prefix: str, data: st.DataObject) -> None:
+    lengths = [14] if prefix[0] == "3" else ([16] if prefix == "5019" else [16, 19])
+    length = data.draw(st.sampled_from(lengths))
+    body = prefix + data.draw(st.text(alphabet="0123456789", min_size=length - len(prefix) - 1,
+                                      max_size=length - len(prefix) - 1))
+    number = body + luhn.calc_check_digit(body)
+    assert _found(Detector(), f"card {number} ok") == [("CREDIT_CARD", number)]
+    position = data.draw(st.integers(0, length - 1))
+    digit = data.draw(st.sampled_from("0123456789"))
+    changed = number[:position] + digit + number[position + 1 :]
+    if changed != number:
+        assert _found(Detector(), f"card {changed} ok") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="一二三四五六七八九十，。：；（）号码证身份手机客户张王李", max_size=12),
+       st.sampled_from([RID, resident_id("44030419900701002"), "13812345678", "15912345678"]),
+       st.text(alphabet="一二三四五六七八九十，。：；（）号码证客户张王李 \n", max_size=12),
+       st.booleans())
+def test_full_width_values_are_found_at_their_own_bytes(before: str, value: str, after: str, both: bool) -> None:
+    """Full-width digits are read as ASCII and the match points at the full-width bytes (three per digit),
+    also after other full-width values in the same text."""
+    written = value.translate(FULLWIDTH)
+    prefix = f"证件 {RID.translate(FULLWIDTH)} " if both else ""
+    text = f"{prefix}{before}身份证号 {written} {after}"
+    found = _found(Detector(), text)
+    assert found[-1] == ("CN_RESIDENT_ID" if len(value) == 18 else "CN_MOBILE_NUMBER", written)
+    assert len(found) == (2 if both else 1)
