@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   installs privscan in .venv and scans a generated demo estate
+#   make demo   installs privaudit in .venv and scans a generated demo estate
 #   make test   installs test dependencies (database/SSH servers, Chromium, SARIF Multitool) and runs the suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,7 +24,7 @@ system-deps:
 	bash .ci/install-sarif-multitool.sh
 
 demo: install
-	$(BIN)/privscan demo --output privscan-demo.sarif
+	$(BIN)/privaudit demo --output privaudit-demo.sarif
 
 test: install-test system-deps
 	$(BIN)/python -m pytest -q
@@ -36,4 +36,4 @@ bench: install
 	$(BIN)/python bench/bench_logs.py
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache privscan-demo.sarif
+	rm -rf $(VENV) .tools .pytest_cache privaudit-demo.sarif

@@ -56,7 +56,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ ! -e "$POLICY" ]; then
-    printf '#!/bin/sh\n# temporary: written by privscan .ci/install-system-deps.sh\nexit 101\n' \
+    printf '#!/bin/sh\n# temporary: written by privaudit .ci/install-system-deps.sh\nexit 101\n' \
         | $SUDO tee "$POLICY" >/dev/null
     $SUDO chmod 0755 "$POLICY"
     created_policy=1

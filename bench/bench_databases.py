@@ -90,7 +90,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=0, help="worker processes (0: all cores)")
     args = parser.parse_args()
 
-    os.environ.setdefault("PRIVSCAN_FINGERPRINT_KEY", "privscan-bench-key")
+    os.environ.setdefault("PRIVAUDIT_FINGERPRINT_KEY", "privaudit-bench-key")
     server, base = _start_server()
     try:
         generated = _generate(server, args.tables, args.rows)

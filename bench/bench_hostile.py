@@ -95,7 +95,7 @@ def run(case: str, code: Path, deadline: float) -> str:
         share = Path(tmp) / "share"
         share.mkdir()
         args = CASES[case](share)
-        env = {**os.environ, "PYTHONPATH": str(code), "PRIVSCAN_FINGERPRINT_KEY": "bench-hostile-key-0123"}
+        env = {**os.environ, "PYTHONPATH": str(code), "PRIVAUDIT_FINGERPRINT_KEY": "bench-hostile-key-0123"}
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         try:

@@ -733,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the log and its truth (spans, no values) into this directory")
     args = parser.parse_args(argv)
     size = int(args.size_mib * MiB)
-    with tempfile.TemporaryDirectory(prefix="privscan-precision-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="privaudit-precision-") as tmp:
         directory = args.keep or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "app.log"

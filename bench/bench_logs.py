@@ -1,9 +1,9 @@
-"""Throughput and memory benchmark: privscan end-to-end vs Presidio's default AnalyzerEngine.
+"""Throughput and memory benchmark: privaudit end-to-end vs Presidio's default AnalyzerEngine.
 
 One run prints:
 
 * end-to-end MiB/s of ``run_scan`` over the corpus (discovery, reading, detection, rules, exactly
-  what ``privscan scan`` does) with 1 and 2 jobs, each in a fresh process so start-up and memory
+  what ``privaudit scan`` does) with 1 and 2 jobs, each in a fresh process so start-up and memory
   are measured honestly, and the speedup of 2 jobs over 1;
 * peak memory of the whole process tree (scanning process + workers): ``ru_maxrss`` of the process
   (``RUSAGE_SELF``) and of its largest worker (``RUSAGE_CHILDREN``), and, sampled with psutil, the

@@ -37,7 +37,7 @@ def main() -> int:
     for key, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                        ("AWS_DEFAULT_REGION", "us-east-1")):
         os.environ.setdefault(key, value)
-    os.environ.setdefault("PRIVSCAN_FINGERPRINT_KEY", "privscan-bench-key-s3")
+    os.environ.setdefault("PRIVAUDIT_FINGERPRINT_KEY", "privaudit-bench-key-s3")
 
     import logging
 

@@ -282,7 +282,7 @@ _TYPE_LENGTH = re.compile(r"\((\d+)\)")
 def _protected_by_name(info: ColumnInfo) -> bool:
     """A column that was not sampled (no privilege, lost session) named as hashed or encrypted
     (``password_hash``, ``id_card_enc``) with a text type wide enough for a digest or ciphertext is
-    taken as protected, as ``privscan check-migrations`` takes it; ``id_card_enc varchar(18)`` is not."""
+    taken as protected, as ``privaudit check-migrations`` takes it; ``id_card_enc varchar(18)`` is not."""
     data_type = (info.data_type or "").lower()
     if not protected_name(info.name) or not ("char" in data_type or "text" in data_type):
         return False

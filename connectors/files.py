@@ -88,7 +88,7 @@ def _glob_match(relative: str, patterns: tuple[str, ...], is_dir: bool = False) 
     return matches(relative, patterns, is_dir=is_dir)
 
 
-IGNORE_FILE = ".privscanignore"
+IGNORE_FILE = ".privauditignore"
 
 
 def _ignore_file_patterns(path: Path) -> tuple[str, ...]:
@@ -139,7 +139,7 @@ class FilesConnector(Connector):
     def __init__(self, target: str, options: ScanOptions) -> None:
         super().__init__(target, options)
         self.root = path_of(target).absolute()
-        self._ignored: tuple[str, ...] = ()  # the root's .privscanignore patterns
+        self._ignored: tuple[str, ...] = ()  # the root's .privauditignore patterns
 
     @property
     def root_uri(self) -> str:

@@ -101,7 +101,7 @@ class PostgreSQLConnector(SQLConnector):
         kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": int(extra.get("connect_timeout", 10)),
-            "application_name": "privscan",
+            "application_name": "privaudit",
             # Read-only and bounded from the first statement of the session.
             "options": f"-c default_transaction_read_only=on -c statement_timeout={timeout} "
                        f"-c lock_timeout={min(timeout, 5000)} -c idle_in_transaction_session_timeout=60000",

@@ -2,7 +2,7 @@
 
 Targets: ``s3://bucket``, ``s3://bucket/prefix`` and ``s3://`` (every bucket the credentials can
 list). The endpoint of an S3-compatible store comes from ``ScanOptions.extra["s3_endpoint_url"]``
-(``--s3-endpoint-url``), ``PRIVSCAN_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``
+(``--s3-endpoint-url``), ``PRIVAUDIT_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL``
 (boto3's variable for every service, which MinIO and Ceph users set); the STS and S3 Control calls go
 to ``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL_S3_CONTROL`` when set, else to that same endpoint, and
 ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`` turns the ``AWS_ENDPOINT_URL*`` variables off as in boto3
@@ -99,7 +99,7 @@ from scanner.connector import (
 from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
 from scanner.registry import CONNECTORS
 
-ENV_ENDPOINT = "PRIVSCAN_S3_ENDPOINT_URL"
+ENV_ENDPOINT = "PRIVAUDIT_S3_ENDPOINT_URL"
 ENV_AWS_ENDPOINT = "AWS_ENDPOINT_URL_S3"  # the service-specific endpoint variable boto3 itself honours
 ENV_AWS_ENDPOINT_ALL = "AWS_ENDPOINT_URL"  # boto3's endpoint for every service (MinIO/Ceph users set this one)
 #: The only operations a target cannot do without; every other call (posture, account, ACLs) is optional:

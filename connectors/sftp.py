@@ -3,13 +3,13 @@
 Security first, because this connector logs into production file servers:
 
 * **Host keys are verified, never learned.** Keys come from ``extra["known_hosts"]``, the
-  ``PRIVSCAN_KNOWN_HOSTS`` environment variable, or the user's ``~/.ssh/known_hosts`` (plus
+  ``PRIVAUDIT_KNOWN_HOSTS`` environment variable, or the user's ``~/.ssh/known_hosts`` (plus
   ``/etc/ssh/ssh_known_hosts``). An unknown host key or one that differs from the recorded key is a
   target error naming both fingerprints; nothing is ever written to a known_hosts file (paramiko's
   ``AutoAddPolicy`` is exactly the trust-on-first-use hole an auditor would flag).
 * **No secrets in URIs.** A password in the URI is refused; passwords come from
-  ``PRIVSCAN_SFTP_PASSWORD``, keys from ``extra["ssh_key"]`` / ``PRIVSCAN_SSH_KEY`` (passphrase in
-  ``PRIVSCAN_SSH_KEY_PASSPHRASE``), or the SSH agent.
+  ``PRIVAUDIT_SFTP_PASSWORD``, keys from ``extra["ssh_key"]`` / ``PRIVAUDIT_SSH_KEY`` (passphrase in
+  ``PRIVAUDIT_SSH_KEY_PASSPHRASE``), or the SSH agent.
 * **Read-only.** Only ``stat``/``lstat``/``listdir``/``realpath``/``open(..., "r")`` are used.
 
 The walk honours include/exclude globs and ``max_depth``, records each file's permission bits,
@@ -44,10 +44,10 @@ from scanner.connector import Connector, ContentSkipped, ReadError, ScanOptions,
 from scanner.model import Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
-ENV_KNOWN_HOSTS = "PRIVSCAN_KNOWN_HOSTS"
-ENV_KEY = "PRIVSCAN_SSH_KEY"
-ENV_KEY_PASSPHRASE = "PRIVSCAN_SSH_KEY_PASSPHRASE"
-ENV_PASSWORD = "PRIVSCAN_SFTP_PASSWORD"
+ENV_KNOWN_HOSTS = "PRIVAUDIT_KNOWN_HOSTS"
+ENV_KEY = "PRIVAUDIT_SSH_KEY"
+ENV_KEY_PASSPHRASE = "PRIVAUDIT_SSH_KEY_PASSPHRASE"
+ENV_PASSWORD = "PRIVAUDIT_SFTP_PASSWORD"
 READ_BLOCK = 1024 * 1024
 MAX_ZIP_BYTES = 64 * 1024 * 1024
 RECONNECT_ATTEMPTS = 3

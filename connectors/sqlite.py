@@ -109,7 +109,7 @@ class SQLiteConnector(SQLConnector):
                 f"({total} bytes) are over the {MAX_PRIVATE_COPY}-byte private-copy cap; rows committed since the "
                 "last checkpoint are not sampled.", self.target, kind="limit"))
             return f"file:{quote(self.path)}?mode=ro&immutable=1"
-        self._private = tempfile.mkdtemp(prefix="privscan-sqlite-")
+        self._private = tempfile.mkdtemp(prefix="privaudit-sqlite-")
         copy = os.path.join(self._private, "db")
         shutil.copyfile(self.path, copy)
         shutil.copyfile(wal, copy + "-wal")

@@ -2,7 +2,7 @@
 
 The semiannual review (obligation 9, 每半年完成一次系统安全审查, 可追溯、可查证) archives SARIF; the
 report is read from that archive, not from a live scan, so everything here works on the SARIF
-JSON alone (as written by :mod:`reports.sarif`, or by any privscan version that keeps the same
+JSON alone (as written by :mod:`reports.sarif`, or by any privaudit version that keeps the same
 property names). Rule metadata missing from the log (an older file, a rule that did not run) is
 taken from :data:`scanner.registry.RULES` when available.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-FINGERPRINT_KEY = "privscan/v1"  # = reports.sarif.FINGERPRINT_KEY
+FINGERPRINT_KEY = "privaudit/v1"  # = reports.sarif.FINGERPRINT_KEY
 OBLIGATIONS = tuple(range(1, 10))  # the nine obligations of requirements.md, labelled in the message catalogue
 GRADE_ORDER = ("C3", "C2", "C1")  # JR/T 0171-2020, most sensitive first; other packs' grades sort after
 STORES = ("file", "postgresql", "mysql", "sqlite", "s3", "sftp")
@@ -347,7 +347,7 @@ def _finding(result: dict[str, Any], run: dict[str, Any], run_rules: list[dict[s
     )
 
 
-# Result properties worth showing to an auditor beside the message (all set by privscan rules).
+# Result properties worth showing to an auditor beside the message (all set by privaudit rules).
 _DETAIL_KEYS = ("field", "mode", "owner", "group", "ageDays", "maxAgeDays", "grantee", "privilege", "principal")
 
 
@@ -430,7 +430,7 @@ def _rule_from_sarif(rule: dict[str, Any]) -> RuleView:
 
 
 def _registry_rules() -> list[RuleView]:
-    """Every rule privscan knows, for the "not run in this scan" rows of the obligations table."""
+    """Every rule privaudit knows, for the "not run in this scan" rows of the obligations table."""
     try:
         from scanner.registry import RULES
 
@@ -479,7 +479,7 @@ def _obligation_numbers(value: Any) -> list[int]:
 def stores_of_tags(tags: Any) -> set[str] | None:
     """The data stores a rule can judge, from its tags; ``None`` when it judges any content.
 
-    Schema-change rules (tag ``migrations``) judge SQL migration files in ``privscan check-migrations``
+    Schema-change rules (tag ``migrations``) judge SQL migration files in ``privaudit check-migrations``
     (whose target connector is ``migrations``), no scanned data store.
     """
     tags = {str(t) for t in tags or ()}

@@ -145,7 +145,7 @@ class AuditReporter:
     def render(self, report: Any, anchor: str | None = None, lang: str = "en") -> str:
         from reports.sarif import build_sarif
 
-        return self.render_sarif(build_sarif(report, anchor), lang=lang, source="privscan scan")
+        return self.render_sarif(build_sarif(report, anchor), lang=lang, source="privaudit scan")
 
 
 def _chart(rows: list[tuple[str, str, int]]) -> dict[str, Any]:

@@ -50,8 +50,8 @@ def _notification_line(note: Notification) -> str:
     match = _WHERE.match(note.message)
     if match:
         return annotation(kind, match.group("message"), match.group("file"), int(match.group("line")),
-                          f"privscan {note.kind}")
-    return annotation(kind, note.message, note.resource_uri, None, f"privscan {note.kind}")
+                          f"privaudit {note.kind}")
+    return annotation(kind, note.message, note.resource_uri, None, f"privaudit {note.kind}")
 
 
 @REPORTERS.register

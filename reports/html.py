@@ -1,4 +1,4 @@
-"""The auditor report as one self-contained HTML page (``privscan report --format html``).
+"""The auditor report as one self-contained HTML page (``privaudit report --format html``).
 
 Built from SARIF (the archived evidence of a semiannual review, obligation 9), so an auditor can
 regenerate it from the archive at any time: executive summary with inline-SVG charts, obligations
@@ -8,7 +8,7 @@ print stylesheet). A Content-Security-Policy forbids scripts outright, on top of
 autoescaping of every value taken from the scan (file names are attacker-controlled).
 
 Registered as report format ``html`` as well, so a live :class:`~scanner.model.ScanReport` renders
-through the same path (SARIF first); ``privscan scan --format`` lists its formats explicitly and is
+through the same path (SARIF first); ``privaudit scan --format`` lists its formats explicitly and is
 not changed by this registration.
 """
 

@@ -11,7 +11,7 @@ from scanner.registry import REPORTERS
 
 def report_dict(report: ScanReport) -> dict[str, Any]:
     return {
-        "tool": {"name": "privscan", "version": report.tool_version},
+        "tool": {"name": "privaudit", "version": report.tool_version},
         "policy": report.policy_name,
         "started": report.started,
         "finished": report.finished,

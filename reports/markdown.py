@@ -1,4 +1,4 @@
-"""The auditor report as Markdown (``privscan report --format markdown``): for tickets, wikis and
+"""The auditor report as Markdown (``privaudit report --format markdown``): for tickets, wikis and
 merge requests, where an HTML attachment is not wanted.
 
 Same content as :mod:`reports.html` minus the charts (counts are tables). Every value from the

@@ -30,8 +30,8 @@ from scanner.model import Finding, Level, Location, Notification, ScanReport
 from scanner.registry import REPORTERS
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/privscan/privscan"
-FINGERPRINT_KEY = "privscan/v1"
+INFORMATION_URI = "https://github.com/privaudit/privaudit"
+FINGERPRINT_KEY = "privaudit/v1"
 _KEEP_DEFAULT = {"level", "version"}
 
 
@@ -105,7 +105,7 @@ def _pseudo_path(uri: str) -> str:
     if parts.port:
         host = f"{host}_{parts.port}"
     tail = "/".join(p for p in (parts.path + ("/" + parts.fragment if parts.fragment else "")).split("/") if p)
-    return _uri_path("/".join(p for p in (".privscan", parts.scheme, host, tail) if p))
+    return _uri_path("/".join(p for p in (".privaudit", parts.scheme, host, tail) if p))
 
 
 def _uri_path(relative: str | bytes) -> str:
@@ -261,7 +261,7 @@ def build_sarif(report: ScanReport, anchor: str | None = None) -> dict[str, Any]
     run = om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(
-                name="privscan",
+                name="privaudit",
                 version=report.tool_version,
                 semantic_version=report.tool_version,
                 information_uri=INFORMATION_URI,

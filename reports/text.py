@@ -22,7 +22,7 @@ class TextReporter:
         current = [f for f in report.findings if f.baseline_state != "absent"]
         active = [f for f in current if not f.suppressions]
         not_covered = sum(1 for f in active if f.properties.get("notCovered"))
-        lines = [f"privscan {report.tool_version} — policy {report.policy_name}", ""]
+        lines = [f"privaudit {report.tool_version} — policy {report.policy_name}", ""]
         for target in report.targets:
             skipped = ", ".join(f"{k} {v}" for k, v in sorted(target.skipped.items())) or "none"
             protected = sum(target.protected.values())

@@ -1,3 +1,3 @@
-"""privscan: finds customer personal data where it should not be, and who can read it."""
+"""privaudit: finds customer personal data where it should not be, and who can read it."""
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Command line: ``privscan scan``, ``privscan demo`` and the subcommands other modules add.
+"""Command line: ``privaudit scan``, ``privaudit demo`` and the subcommands other modules add.
 
 Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 for usage
 or configuration mistakes (with a message saying how to fix them). Findings go to stdout or
@@ -112,7 +112,7 @@ def echo_summary(report: Any, written: list[str]) -> None:
         targets += f" ({failed} could not be scanned)"
     where = f"; written to {', '.join(written)}" if written else ""
     findings = f"{len(active)} finding{'s' if len(active) != 1 else ''}" + (f" ({by_level})" if by_level else "")
-    click.echo(f"privscan: {findings} in {targets}{where}.", err=True)
+    click.echo(f"privaudit: {findings} in {targets}{where}.", err=True)
 
 
 def echo_notifications(report: Any, quiet: bool = False) -> None:
@@ -124,7 +124,7 @@ def echo_notifications(report: Any, quiet: bool = False) -> None:
     for note in report.notifications:
         if quiet and note.level is Level.NOTE:
             continue
-        click.echo(f"privscan: {note.level.value}: {for_humans(note.message)}", err=True)
+        click.echo(f"privaudit: {note.level.value}: {for_humans(note.message)}", err=True)
 
 
 #: exit status of an unexpected error (BSD sysexits ``EX_SOFTWARE``): not 1 (findings), 2 (usage), 3 (target)
@@ -149,7 +149,7 @@ class _PluginGroup(click.Group):
         except (click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
             raise
         except FingerprintKeyError as exc:
-            click.echo(f"privscan: {exc}.", err=True)
+            click.echo(f"privaudit: {exc}.", err=True)
             sys.exit(2)
         except Exception as exc:  # a bug of ours: say so without a raw value, and never a bare traceback
             _report_internal_error(exc)
@@ -193,11 +193,11 @@ def _report_internal_error(exc: BaseException) -> None:
 
     lines = "".join(traceback.format_exception(exc)).splitlines()
     click.echo("\n".join(for_humans(line) for line in lines), err=True)
-    click.echo(f"privscan: internal error ({type(exc).__name__}); please report it with the lines above.", err=True)
+    click.echo(f"privaudit: internal error ({type(exc).__name__}); please report it with the lines above.", err=True)
 
 
 @click.group(cls=_PluginGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="privscan")
+@click.version_option(__version__, prog_name="privaudit")
 def main() -> None:
     """Find customer personal data where it should not be, and who can read it."""
 
@@ -236,23 +236,23 @@ def main() -> None:
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Minimum detection confidence.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Scan configuration (privscan.yaml): targets, policy, waivers, baseline, outputs.")
+              help="Scan configuration (privaudit.yaml): targets, policy, waivers, baseline, outputs.")
 @click.option("--waivers", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Waivers file: accepted findings with owner, reason, ticket and expiry.")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="SARIF",
               help="Previous review's SARIF: results get baselineState new/unchanged/updated/absent.")
 @click.option("--fail-on-new-only", is_flag=True, help="Only findings new since --baseline fail the run.")
 @click.option("--s3-endpoint-url", metavar="URL",
-              envvar=["PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
+              envvar=["PRIVAUDIT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
               help="S3-compatible endpoint (MinIO, Ceph RGW), e.g. https://minio.internal:9000 "
-                   "(env PRIVSCAN_S3_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
+                   "(env PRIVAUDIT_S3_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
 @click.option("--s3-state-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Incremental S3 scans: object summaries keyed by ETag; unchanged objects are not read again.")
 @click.option("--known-hosts", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="known_hosts file for sftp:// targets (default ~/.ssh/known_hosts); unknown keys are refused.")
 @click.option("--ssh-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="Private key for sftp:// targets (passphrase or password only from the environment: "
-                   "PRIVSCAN_SSH_KEY_PASSPHRASE, PRIVSCAN_SFTP_PASSWORD).")
+                   "PRIVAUDIT_SSH_KEY_PASSPHRASE, PRIVAUDIT_SFTP_PASSWORD).")
 @click.option("--ner-model", metavar="MODEL", default=None,
               help="Installed spaCy model (package name or saved pipeline path) for PERSON/LOCATION; "
                    "never downloaded.")
@@ -276,7 +276,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     from scanner.yamlschema import ConfigError
 
     if not targets:
-        _fail("give at least one TARGET to scan, e.g. `privscan scan /srv/share` (or run `privscan demo`).")
+        _fail("give at least one TARGET to scan, e.g. `privaudit scan /srv/share` (or run `privaudit demo`).")
     for problem in target_problems(targets, [output] if output else []):
         _fail(problem)
     for target in targets:
@@ -292,7 +292,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
     try:
         policy = load_policy(policy_name)
     except ConfigError as exc:
-        click.echo("privscan: the policy is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        click.echo("privaudit: the policy is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
         sys.exit(2)
     options_kwargs: dict[str, Any] = {
         "include": include, "exclude": exclude, "jobs": jobs, "follow_symlinks": follow_symlinks,
@@ -304,7 +304,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         progress.start()
     try:
         report = run_scan(list(targets), ScanOptions(**options_kwargs), policy, progress=update,
-                          command_line=["privscan", "scan", *targets])
+                          command_line=["privaudit", "scan", *targets])
     finally:
         if progress is not None:
             progress.stop()
@@ -387,7 +387,7 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
         import importlib.util
 
         if importlib.util.find_spec("presidio_analyzer") is None or importlib.util.find_spec("spacy") is None:
-            _fail("--ner-model needs Presidio and spaCy: install the ner extra, pip install 'privscan[ner]'")
+            _fail("--ner-model needs Presidio and spaCy: install the ner extra, pip install 'privaudit[ner]'")
         from scanner.detection.presidio import ModelNotInstalled, ner_model_language
 
         try:
@@ -419,10 +419,10 @@ def demo(directory: str | None, output: str | None, jobs: int) -> None:
     from scanner.demo import create_demo_estate, demo_targets
     from scanner.scan import run_scan
 
-    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="privscan-demo-"))
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="privaudit-demo-"))
     create_demo_estate(root)
     click.echo(f"Demo estate created in {root}", err=True)
-    report = run_scan(demo_targets(root), ScanOptions(jobs=jobs), command_line=["privscan", "demo"])
+    report = run_scan(demo_targets(root), ScanOptions(jobs=jobs), command_line=["privaudit", "demo"])
     echo_notifications(report)
     write_report(report, "text", None)
     if output:

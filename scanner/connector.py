@@ -86,7 +86,7 @@ class Connector(ABC):
     schemes: ClassVar[tuple[str, ...]]
     permissions: ClassVar[tuple[str, ...]]
     description: ClassVar[str] = ""
-    # the optional distribution extra (``pip install 'privscan[s3]'``) and the modules it brings
+    # the optional distribution extra (``pip install 'privaudit[s3]'``) and the modules it brings
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
 
@@ -99,7 +99,7 @@ class Connector(ABC):
         if not missing:
             return None
         return (f"{cls.schemes[0]}:// targets need {', '.join(missing)}: install the {cls.extra} extra, "
-                f"pip install 'privscan[{cls.extra}]'")
+                f"pip install 'privaudit[{cls.extra}]'")
 
     def __init__(self, target: str, options: ScanOptions) -> None:
         self.target = target

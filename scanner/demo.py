@@ -70,7 +70,7 @@ CUSTOMERS = [
 
 
 def demo_targets(root: Path) -> list[str]:
-    """What ``privscan demo`` scans: the share, and the SQLite database on it through its own connector
+    """What ``privaudit demo`` scans: the share, and the SQLite database on it through its own connector
     (column classification and file permissions; the files connector only counts it as a binary)."""
     return [str(root), f"sqlite://{quote(str((root / 'data' / 'crm.sqlite').absolute()))}"]
 

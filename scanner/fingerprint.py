@@ -2,7 +2,7 @@
 
 A plain SHA-256 of a resident ID or phone number is reversible by enumeration (the value space is
 small), so every hash is an HMAC-SHA256 under a secret key. The key comes from
-``PRIVSCAN_FINGERPRINT_KEY`` (hex or text) or from ``$XDG_CONFIG_HOME/privscan/fingerprint.key``,
+``PRIVAUDIT_FINGERPRINT_KEY`` (hex or text) or from ``$XDG_CONFIG_HOME/privaudit/fingerprint.key``,
 created with mode 0600 on first use. Teams that compare reviews across machines (baselines) set the
 environment variable from their secret store so fingerprints match everywhere.
 
@@ -22,12 +22,12 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
-ENV_KEY = "PRIVSCAN_FINGERPRINT_KEY"
+ENV_KEY = "PRIVAUDIT_FINGERPRINT_KEY"
 
 
 def _key_file() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "privscan" / "fingerprint.key"
+    return Path(base) / "privaudit" / "fingerprint.key"
 
 
 MIN_KEY_BYTES = 16

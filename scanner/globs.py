@@ -1,6 +1,6 @@
 """Path patterns with gitignore semantics, the one way globs are matched everywhere.
 
-Include/exclude options, ``.privscanignore`` files and every glob of a policy pack (logs, retention,
+Include/exclude options, ``.privauditignore`` files and every glob of a policy pack (logs, retention,
 volume, third-party locations) mean what they mean in a ``.gitignore`` (https://git-scm.com/docs/gitignore),
 the convention users of gitleaks, trufflehog, semgrep and checkov already know: a pattern without a
 slash matches a name at any depth (``*.csv``), one with a slash is anchored at the root

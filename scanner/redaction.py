@@ -14,7 +14,7 @@ that holds one by its masked form plus ``;k=`` and a keyed hash of the real toke
 
 The masked form keeps the location readable (directory, extension, first and last digits); the keyed
 hash (HMAC-SHA256 under the fingerprint key, :mod:`scanner.fingerprint`) tells an operator who holds
-the key which real name it was: ``privscan locate`` walks a directory and prints the entries whose
+the key which real name it was: ``privaudit locate`` walks a directory and prints the entries whose
 masked form is the one given. Masking is deterministic and idempotent (a masked token holds no
 identifier), so baselines and waivers written from masked reports keep matching.
 

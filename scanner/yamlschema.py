@@ -31,7 +31,7 @@ from yaml.constructor import SafeConstructor
 
 #: a scan config, waivers file or policy pack larger than this is not hand-written: refused unread
 MAX_YAML_BYTES = 16 * 1024 * 1024
-#: deepest nesting accepted (privscan's own files nest at most 6 levels; libyaml stops at 1000)
+#: deepest nesting accepted (privaudit's own files nest at most 6 levels; libyaml stops at 1000)
 MAX_DEPTH = 64
 #: aliases may expand the document to at most this many times the nodes written in the file ...
 MAX_ALIAS_RATIO = 10
@@ -285,7 +285,7 @@ def _inspect(root: yaml.Node, source: str) -> _Inspection:
             if height[key] > MAX_DEPTH:
                 raise ConfigError(source, [
                     f"{source}:{_line(node)}: nested more than {MAX_DEPTH} levels deep (with aliases expanded); "
-                    "privscan's files need a few levels"])
+                    "privaudit's files need a few levels"])
             continue
         if path is not None:
             lines.setdefault(path, _line(node))
@@ -295,7 +295,7 @@ def _inspect(root: yaml.Node, source: str) -> _Inspection:
             line = lines[path] if path is not None else _line(node)
             raise ConfigError(source, [
                 f"{source}:{line}: a YAML alias refers to a node that contains it (a recursive structure); "
-                "privscan's files hold no cycles: write the values out"])
+                "privaudit's files hold no cycles: write the values out"])
         if isinstance(node, yaml.ScalarNode):  # most nodes: a leaf, finished at once
             size[key] = height[key] = 1
             if node.tag in _CHECKED_SCALARS:

@@ -8,9 +8,9 @@ import os
 import shutil
 import tempfile
 
-os.environ.setdefault("PRIVSCAN_FINGERPRINT_KEY", "privscan-test-key")
-if "PRIVSCAN_CACHE_DIR" not in os.environ:
-    os.environ["PRIVSCAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="privscan-test-cache-")
-    atexit.register(shutil.rmtree, os.environ["PRIVSCAN_CACHE_DIR"], ignore_errors=True)
+os.environ.setdefault("PRIVAUDIT_FINGERPRINT_KEY", "privaudit-test-key")
+if "PRIVAUDIT_CACHE_DIR" not in os.environ:
+    os.environ["PRIVAUDIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="privaudit-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["PRIVAUDIT_CACHE_DIR"], ignore_errors=True)
 
 pytest_plugins = ["tests.servers"]

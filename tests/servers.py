@@ -1,6 +1,6 @@
 """Real, throwaway servers for the test suite, started once per pytest session on loopback.
 
-privscan talks to real PostgreSQL, MariaDB, SFTP and S3 endpoints, and the interesting bugs
+privaudit talks to real PostgreSQL, MariaDB, SFTP and S3 endpoints, and the interesting bugs
 (auth methods, grants, host-key checking, pagination) only show up against the real thing,
 so instead of mocks this plugin starts genuine servers from the Debian packages that
 ``.ci/install-system-deps.sh`` installs. Load it from ``tests/conftest.py`` with::
@@ -20,14 +20,14 @@ Design notes (the "why"):
   sessions (pytest-xdist workers, two checkouts) never collide and nothing is reachable
   from outside the machine. A start that loses the free-port race is retried.
 * PostgreSQL and MariaDB refuse to run as root. When the suite runs as root (CI here),
-  they run as a dedicated system account ``privscan-test`` (created with ``useradd`` on
+  they run as a dedicated system account ``privaudit-test`` (created with ``useradd`` on
   first use); as a normal user they simply run as that user. The uid switch is done by
   :class:`subprocess.Popen` (``user=``/``group=``) rather than ``su``/``runuser`` so that no
   PAM or login shell is involved.
-* Server state lives under ``/tmp/privscan-servers-*`` (not pytest's ``tmp_path``, whose
+* Server state lives under ``/tmp/privaudit-servers-*`` (not pytest's ``tmp_path``, whose
   parent ``/tmp/pytest-of-root`` is mode 0700 and thus not traversable by the service
   account; unix socket paths also must stay short). The directory is removed at the end of
-  the session unless ``PRIVSCAN_KEEP_SERVER_DIRS=1``.
+  the session unless ``PRIVAUDIT_KEEP_SERVER_DIRS=1``.
 * Each server's stdout/stderr goes to a log file in its directory; if start-up fails, the
   tail of that log is part of the failure message.
 * A missing binary is a hard failure (never a skip) that tells you to run
@@ -69,7 +69,7 @@ if TYPE_CHECKING:  # heavy imports only when a fixture is actually used
     import pymysql
 
 INSTALL_HINT = "run `bash .ci/install-system-deps.sh` (as root) to install the test servers"
-SERVICE_USER = "privscan-test"
+SERVICE_USER = "privaudit-test"
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -154,7 +154,7 @@ class RunAs:
 
 
 def _service_account() -> RunAs:
-    """Account for postgres/mariadb: the current user, or ``privscan-test`` when we are root.
+    """Account for postgres/mariadb: the current user, or ``privaudit-test`` when we are root.
 
     Both servers refuse to run as root. The account is created on first use; if ``useradd``
     is unavailable (or loses a race with a parallel worker) we re-read the passwd database,
@@ -179,7 +179,7 @@ def _service_account() -> RunAs:
                     "--shell",
                     "/usr/sbin/nologin",
                     "--comment",
-                    "privscan test servers",
+                    "privaudit test servers",
                     SERVICE_USER,
                 ],
                 check=False,
@@ -353,7 +353,7 @@ def _tcp_accepts(port: int, banner_prefix: bytes | None = None) -> bool:
         return s.recv(len(banner_prefix)).startswith(banner_prefix)
 
 
-BASE_PREFIX = "privscan-servers-"
+BASE_PREFIX = "privaudit-servers-"
 OWNER_FILE = "owner.pid"
 
 
@@ -386,7 +386,7 @@ def _remove_stale_base_dirs(parent: Path) -> None:
 def server_base_dir() -> Iterator[Path]:
     """Session-wide parent dir for all server state (short path, traversable by the service user)."""
     parent = Path(
-        os.environ.get("PRIVSCAN_SERVER_TMPDIR") or ("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir())
+        os.environ.get("PRIVAUDIT_SERVER_TMPDIR") or ("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir())
     )
     _remove_stale_base_dirs(parent)
     base = Path(tempfile.mkdtemp(prefix=BASE_PREFIX, dir=parent))
@@ -395,7 +395,7 @@ def server_base_dir() -> Iterator[Path]:
     try:
         yield base
     finally:
-        if os.environ.get("PRIVSCAN_KEEP_SERVER_DIRS") == "1":
+        if os.environ.get("PRIVAUDIT_KEEP_SERVER_DIRS") == "1":
             (base / OWNER_FILE).unlink(missing_ok=True)  # kept on purpose: not "stale" later
         else:
             shutil.rmtree(base, ignore_errors=True)
@@ -414,7 +414,7 @@ def _private_dir(base: Path, name: str, owner: RunAs | None) -> Path:
 
 def _postgres_bin_dir() -> Path:
     """Debian keeps initdb/postgres out of PATH (only the pg_wrapper clients are there)."""
-    override = os.environ.get("PRIVSCAN_PG_BINDIR")
+    override = os.environ.get("PRIVAUDIT_PG_BINDIR")
     if override:
         return Path(override)
     candidates = glob.glob("/usr/lib/postgresql/*/bin/initdb")
@@ -468,7 +468,7 @@ class PostgresServer:
         return f"postgresql://{userinfo}@{self.host}:{self.port}/{q(dbname, safe='')}"
 
     def libpq_env(self, user: str | None = None, password: str | None = None) -> dict[str, str]:
-        """PG* environment variables for subprocesses (e.g. the privscan CLI, psql)."""
+        """PG* environment variables for subprocesses (e.g. the privaudit CLI, psql)."""
         return {
             "PGHOST": self.host,
             "PGPORT": str(self.port),
@@ -528,13 +528,13 @@ def _start_postgres(base: Path) -> PostgresServer:
 
     # Written by us (as root) into a dir owned by the service account; postgres only needs read.
     (data_dir / "pg_hba.conf").write_text(
-        "# privscan test server: socket is private (0700 dir), TCP requires a password\n"
+        "# privaudit test server: socket is private (0700 dir), TCP requires a password\n"
         "local all all trust\n"
         "host  all all 127.0.0.1/32 scram-sha-256\n"
     )
     with open(data_dir / "postgresql.conf", "a") as conf:
         conf.write(
-            "\n# --- privscan test server ---\n"
+            "\n# --- privaudit test server ---\n"
             f"listen_addresses = '{LOOPBACK}'\n"
             f"unix_socket_directories = '{home}'\n"
             "ssl = off\n"
@@ -812,7 +812,7 @@ def _start_sshd(base: Path) -> SSHServer:
     config = home / "sshd_config"
     username = pwd.getpwuid(os.geteuid()).pw_name
 
-    for key, comment in ((host_key, "privscan-test-host"), (user_key, "privscan-test-user")):
+    for key, comment in ((host_key, "privaudit-test-host"), (user_key, "privaudit-test-user")):
         _run_checked([keygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], log_path, "ssh-keygen")
     authorized_keys.write_text(user_key.with_suffix(".pub").read_text())
     host_pub = " ".join(host_key.with_suffix(".pub").read_text().split()[:2])
@@ -823,7 +823,7 @@ def _start_sshd(base: Path) -> SSHServer:
 
     def start(port: int) -> SSHServer:
         config.write_text(
-            "# privscan test sshd: loopback only, key auth only\n"
+            "# privaudit test sshd: loopback only, key auth only\n"
             f"Port {port}\n"
             f"ListenAddress {LOOPBACK}\n"
             "AddressFamily inet\n"

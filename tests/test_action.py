@@ -58,4 +58,4 @@ def test_the_upload_is_skipped_on_forks_and_the_exit_status_still_gates() -> Non
     assert "head.repo.full_name == github.repository" in upload["if"]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert "head.repo.full_name != github.repository" in steps["Upload skipped on a fork"]["if"]
-    assert steps["Exit with privscan's status"]["if"] == "always()"
+    assert steps["Exit with privaudit's status"]["if"] == "always()"

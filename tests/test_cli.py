@@ -27,9 +27,9 @@ RAW_VALUES = ("110105198503120012", "440304199007010020", "13812345678", "139234
 def run(args: list[str], cwd: Path | None = None) -> Result:
     runner = CliRunner()  # click >= 8.2: result.stdout and result.stderr are captured separately
     if cwd is None:
-        return runner.invoke(main, args, prog_name="privscan", catch_exceptions=False)
+        return runner.invoke(main, args, prog_name="privaudit", catch_exceptions=False)
     with runner.isolated_filesystem(temp_dir=cwd):
-        return runner.invoke(main, args, prog_name="privscan", catch_exceptions=False)
+        return runner.invoke(main, args, prog_name="privaudit", catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_usage_errors_exit_2_with_a_helpful_message(estate: Path, args: list[str
     result = run([a.replace("{estate}", str(estate)) for a in args])
     assert result.exit_code == 2
     assert message in result.stderr
-    assert result.stderr.startswith(("Usage: privscan ", "privscan: "))
+    assert result.stderr.startswith(("Usage: privaudit ", "privaudit: "))
     assert result.stdout == ""
 
 
@@ -131,7 +131,7 @@ def test_text_summary(estate: Path) -> None:
     result = run(["scan", str(estate), "--format", "text", "--jobs", "1"])
     assert result.exit_code == 1
     out = result.stdout
-    assert out.startswith(f"privscan {__version__} — policy financial-cn\n")
+    assert out.startswith(f"privaudit {__version__} — policy financial-cn\n")
     assert f"Target {estate}: 10 resources" in out and "skipped: binary 1" in out
     assert "encrypted/protected: 1" in out and "masked values seen: 6" in out
     assert "Findings: 10\n" in out
@@ -142,7 +142,7 @@ def test_text_summary(estate: Path) -> None:
     assert "Could not read or check 1 item(s):" in out
     # stderr: one line per unreadable item, nothing else
     assert result.stderr.splitlines() == [
-        "privscan: warning: logs/broken.log.gz: content could not be read: "
+        "privaudit: warning: logs/broken.log.gz: content could not be read: "
         "Compressed file ended before the end-of-stream marker was reached."
     ]
     assert_no_raw_values(result.stdout, result.stderr)
@@ -150,7 +150,7 @@ def test_text_summary(estate: Path) -> None:
 
 def test_text_is_the_default_format(estate: Path) -> None:
     result = run(["scan", str(estate), "--jobs", "1"])
-    assert result.stdout.startswith("privscan ") and "Top resources:" in result.stdout
+    assert result.stdout.startswith("privaudit ") and "Top resources:" in result.stdout
 
 
 @pytest.mark.parametrize(("name", "extra", "kind"), [
@@ -173,7 +173,7 @@ def test_output_file(estate: Path, tmp_path: Path, name: str, extra: list[str], 
         data = json.loads(text)
         assert len(data["findings"]) == 10 and data["notifications"][0]["kind"] == "corrupt"
     else:
-        assert text.startswith("privscan ")
+        assert text.startswith("privaudit ")
     assert_no_raw_values(text)
 
 
@@ -233,7 +233,7 @@ def test_python_m_scanner_version() -> None:
     done = subprocess.run([sys.executable, "-m", "scanner", "--version"], capture_output=True, text=True,
                           cwd=REPO, timeout=60, check=False)
     assert done.returncode == 0
-    assert done.stdout == f"privscan, version {__version__}\n" and done.stderr == ""
+    assert done.stdout == f"privaudit, version {__version__}\n" and done.stderr == ""
 
 
 # -- exit statuses and what a person sees on stderr ---------------------------------------------------
@@ -261,12 +261,12 @@ def test_a_target_that_could_not_be_scanned_exits_3_after_writing_every_output(
     results = json.loads(out.read_text("utf-8"))["runs"][0]["results"]
     assert results  # the estate's findings were written although the database failed
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("privscan: ") and f"written to {out}" in summary and summary.endswith(".")
+    assert summary.startswith("privaudit: ") and f"written to {out}" in summary and summary.endswith(".")
     assert ("(1 could not be scanned)" in summary) == bool(extra_target)
 
 
 def test_a_missing_path_in_a_config_exits_3_and_config_validate_warns(estate: Path, tmp_path: Path) -> None:
-    config = tmp_path / "privscan.yaml"
+    config = tmp_path / "privaudit.yaml"
     config.write_text(f"version: 1\ntargets:\n  - path: {estate}\n  - path: {tmp_path}/unmounted-share\n", "utf-8")
     result = run(["scan", "--config", str(config), "-o", str(tmp_path / "o.sarif"), "-j", "1"])
     assert result.exit_code == 3, result.stderr
@@ -280,7 +280,7 @@ def test_quiet_and_output_to_stdout(estate: Path) -> None:
     assert "written to" not in loud.stderr  # the report went to stdout: no summary line
     quiet = run(["scan", str(estate), "-o", str(estate.parent / "q.sarif"), "-q", "-j", "1"])
     assert quiet.exit_code == 1 and "finding" not in quiet.stderr and "note:" not in quiet.stderr
-    assert all(line.startswith(("privscan: warning:", "privscan: error:")) for line in quiet.stderr.splitlines())
+    assert all(line.startswith(("privaudit: warning:", "privaudit: error:")) for line in quiet.stderr.splitlines())
 
 
 def test_progress_counts_resources_not_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -303,7 +303,7 @@ def test_a_target_whose_extra_is_missing_exits_2_naming_it(monkeypatch: pytest.M
     monkeypatch.setattr(S3Connector, "requires", ("boto3_not_installed_here",))
     result = run(["scan", "s3://exports"])
     assert result.exit_code == 2
-    assert "install the s3 extra, pip install 'privscan[s3]'" in result.stderr
+    assert "install the s3 extra, pip install 'privaudit[s3]'" in result.stderr
 
 
 def test_every_connector_extra_is_a_distribution_extra() -> None:

@@ -1,4 +1,4 @@
-"""``privscan scan`` on remote targets: the S3 and SFTP options, against the real servers.
+"""``privaudit scan`` on remote targets: the S3 and SFTP options, against the real servers.
 
 The moto S3 server and the OpenSSH sshd of ``tests/servers.py`` run on loopback; the command line
 is driven through click's CliRunner exactly as a user types it. Secrets never appear as options:
@@ -32,7 +32,7 @@ CUSTOMERS = f"name,id_no,mobile\n张三,{RESIDENT_ID},13812345678\n".encode()
 
 
 def run(args: list[str], env: dict[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(main, ["scan", *args], prog_name="privscan", env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, ["scan", *args], prog_name="privaudit", env=env, catch_exceptions=False)
 
 
 def results(sarif_path: Path) -> list[dict]:
@@ -45,7 +45,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                         ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_CONFIG_FILE", str(tmp_path / "aws-config")),
                         ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))):
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PRIVAUDIT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
                  "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
 
@@ -88,7 +88,7 @@ def test_s3_endpoint_url_and_state_file_options(s3_server: S3Server, public_buck
     assert {json.dumps(r["partialFingerprints"], sort_keys=True) for r in results(out)} == fingerprints
 
 
-@pytest.mark.parametrize("variable", ["PRIVSCAN_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"])
+@pytest.mark.parametrize("variable", ["PRIVAUDIT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"])
 def test_s3_endpoint_from_the_environment(s3_server: S3Server, public_bucket: str, tmp_path: Path,
                                           variable: str) -> None:
     out = tmp_path / "s3.sarif"

@@ -119,7 +119,7 @@ def build_hostile(root: Path) -> None:
 
 
 #: a file name that would forge a stderr line and clear the terminal if printed raw
-FORGED_NAME = f"x\r\x1b[2Jprivscan: error: {MOBILES[0]}\x07\nforged"
+FORGED_NAME = f"x\r\x1b[2Jprivaudit: error: {MOBILES[0]}\x07\nforged"
 
 
 def planted_targets(root: Path) -> list[str]:
@@ -220,7 +220,7 @@ def test_names_cannot_forge_stderr_lines_or_drive_the_terminal(planted: Path) ->
     for name, text in (("stdout", result.stdout), ("stderr", result.stderr)):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), f"{name} holds a raw control character"
         assert not any(line.startswith("forged") for line in text.splitlines()), name
-    assert "x\\x0d\\x1b[2Jprivscan: error: 138****5678;k=" in result.stdout
+    assert "x\\x0d\\x1b[2Jprivaudit: error: 138****5678;k=" in result.stdout
 
 
 def test_no_artifact_of_a_scan_holds_a_raw_value(planted: Path, tmp_path: Path,
@@ -230,7 +230,7 @@ def test_no_artifact_of_a_scan_holds_a_raw_value(planted: Path, tmp_path: Path,
     home = tmp_path / "home"
     for variable in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "HOME"):
         monkeypatch.setenv(variable, str(home / variable.lower()))
-    monkeypatch.delenv("PRIVSCAN_CACHE_DIR", raising=False)
+    monkeypatch.delenv("PRIVAUDIT_CACHE_DIR", raising=False)
     before = sorted((p.relative_to(planted), p.stat().st_size, p.stat().st_mtime_ns) for p in planted.rglob("*"))
     outputs = tmp_path / "outputs"
     outputs.mkdir()

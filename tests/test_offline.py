@@ -31,7 +31,7 @@ def test_demo_scan_runs_with_every_network_call_refused(tmp_path: Path) -> None:
     code = NO_NETWORK + (
         "import sys\n"
         "from scanner.cli import main\n"
-        "sys.argv = ['privscan', 'demo', '--dir', sys.argv[1], '--output', sys.argv[2]]\n"
+        "sys.argv = ['privaudit', 'demo', '--dir', sys.argv[1], '--output', sys.argv[2]]\n"
         "main()\n"
     )
     output = tmp_path / "demo.sarif"

@@ -40,9 +40,9 @@ def run_hook(project: Path, home: Path, *files: str) -> subprocess.CompletedProc
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout.strip()
     (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {REPO}\n    rev: {rev}\n    hooks:\n      - id: privscan-check-migrations\n", "utf-8")
+        f"repos:\n  - repo: {REPO}\n    rev: {rev}\n    hooks:\n      - id: privaudit-check-migrations\n", "utf-8")
     return subprocess.run(
-        [*PRE_COMMIT, "run", "privscan-check-migrations", "--files", *files],
+        [*PRE_COMMIT, "run", "privaudit-check-migrations", "--files", *files],
         cwd=project, capture_output=True, text=True, timeout=900,
         env={**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )

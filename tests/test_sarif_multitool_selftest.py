@@ -24,9 +24,9 @@ def valid_log(src_root: Path) -> dict[str, Any]:
             {
                 "tool": {
                     "driver": {
-                        "name": "privscan",
+                        "name": "privaudit",
                         "version": "0.1.0",
-                        "informationUri": "https://example.com/privscan",
+                        "informationUri": "https://example.com/privaudit",
                         "rules": [
                             {
                                 "id": "PS0001",

@@ -1,5 +1,5 @@
 """Subcommands beyond ``scan`` and ``demo``: one module per command, found by name.
 
 A module ``scanner/commands/check_migrations.py`` exposing a click command named ``command``
-becomes ``privscan check-migrations``; nothing else needs editing.
+becomes ``privaudit check-migrations``; nothing else needs editing.
 """

@@ -1,11 +1,11 @@
-"""``privscan check-migrations``: a CI gate for SQL schema changes.
+"""``privaudit check-migrations``: a CI gate for SQL schema changes.
 
 Replays ``.sql`` migrations in the order migration tools apply them (see
 :mod:`scanner.migrations.ordering`), tracks which tables hold graded personal data, and fails the
 build when a change stores such data in plaintext or opens it to PUBLIC, any-host accounts, roles
 the policy does not allow, or through views, default privileges, disabled RLS or dropped policies.
 
-Exit codes as ``privscan scan``: 0 nothing at or above ``--fail-on`` (suppressed and baseline-
+Exit codes as ``privaudit scan``: 0 nothing at or above ``--fail-on`` (suppressed and baseline-
 unchanged results do not count), 1 something was (or a migration could not be parsed), 2 usage or
 configuration mistakes, with a message saying how to fix them.
 """
@@ -59,10 +59,10 @@ def command(paths: tuple[str, ...], dialect: str | None, fmt: str | None, output
 
     if not paths:
         raise click.UsageError("give the migration files or directories, e.g. "
-                               "`privscan check-migrations migrations/ --dialect postgres`.")
+                               "`privaudit check-migrations migrations/ --dialect postgres`.")
     if dialect is None:
         raise click.UsageError("--dialect is required: postgres, mysql or sqlite (the SQL dialect of the "
-                               "migrations), e.g. `privscan check-migrations migrations/ --dialect postgres`.")
+                               "migrations), e.g. `privaudit check-migrations migrations/ --dialect postgres`.")
     for path in paths:
         if not Path(path).exists():
             raise click.UsageError(f"{path!r} does not exist; give existing .sql files or directories.")
@@ -71,7 +71,7 @@ def command(paths: tuple[str, ...], dialect: str | None, fmt: str | None, output
     try:
         policy = load_policy(policy_name)
     except ConfigError as exc:
-        click.echo("privscan: the policy is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        click.echo("privaudit: the policy is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
         sys.exit(2)
     known: set[str] | None = None
     if baseline:
@@ -88,7 +88,7 @@ def command(paths: tuple[str, ...], dialect: str | None, fmt: str | None, output
             raise click.UsageError(str(exc)) from None
     report = MigrationCheck(
         list(paths), dialect, policy, baseline=known, live=live,
-        command_line=["privscan", "check-migrations", *paths, "--dialect", dialect],
+        command_line=["privaudit", "check-migrations", *paths, "--dialect", dialect],
     ).run()
     echo_notifications(report)
     try:

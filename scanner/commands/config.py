@@ -1,6 +1,6 @@
-"""``privscan config validate|init``: check a scan config before the scheduled run, or start one.
+"""``privaudit config validate|init``: check a scan config before the scheduled run, or start one.
 
-A semiannual review that fails at 02:00 because of a typo in ``privscan.yaml`` is a lost review, so
+A semiannual review that fails at 02:00 because of a typo in ``privaudit.yaml`` is a lost review, so
 ``validate`` reports every problem with file, line, key and what was expected (exit 2), and warns
 about credential references this machine cannot resolve (an unset environment variable, a missing
 pgpass file) without failing: the scan may run elsewhere. ``init`` writes a commented example that
@@ -17,13 +17,13 @@ import click
 
 @click.group("config")
 def command() -> None:
-    """Validate or create a scan configuration (privscan.yaml)."""
+    """Validate or create a scan configuration (privaudit.yaml)."""
 
 
 @command.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
 def validate_command(file: str) -> None:
-    """Check FILE (a privscan.yaml) and say what is wrong, with file and line."""
+    """Check FILE (a privaudit.yaml) and say what is wrong, with file and line."""
     from scanner.policy import load_policy
     from scanner.review.config import load_config
     from scanner.review.waivers import load_waivers
@@ -31,12 +31,12 @@ def validate_command(file: str) -> None:
 
     if not Path(file).is_file():
         raise click.UsageError(f"{file!r} does not exist; give the scan config's path, or create one with "
-                               "`privscan config init`.")
+                               "`privaudit config init`.")
     errors: list[str] = []
     try:
         config = load_config(file)
     except ConfigError as exc:
-        click.echo(f"privscan: {file} is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        click.echo(f"privaudit: {file} is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
         sys.exit(2)
     try:
         load_policy(config.policy)
@@ -51,28 +51,28 @@ def validate_command(file: str) -> None:
             except ConfigError as exc:
                 errors += exc.errors
     if errors:
-        click.echo(f"privscan: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
+        click.echo(f"privaudit: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
                    err=True)
         sys.exit(2)
     for problem in [*config.reference_problems(), config.ner_model_problem()]:
         if problem:
-            click.echo(f"privscan: warning: {problem}", err=True)
+            click.echo(f"privaudit: warning: {problem}", err=True)
     if config.baseline is not None and not config.baseline.is_file():
-        click.echo(f"privscan: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
+        click.echo(f"privaudit: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
                    "until the previous review's SARIF is there.", err=True)
     for target in config.targets:
         if "://" not in target.target and not Path(target.target).exists():
-            click.echo(f"privscan: warning: target {target.target} does not exist here; the scan will report it as "
+            click.echo(f"privaudit: warning: target {target.target} does not exist here; the scan will report it as "
                        "not scanned and exit 3 (a share not mounted?).", err=True)
     count = len(config.targets)
     click.echo(f"{file}: valid ({count} target{'s' if count != 1 else ''}, policy {config.policy or 'financial-cn'}).")
 
 
 @command.command("init")
-@click.argument("path", type=click.Path(dir_okay=False), default="privscan.yaml", metavar="[PATH]")
+@click.argument("path", type=click.Path(dir_okay=False), default="privaudit.yaml", metavar="[PATH]")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def init_command(path: str, force: bool) -> None:
-    """Write a commented example scan config to PATH (default privscan.yaml)."""
+    """Write a commented example scan config to PATH (default privaudit.yaml)."""
     from scanner.review.config import EXAMPLE
 
     target = Path(path)
@@ -82,4 +82,4 @@ def init_command(path: str, force: bool) -> None:
         target.write_text(EXAMPLE, encoding="utf-8")
     except OSError as exc:
         raise click.UsageError(f"cannot write {path} ({exc.strerror or exc}); give a writable path.") from None
-    click.echo(f"Wrote {path}; edit its targets, then run `privscan config validate {path}`.", err=True)
+    click.echo(f"Wrote {path}; edit its targets, then run `privaudit config validate {path}`.", err=True)

@@ -1,9 +1,9 @@
-"""``privscan locate``: from a masked name in a report back to the real file, for whoever holds the key.
+"""``privaudit locate``: from a masked name in a report back to the real file, for whoever holds the key.
 
 Reports never show a personal value, not even inside a name (:mod:`scanner.redaction`): the KYC upload
 ``/srv/kyc/110101199003070011.pdf`` is reported as ``/srv/kyc/110101********0011.pdf;k=5f0c1d2e3a4b``.
 The operator who must remediate it runs this command with the same fingerprint key as the scan
-(``PRIVSCAN_FINGERPRINT_KEY`` or the key file): it lists each directory on the way and keeps the
+(``PRIVAUDIT_FINGERPRINT_KEY`` or the key file): it lists each directory on the way and keeps the
 entries whose masked form is the one in the report, so only the names asked for are ever printed.
 Names of objects and columns (S3 keys, tables) are matched against candidates read from ``--candidates``
 (e.g. ``aws s3 ls --recursive`` output), since only the system that holds them can list them.

@@ -1,4 +1,4 @@
-"""``privscan policies list|show|validate``: the policy packs a review can apply, and checking your own.
+"""``privaudit policies list|show|validate``: the policy packs a review can apply, and checking your own.
 
 A pack decides what is graded how, where graded data may live, who may read it, what must be
 encrypted and for how long it may be kept (policies/README.md). Auditors ask which rulebook a review
@@ -85,7 +85,7 @@ def validate_command(file: str) -> None:
     from scanner.yamlschema import ConfigError
 
     if not Path(file).is_file():
-        raise click.UsageError(f"{file!r} does not exist; give a policy YAML file (see `privscan policies show "
+        raise click.UsageError(f"{file!r} does not exist; give a policy YAML file (see `privaudit policies show "
                                "financial-cn` for a complete pack).")
     try:
         policy = load_policy(file)
@@ -96,5 +96,5 @@ def validate_command(file: str) -> None:
 
 
 def _invalid(name: str, errors: list[str]) -> None:
-    click.echo(f"privscan: policy {name} is not valid:\n" + "\n".join(f"  {e}" for e in errors), err=True)
+    click.echo(f"privaudit: policy {name} is not valid:\n" + "\n".join(f"  {e}" for e in errors), err=True)
     sys.exit(2)

@@ -1,4 +1,4 @@
-"""``privscan report``: the auditor report of a semiannual review, built from its SARIF evidence.
+"""``privaudit report``: the auditor report of a semiannual review, built from its SARIF evidence.
 
 The review archives the SARIF file a scan wrote (obligation 9: traceable, reviewable evidence);
 this command turns it, at any later time, into what an auditor reads: an executive summary, which
@@ -7,7 +7,7 @@ evidence, remediation and waivers, and what the scan covered or could not read. 
 compares with the previous review's SARIF when the scan itself was run without one.
 
 Exit codes: 0 the report was written; 2 a usage mistake (missing or unreadable SARIF), with a
-message saying how to fix it. The report is not a gate: use ``privscan scan --fail-on`` for that.
+message saying how to fix it. The report is not a gate: use ``privaudit scan --fail-on`` for that.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _load(path: str, option: str) -> dict:  # type: ignore[type-arg]
         if not str(version).startswith("2.1"):
             raise BaselineError(f"{path} is SARIF {version}; only SARIF 2.1.0 is supported")
     except BaselineError as exc:
-        raise click.UsageError(f"{option}: {exc}; give the SARIF file `privscan scan --format sarif --output FILE` "
+        raise click.UsageError(f"{option}: {exc}; give the SARIF file `privaudit scan --format sarif --output FILE` "
                                "wrote.") from None
     return sarif
 
@@ -66,7 +66,7 @@ def command(sarif_path: str, baseline: str | None, fmt: str | None, lang: str, o
                   baseline_name=Path(baseline).name if baseline else None)
     if previous is not None and any(r.get("baselineState") for run in sarif["runs"] if isinstance(run, dict)
                                     for r in run.get("results") or () if isinstance(r, dict)):
-        click.echo(f"privscan: note: {sarif_path} already records baseline states; --baseline {baseline} "
+        click.echo(f"privaudit: note: {sarif_path} already records baseline states; --baseline {baseline} "
                    "was not used.", err=True)
     if output:
         try:

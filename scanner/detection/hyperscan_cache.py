@@ -1,6 +1,6 @@
 """On-disk cache of the compiled Hyperscan database.
 
-Compiling privscan's ~40 candidate and masked-form patterns into one Hyperscan database takes
+Compiling privaudit's ~40 candidate and masked-form patterns into one Hyperscan database takes
 ~0.2 s, paid before any worker can start: on a scan of a few seconds that serial start-up is what
 keeps two workers from being twice as fast as one. Hyperscan can serialize a compiled database
 (``hs_serialize_database``), so the first scan on a machine compiles and stores it and later
@@ -15,8 +15,8 @@ scans load it in milliseconds.
 * A file that does not load or scan (truncated, another platform) is compiled again and replaced.
   Any failure of the cache means compiling as if there were none; it never fails a scan.
 
-Location: ``$PRIVSCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/privscan``, else ``~/.cache/privscan``;
-``PRIVSCAN_CACHE_DIR=`` (empty) turns the cache off.
+Location: ``$PRIVAUDIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/privaudit``, else ``~/.cache/privaudit``;
+``PRIVAUDIT_CACHE_DIR=`` (empty) turns the cache off.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from typing import Any
 
 def cache_dir() -> Path | None:
     """Where compiled databases are kept, or None when the cache is turned off."""
-    configured = os.environ.get("PRIVSCAN_CACHE_DIR")
+    configured = os.environ.get("PRIVAUDIT_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured.strip() else None
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "privscan"
+    return Path(base) / "privaudit"
 
 
 def _cpu_features() -> str:
@@ -77,7 +77,7 @@ def _load(hyperscan: Any, path: Path, mode: int) -> Any | None:
             return None
         db = hyperscan.loadb(path.read_bytes(), mode)
         db.scratch = hyperscan.Scratch(db)  # a deserialized database comes without one
-        db.scan(b"privscan cache probe 0123456789", match_event_handler=lambda *args: None)
+        db.scan(b"privaudit cache probe 0123456789", match_event_handler=lambda *args: None)
     except (OSError, hyperscan.error):
         return None
     return db

@@ -1,4 +1,4 @@
-"""privscan's recognizers inside a Presidio ``AnalyzerEngine``, fully offline.
+"""privaudit's recognizers inside a Presidio ``AnalyzerEngine``, fully offline.
 
 A bare ``AnalyzerEngine()`` loads spaCy's ``en_core_web_lg`` and downloads it when it is missing
 (and can exit the process when it cannot); Presidio's e-mail recognizer calls ``tldextract``, whose
@@ -86,7 +86,7 @@ def _spacy_nlp_engine(model: str, languages: Sequence[str]) -> Any:
 
 
 def build_analyzer(ner_model: str | None = None, languages: Sequence[str] = ("en", "zh")) -> Any:
-    """An ``AnalyzerEngine`` with exactly privscan's recognizers (and spaCy NER when a model is given)."""
+    """An ``AnalyzerEngine`` with exactly privaudit's recognizers (and spaCy NER when a model is given)."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
     _offline_tldextract()
@@ -118,7 +118,7 @@ def build_presidio_default_analyzer() -> Any:
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
 
-#: Presidio's NER labels -> privscan entity types graded by the policy packs
+#: Presidio's NER labels -> privaudit entity types graded by the policy packs
 NER_ENTITY_TYPES = {"PERSON": "PERSON_NAME", "LOCATION": "LOCATION"}
 
 

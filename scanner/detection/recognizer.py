@@ -134,17 +134,17 @@ def _presidio_adapter_class() -> type:
     """Defined on first use so that Presidio is imported only by those who ask for it."""
     from presidio_analyzer import PatternRecognizer
 
-    class PrivscanPatternRecognizer(PatternRecognizer):
-        """A privscan recognizer inside Presidio: validation is the recognizer's own checksum."""
+    class PrivauditPatternRecognizer(PatternRecognizer):
+        """A privaudit recognizer inside Presidio: validation is the recognizer's own checksum."""
 
         def __init__(self, recognizer: Recognizer, **kwargs: Any) -> None:
-            self.privscan_recognizer = recognizer
+            self.privaudit_recognizer = recognizer
             super().__init__(**kwargs)
 
         def validate_result(self, pattern_text: str) -> bool | None:
-            return self.privscan_recognizer.validate_result(pattern_text)
+            return self.privaudit_recognizer.validate_result(pattern_text)
 
-    return PrivscanPatternRecognizer
+    return PrivauditPatternRecognizer
 
 
 def mask_middle(value: str, keep_start: int, keep_end: int, char: str = "*") -> str:

@@ -1,7 +1,7 @@
 """Run the migration check: order files, replay them, apply rules, suppressions and a baseline.
 
 The result is an ordinary :class:`~scanner.model.ScanReport`, so the SARIF, JSON, text and GitHub
-reporters and the CLI exit-code logic are shared with ``privscan scan``.
+reporters and the CLI exit-code logic are shared with ``privaudit scan``.
 
 Decisions worth knowing:
 
@@ -35,7 +35,7 @@ from scanner.model import Finding, Level, Notification, Resource, ScanReport, Ta
 from scanner.policy import Policy
 from scanner.rule import RuleContext
 
-FINGERPRINT_KEY = "privscan/v1"  # = reports.sarif.FINGERPRINT_KEY (not imported: no SARIF deps to read one)
+FINGERPRINT_KEY = "privaudit/v1"  # = reports.sarif.FINGERPRINT_KEY (not imported: no SARIF deps to read one)
 SUPPRESSION_RULE = "migration_suppression_without_reason"
 
 
@@ -188,7 +188,7 @@ class MigrationCheck:
             unknown = [r for r in suppression.rules if r not in known]
             if unknown or not suppression.rules:
                 notifications.append(Notification(
-                    f"{stmt.file}:{suppression.line}: privscan:ignore names unknown rule(s) "
+                    f"{stmt.file}:{suppression.line}: privaudit:ignore names unknown rule(s) "
                     f"{', '.join(unknown) or '(none)'}; known migration rules: {', '.join(sorted(known))}",
                     resource_uri=stmt.file, level=Level.WARNING, kind="suppression"))
             if not suppression.reason:
@@ -220,7 +220,7 @@ def gate_exit_code(report: ScanReport, fail_on: str) -> int:
 
 
 def load_baseline(path: str) -> set[str]:
-    """Fingerprints of the results in a previous SARIF log (``partialFingerprints[privscan/v1]``)."""
+    """Fingerprints of the results in a previous SARIF log (``partialFingerprints[privaudit/v1]``)."""
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list):

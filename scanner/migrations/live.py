@@ -175,7 +175,7 @@ def _postgres(uri: str) -> LiveSchema:
         raise SchemaSourceError("--schema-from postgresql:// needs psycopg (pip install 'psycopg[binary]')") from None
     query = dict(parse_qsl(urlsplit(uri).query))
     kwargs: dict[str, Any] = {
-        "autocommit": True, "connect_timeout": 10, "application_name": "privscan check-migrations",
+        "autocommit": True, "connect_timeout": 10, "application_name": "privaudit check-migrations",
         "options": "-c default_transaction_read_only=on -c statement_timeout=30000 -c lock_timeout=5000",
     }
     if "sslmode" not in query and not os.environ.get("PGSSLMODE"):

@@ -8,7 +8,7 @@ and each statement is parsed on its own. That also isolates syntax errors: a sta
 not parse becomes a :class:`SyntaxProblem` pointing at its file and line, and the statements after
 it are still read.
 
-Inline suppressions are comments ``-- privscan:ignore <rule>[, <rule>...] reason: <text>`` on a
+Inline suppressions are comments ``-- privaudit:ignore <rule>[, <rule>...] reason: <text>`` on a
 line of the statement or above it (between the previous statement and this one).
 """
 
@@ -27,7 +27,7 @@ from sqlglot.tokens import Token, TokenType
 DIALECTS = ("postgres", "mysql", "sqlite")
 
 _SUPPRESSION = re.compile(
-    r"(?:--|#|/\*)\s*privscan:ignore\b(?P<body>.*?)(?:\*/)?\s*$", re.IGNORECASE
+    r"(?:--|#|/\*)\s*privaudit:ignore\b(?P<body>.*?)(?:\*/)?\s*$", re.IGNORECASE
 )
 _DELIMITER = re.compile(r"^\s*DELIMITER\s+(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
 _COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -36,7 +36,7 @@ _REASON = re.compile(r"\breason\s*:\s*(?P<reason>.*)$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Suppression:
-    """One ``privscan:ignore`` comment; ``reason`` is empty when the author gave none."""
+    """One ``privaudit:ignore`` comment; ``reason`` is empty when the author gave none."""
 
     rules: tuple[str, ...]
     reason: str

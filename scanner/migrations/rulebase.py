@@ -5,7 +5,7 @@ what they judge is an *event* of the replayed schema (a GRANT on a table created
 earlier). They subclass :class:`MigrationRule`, list the event types they handle and implement
 :meth:`check`; metadata (YAML beside the module) and fingerprints still come from
 :class:`~scanner.rule.Rule`, so SARIF rule descriptors, policy levels and baselines work as for
-every other rule. ``scope = "migrations"`` lets ``privscan scan`` skip them.
+every other rule. ``scope = "migrations"`` lets ``privaudit scan`` skip them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Baselines: compare a scan with the previous review's SARIF (``--baseline previous.sarif``).
 
 Obligation 9 asks for evidence that can be diffed between semiannual reviews. Every result gets a
-SARIF ``baselineState`` (SARIF 2.1.0 §3.27.24), matched on ``partialFingerprints["privscan/v1"]``
+SARIF ``baselineState`` (SARIF 2.1.0 §3.27.24), matched on ``partialFingerprints["privaudit/v1"]``
 (a keyed hash of rule, resource and entity type — never line numbers or values, so moving a line or
 re-ordering rows does not churn):
 
@@ -31,14 +31,14 @@ from urllib.parse import unquote, urlsplit
 
 from scanner.model import Category, Finding, Level, Location, Notification, Resource, ScanReport
 
-FINGERPRINT_KEY = "privscan/v1"
+FINGERPRINT_KEY = "privaudit/v1"
 _STANDARD_PROPERTIES = ("category", "grade", "entityType", "occurrences", "resource", "field", "notCovered",
                         "notCoveredReason")
 _URI_SEPARATORS = ("/", ".", "!", "#")
 
 
 class BaselineError(ValueError):
-    """The baseline file is not a SARIF log privscan can compare with (the message is masked: file names
+    """The baseline file is not a SARIF log privaudit can compare with (the message is masked: file names
     are evidence too)."""
 
     def __init__(self, message: str) -> None:
@@ -200,10 +200,10 @@ def _target_key(target: str, cwd: str | None) -> str:
     return os.path.normpath(os.path.join(cwd, target))
 
 
-# The parts of a SARIF 2.1.0 log that privscan reads back (baselines, ``privscan report``), with the types
+# The parts of a SARIF 2.1.0 log that privaudit reads back (baselines, ``privaudit report``), with the types
 # the SARIF schema gives them: a dict is an object whose listed properties, when present, have those
 # shapes; a one-item list is an array of that shape; a tuple lists the accepted scalar types. Objects and
-# arrays may also be null (older privscan versions wrote none, readers treat null as absent).
+# arrays may also be null (older privaudit versions wrote none, readers treat null as absent).
 _STRING = (str,)
 _INTEGER = (int,)
 _LOCATION: dict[str, Any] = {
@@ -245,7 +245,7 @@ _SARIF: dict[str, Any] = {
 #: a baseline or report input larger than this is refused before it is read (parsed, a SARIF log takes
 #: several times its size in memory; 512 MiB is millions of results, far beyond one review)
 MAX_BASELINE_BYTES = 512 * 1024 * 1024
-#: deepest nesting of arrays and objects accepted (privscan writes about 10 levels; reporters and the
+#: deepest nesting of arrays and objects accepted (privaudit writes about 10 levels; reporters and the
 #: redaction walk recurse, so a log nested 200,000 levels deep must be refused, not carried along)
 MAX_JSON_DEPTH = 64
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number",
@@ -253,7 +253,7 @@ _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an in
 
 
 def read_sarif(path: str | Path) -> dict[str, Any]:
-    """Read a SARIF log privscan wrote; :class:`BaselineError` says what is wrong (unreadable, too large, not
+    """Read a SARIF log privaudit wrote; :class:`BaselineError` says what is wrong (unreadable, too large, not
     UTF-8, not JSON, nested too deeply, not a SARIF log, a property of the wrong type, naming it)."""
     from scanner.yamlschema import UserFileError, read_user_file
 
@@ -269,10 +269,10 @@ def read_sarif(path: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{source} is not JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
-        raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privscan writes about "
+        raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privaudit writes about "
                             "10)") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise BaselineError(f"{source} is not JSON privscan can read ({exc})") from None
+        raise BaselineError(f"{source} is not JSON privaudit can read ({exc})") from None
     del text
     _check_depth(data, source)
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
@@ -286,7 +286,7 @@ def _check_depth(data: Any, source: str) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privscan writes "
+            raise BaselineError(f"{source} is nested more than {MAX_JSON_DEPTH} levels deep (privaudit writes "
                                 "about 10)")
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
@@ -295,7 +295,7 @@ def _check_depth(data: Any, source: str) -> None:
 
 
 def _check_shape(data: Any, shape: Any, source: str) -> None:
-    """Every property privscan reads has its SARIF type, or :class:`BaselineError` names the first that has not
+    """Every property privaudit reads has its SARIF type, or :class:`BaselineError` names the first that has not
     (``runs[0].results[3].partialFingerprints: expected an object, got a number``)."""
     stack: list[tuple[Any, Any, str, bool]] = [(data, shape, "", False)]  # (value, shape, path, may be null)
     while stack:
@@ -320,11 +320,11 @@ def _check_shape(data: Any, shape: Any, source: str) -> None:
             wanted = "an object" if isinstance(expected, dict) else "an array"
         got = next((name for kind, name in _TYPE_NAMES.items() if type(value) is kind), type(value).__name__)
         raise BaselineError(f"{source}: {where or '(top level)'}: expected {wanted}, got {got} (the file was "
-                            "edited, or privscan did not write it)")
+                            "edited, or privaudit did not write it)")
 
 
 def load_baseline(path: str | Path) -> Baseline:
-    """Read a previous privscan SARIF log; raise :class:`BaselineError` saying what is wrong."""
+    """Read a previous privaudit SARIF log; raise :class:`BaselineError` saying what is wrong."""
     source = str(path)
     data = read_sarif(path)
     baseline = Baseline(source)

@@ -1,7 +1,7 @@
-"""Scheduled scan configuration (``privscan.yaml``): what a semiannual review scans, and how.
+"""Scheduled scan configuration (``privaudit.yaml``): what a semiannual review scans, and how.
 
 A security team keeps one file per review under version control and runs it on a schedule
-(``privscan scan --config privscan.yaml``): the targets (paths, database URIs, S3 buckets, SFTP
+(``privaudit scan --config privaudit.yaml``): the targets (paths, database URIs, S3 buckets, SFTP
 shares) with their own include/exclude and limits, the policy pack, the waivers file, the previous
 review's SARIF as baseline, where the results go, how many workers, and what fails the run.
 
@@ -129,7 +129,7 @@ class Reference:
 
     kind: str  # "env", "file" or "profile"
     value: str
-    where: str  # "privscan.yaml:12: targets.1.credentials.password_env"
+    where: str  # "privaudit.yaml:12: targets.1.credentials.password_env"
 
     def problem(self) -> str | None:
         """Why the reference cannot be used on this machine, or None."""
@@ -176,7 +176,7 @@ class OutputConfig:
 
 @dataclass
 class ScanConfig:
-    """A validated ``privscan.yaml``; relative paths are resolved against the file's directory."""
+    """A validated ``privaudit.yaml``; relative paths are resolved against the file's directory."""
 
     source: Path
     targets: list[TargetConfig]
@@ -217,7 +217,7 @@ class ScanConfig:
 
 
 def infer_format(path: str) -> str:
-    """Output format from a file name, as ``privscan scan --output`` does."""
+    """Output format from a file name, as ``privaudit scan --output`` does."""
     name = path.lower()
     if name.endswith((".sarif", ".sarif.json")):
         return "sarif"
@@ -235,7 +235,7 @@ def load_config(path: str | Path) -> ScanConfig:
     problems: list[str] = []
     data, lines = load_yaml(text, source, problems)
     if data is None:
-        raise ConfigError(source, [f"{source}: the file is empty; `privscan config init` writes an example"])
+        raise ConfigError(source, [f"{source}: the file is empty; `privaudit config init` writes an example"])
     return parse_config(data, lines, source, base=path.absolute().parent, problems=problems)
 
 
@@ -265,7 +265,7 @@ def parse_config(data: Any, lines: dict[tuple, int], source: str, base: Path,
 
 _PATTERN_MEANINGS = {
     _ENV_NAME["pattern"]: "expected the name of an environment variable (letters, digits and _, not starting "
-                          "with a digit), e.g. PRIVSCAN_DB_PASSWORD",
+                          "with a digit), e.g. PRIVAUDIT_DB_PASSWORD",
 }
 
 
@@ -447,13 +447,13 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
 
 
 EXAMPLE = """\
-# privscan scan configuration — run with `privscan scan --config privscan.yaml`.
-# Check it with `privscan config validate privscan.yaml`. Relative paths are relative to this file.
+# privaudit scan configuration — run with `privaudit scan --config privaudit.yaml`.
+# Check it with `privaudit config validate privaudit.yaml`. Relative paths are relative to this file.
 # Never put a secret here: credentials are references (environment variable names, AWS profile
 # names, pgpass / my.cnf / SSH key / known_hosts files). Unknown keys are rejected.
 version: 1
 
-# Policy pack (financial-cn, gdpr, pci-dss; `privscan policies list`) or a policy YAML file.
+# Policy pack (financial-cn, gdpr, pci-dss; `privaudit policies list`) or a policy YAML file.
 policy: financial-cn
 
 # Accepted risks with owner, reason, ticket and expiry (see `waivers.example.yaml` in the docs).
@@ -493,18 +493,18 @@ targets:
   #   include: ["public.*"]
   #   sample_rows: 200
   #   credentials:
-  #     password_env: PRIVSCAN_CORE_DB_PASSWORD
-  #     # pgpass: /etc/privscan/pgpass
+  #     password_env: PRIVAUDIT_CORE_DB_PASSWORD
+  #     # pgpass: /etc/privaudit/pgpass
 
   # An S3 bucket (or prefix); credentials from a named AWS profile.
   # - s3: s3://bank-exports/daily/
   #   region: cn-north-1
   #   credentials:
-  #     aws_profile: privscan-audit
+  #     aws_profile: privaudit-audit
 
   # An SFTP share; the host key must be in the known_hosts file.
   # - sftp: sftp://scanner@files.internal/share
   #   credentials:
-  #     ssh_key: /etc/privscan/id_ed25519
-  #     known_hosts: /etc/privscan/known_hosts
+  #     ssh_key: /etc/privaudit/id_ed25519
+  #     known_hosts: /etc/privaudit/known_hosts
 """

@@ -1,4 +1,4 @@
-"""``privscan scan`` with a scan config, waivers or a baseline: the scheduled-review path.
+"""``privaudit scan`` with a scan config, waivers or a baseline: the scheduled-review path.
 
 How the command line and ``--config`` combine: TARGETs on the command line are scanned *in addition*
 to the config's targets, with ``--include/--exclude/--max-file-size/--follow-symlinks`` (which then
@@ -35,7 +35,7 @@ _PER_TARGET = ("include", "exclude", "max_file_size", "max_expanded_size", "max_
 
 
 def _config_problem(title: str, errors: list[str]) -> NoReturn:
-    click.echo(f"privscan: {title}:\n" + "\n".join(f"  {e}" for e in errors), err=True)
+    click.echo(f"privaudit: {title}:\n" + "\n".join(f"  {e}" for e in errors), err=True)
     sys.exit(2)
 
 
@@ -82,8 +82,8 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
                                    f"config's targets put include/exclude/max_file_size/follow_symlinks under each "
                                    f"target in {params['config_path']}.")
     if config is None and not cli_targets:
-        raise click.UsageError("give at least one TARGET to scan, or --config privscan.yaml "
-                               "(`privscan config init` writes an example).")
+        raise click.UsageError("give at least one TARGET to scan, or --config privaudit.yaml "
+                               "(`privaudit config init` writes an example).")
     for problem in target_problems(cli_targets, []):
         raise click.UsageError(problem)
     for target in [*cli_targets, *(t.target for t in (config.targets if config else ()))]:
@@ -116,7 +116,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         try:
             baseline = load_baseline(baseline_path)
         except BaselineError as exc:
-            raise click.UsageError(f"--baseline: {exc}; give the SARIF file a previous `privscan scan` wrote "
+            raise click.UsageError(f"--baseline: {exc}; give the SARIF file a previous `privaudit scan` wrote "
                                    "(--format sarif).") from None
 
     if given("output") or given("fmt") or not (config and config.outputs):
@@ -144,7 +144,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     if progress is not None:
         progress.start()
     try:
-        command_line = ["privscan", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privscan", "scan"]
+        command_line = ["privaudit", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privaudit", "scan"]
         report = run_scan(planned, options, policy, progress=update, command_line=command_line)
     finally:
         if progress is not None:

@@ -45,7 +45,7 @@ from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
 _FINGERPRINT = "^[0-9a-f]{32}$"
 _NOT_BLANK = r"\S"
 _PATTERN_MEANINGS = {
-    _FINGERPRINT: 'expected the 32 hex digits of the result\'s partialFingerprints["privscan/v1"] in the SARIF',
+    _FINGERPRINT: 'expected the 32 hex digits of the result\'s partialFingerprints["privaudit/v1"] in the SARIF',
     _NOT_BLANK: "must not be blank: a waiver names who owns the risk, why it is accepted and the tracking ticket",
 }
 

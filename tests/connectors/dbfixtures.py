@@ -210,7 +210,7 @@ def mariadb_fixture_target(server: object) -> str:
 
 
 def cli_scan_with_progress(monkeypatch: Any, target: str, on_progress: Callable[[int, int], None]) -> Any:
-    """``privscan scan TARGET --format sarif --jobs 1`` through click's CliRunner (stdout and stderr apart),
+    """``privaudit scan TARGET --format sarif --jobs 1`` through click's CliRunner (stdout and stderr apart),
     with ``on_progress(done, total)`` called after each table.
 
     Outside a terminal the CLI draws no progress bar; the callback slot it hands to ``run_scan`` is where a
@@ -222,7 +222,7 @@ def cli_scan_with_progress(monkeypatch: Any, target: str, on_progress: Callable[
 
     monkeypatch.setattr(scanner.cli, "_progress_callback", lambda *_: (None, on_progress))
     return CliRunner().invoke(scanner.cli.main, ["scan", target, "--format", "sarif", "--jobs", "1"],
-                              prog_name="privscan", catch_exceptions=False)
+                              prog_name="privaudit", catch_exceptions=False)
 
 
 def sarif_results(stdout: str) -> tuple[set[str], list[dict[str, Any]], dict[str, Any]]:

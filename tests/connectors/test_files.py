@@ -147,8 +147,8 @@ def test_globs_mean_what_they_mean_in_gitignore(tmp_path: Path, include: tuple, 
 
 
 def test_an_ignore_file_at_the_target_root_excludes_like_a_gitignore(tree: Path) -> None:
-    write(tree, ".privscanignore", "# vendored and temporary\nexports/tmp/\nsecret/\n*.json\n")
-    assert names(tree) == {"exports/a.csv", "exports/b.txt", "logs/app.log", "logs/old/app.log.1", ".privscanignore"}
+    write(tree, ".privauditignore", "# vendored and temporary\nexports/tmp/\nsecret/\n*.json\n")
+    assert names(tree) == {"exports/a.csv", "exports/b.txt", "logs/app.log", "logs/old/app.log.1", ".privauditignore"}
 
 
 def test_single_file_target_and_file_uri(tree: Path) -> None:
@@ -286,7 +286,7 @@ def _scan_kinds_as_unprivileged_user(root: Path) -> list[str]:
 
 
 def test_permission_denied_file_and_directory() -> None:
-    root = Path(tempfile.mkdtemp(prefix="privscan-perm-"))  # not under pytest's 0700 tmp dir
+    root = Path(tempfile.mkdtemp(prefix="privaudit-perm-"))  # not under pytest's 0700 tmp dir
     try:
         root.chmod(0o755)
         write(root, "readable.csv", f"id\n{RID}\n", mode=0o644)

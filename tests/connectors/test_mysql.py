@@ -206,7 +206,7 @@ def test_sarif_of_a_mariadb_scan_passes_the_multitool(my: tuple[Any, str], tmp_p
     assert result["locations"][0]["logicalLocations"][0]["kind"] == "column"
     assert result["properties"]["grantee"] == "'ps_app'@'%'"
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri.startswith(".privscan/mysql/") and "://" not in uri
+    assert uri.startswith(".privaudit/mysql/") and "://" not in uri
     text = json.dumps(sarif, ensure_ascii=False)
     assert fx.resident_id(1) not in text and fx.mobile(1) not in text and fx.MY_SCAN_PASSWORD not in text
     path = tmp_path / "mariadb.sarif"
@@ -218,7 +218,7 @@ def test_sarif_of_a_mariadb_scan_passes_the_multitool(my: tuple[Any, str], tmp_p
 
 def _no_tls_line(target: str) -> str:
     """The fixture MariaDB offers no TLS: that transport note is the stderr line every scan of it has."""
-    return f"privscan: note: {target}: the server offers no TLS; the scan connected without it."
+    return f"privaudit: note: {target}: the server offers no TLS; the scan connected without it."
 
 
 def test_cli_table_dropped_mid_scan_is_one_stderr_line(my: tuple[Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +240,7 @@ def test_cli_table_dropped_mid_scan_is_one_stderr_line(my: tuple[Any, str], monk
             cur.execute("DROP TABLE IF EXISTS ps_app.zz_gone")
     assert result.stderr.splitlines() == [
         _no_tls_line(target),
-        "privscan: warning: ps_app:ps_app.zz_gone: the table no longer exists (dropped during the scan)."]
+        "privaudit: warning: ps_app:ps_app.zz_gone: the table no longer exists (dropped during the scan)."]
     located, notes, summary = fx.sarif_results(result.stdout)
     assert [(n["level"], n["properties"]["kind"], n["properties"]["resource"]) for n in notes] == [
         ("note", "transport", target),
@@ -265,7 +265,7 @@ def test_cli_killed_session_is_one_stderr_line(my: tuple[Any, str], monkeypatch:
     # the table sampled on the killed session (the 2nd in name order) is the one notified; the rest reconnects
     no_tls, line = result.stderr.splitlines()
     assert no_tls == _no_tls_line(target)
-    assert line.startswith("privscan: warning: ps_app:ps_app.customers: connection lost: ")
+    assert line.startswith("privaudit: warning: ps_app:ps_app.customers: connection lost: ")
     located, notes, summary = fx.sarif_results(result.stdout)
     assert [(n["properties"]["kind"], n["properties"]["resource"]) for n in notes] == [
         ("transport", target), ("connection", f"mysql://127.0.0.1:{server.port}/ps_app#ps_app.customers")]

@@ -299,7 +299,7 @@ def test_cli_output_and_stderr_never_show_the_password(pg: tuple[Any, str], monk
     server, _target = pg
     monkeypatch.delenv("PGPASSWORD")
     target = server.dsn(fx.PG_DB, user="ps_scanner", password="scanner-secret-pw")
-    result = CliRunner().invoke(main, ["scan", target, "--format", fmt, "--jobs", "1"], prog_name="privscan",
+    result = CliRunner().invoke(main, ["scan", target, "--format", fmt, "--jobs", "1"], prog_name="privaudit",
                                 catch_exceptions=False)
     assert "db_plaintext_c3_column" in result.stdout
     assert "scanner-secret-pw" not in result.stdout and "scanner-secret-pw" not in result.stderr
@@ -417,7 +417,7 @@ def test_cli_table_dropped_mid_scan_is_one_stderr_line(pg: tuple[Any, str], monk
     with _table_dropped_after_first(server, target) as drop_after_first:
         result = fx.cli_scan_with_progress(monkeypatch, target, drop_after_first)
     assert result.stderr.splitlines() == [
-        f"privscan: warning: {fx.PG_DB}:public.zz_dropped: the table no longer exists (dropped during the scan)."]
+        f"privaudit: warning: {fx.PG_DB}:public.zz_dropped: the table no longer exists (dropped during the scan)."]
     located, notes, summary = fx.sarif_results(result.stdout)
     assert [(n["level"], n["properties"]["kind"], n["properties"]["resource"].rsplit("#", 1)[1]) for n in notes] == [
         ("warning", "vanished", "public.zz_dropped")]
@@ -433,14 +433,14 @@ def test_cli_dropped_connection_is_one_stderr_line(pg: tuple[Any, str], monkeypa
     with server.admin_connect(fx.PG_DB) as admin:
 
         def terminate_after_first(done: int, total: int) -> None:
-            if done == 1:  # every privscan session of the fixture database (not this admin one)
+            if done == 1:  # every privaudit session of the fixture database (not this admin one)
                 admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                              "AND application_name = 'privscan' AND pid <> pg_backend_pid()", (fx.PG_DB,))
+                              "AND application_name = 'privaudit' AND pid <> pg_backend_pid()", (fx.PG_DB,))
 
         result = fx.cli_scan_with_progress(monkeypatch, target, terminate_after_first)
     # the table sampled on the lost session (the 2nd in name order) is the one notified; the rest reconnects
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"privscan: warning: {fx.PG_DB}:public.credentials: connection lost: ")
+    assert line.startswith(f"privaudit: warning: {fx.PG_DB}:public.credentials: connection lost: ")
     located, notes, summary = fx.sarif_results(result.stdout)
     assert [(n["properties"]["kind"], n["properties"]["resource"].rsplit("#", 1)[1]) for n in notes] == [
         ("connection", "public.credentials")]

@@ -63,7 +63,7 @@ def new_bucket(s3_server: S3Server, prefix: str = "bkt") -> str:
 
 def scan(s3_server: S3Server, *targets: str, endpoint: str | None = None, jobs: int = 1, **extra: Any) -> ScanReport:
     options = ScanOptions(jobs=jobs, extra={"s3_endpoint_url": endpoint or s3_server.endpoint_url, **extra})
-    return run_scan(list(targets), options, command_line=["privscan", "scan", *targets])
+    return run_scan(list(targets), options, command_line=["privaudit", "scan", *targets])
 
 
 def rule_ids(report: ScanReport, bucket: str) -> set[str]:
@@ -680,7 +680,7 @@ def test_sarif_locates_objects_by_uri(s3_server: S3Server, tmp_path: Path) -> No
     assert len(results) == 1
     location = results[0]["locations"][0]
     assert location["logicalLocations"][0]["fullyQualifiedName"] == f"s3://{bucket}/logs/app%20%231.log"
-    assert location["physicalLocation"]["artifactLocation"]["uri"].startswith(f".privscan/s3/{bucket}/logs/")
+    assert location["physicalLocation"]["artifactLocation"]["uri"].startswith(f".privaudit/s3/{bucket}/logs/")
     assert results[0]["partialFingerprints"]
     bucket_results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "s3_bucket_unencrypted_with_pii"]
     assert bucket_results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == f"s3://{bucket}"

@@ -56,7 +56,7 @@ def write(path: Path, data: bytes, mode: int) -> None:
 
 
 def scan(srv: SSHServer, path: Path, **kwargs: Any) -> ScanReport:
-    return run_scan([target(srv, path)], options(srv, **kwargs), command_line=["privscan", "scan"])
+    return run_scan([target(srv, path)], options(srv, **kwargs), command_line=["privaudit", "scan"])
 
 
 def test_world_readable_remote_file_is_an_exposure(sshd_server: SSHServer, share: Path) -> None:
@@ -128,10 +128,10 @@ def test_missing_path_is_a_failed_target(sshd_server: SSHServer, share: Path) ->
 
 def test_password_in_uri_is_refused(sshd_server: SSHServer, share: Path) -> None:
     uri = f"sftp://{sshd_server.username}:secret@{sshd_server.host}:{sshd_server.port}{share}"
-    report = run_scan([uri], options(sshd_server), command_line=["privscan"])
+    report = run_scan([uri], options(sshd_server), command_line=["privaudit"])
     assert report.targets[0].failed
     assert "secret" not in report.targets[0].target
-    assert any("PRIVSCAN_SFTP_PASSWORD" in n.message for n in report.notifications)
+    assert any("PRIVAUDIT_SFTP_PASSWORD" in n.message for n in report.notifications)
 
 
 def test_symlink_loops_depth_and_globs(sshd_server: SSHServer, share: Path) -> None:
@@ -167,7 +167,7 @@ def test_sarif_logical_location_is_the_sftp_uri(sshd_server: SSHServer, share: P
     [result] = results
     logical = result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
     assert logical == f"sftp://{sshd_server.username}@127.0.0.1:{sshd_server.port}{share}/customers.csv"
-    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith(".privscan/sftp/")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith(".privaudit/sftp/")
     assert "13812345678" not in str(sarif)
     from tests.sarif_multitool import validate_sarif
 
@@ -281,9 +281,9 @@ def test_agent_authentication(sshd_server: SSHServer, share: Path, tmp_path: Pat
         subprocess.run(["ssh-add", "-q", str(sshd_server.private_key_path)], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
-        monkeypatch.delenv("PRIVSCAN_SSH_KEY", raising=False)
+        monkeypatch.delenv("PRIVAUDIT_SSH_KEY", raising=False)
         opts = ScanOptions(jobs=1, extra={"known_hosts": str(sshd_server.known_hosts_path), "ssh_agent": True})
-        report = run_scan([target(sshd_server, share)], opts, command_line=["privscan", "scan"])
+        report = run_scan([target(sshd_server, share)], opts, command_line=["privaudit", "scan"])
     finally:
         agent.terminate()
         agent.wait(timeout=10)
@@ -294,12 +294,12 @@ def test_agent_authentication(sshd_server: SSHServer, share: Path, tmp_path: Pat
 def test_password_comes_from_the_environment_and_is_never_shown(sshd_server: SSHServer, share: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # the test sshd accepts keys only, so the password is offered and refused: what matters is that it is
-    # read from PRIVSCAN_SFTP_PASSWORD, tried, and never repeated in the report
-    monkeypatch.setenv("PRIVSCAN_SFTP_PASSWORD", "Not-The-Password-42")
-    monkeypatch.delenv("PRIVSCAN_SSH_KEY", raising=False)
+    # read from PRIVAUDIT_SFTP_PASSWORD, tried, and never repeated in the report
+    monkeypatch.setenv("PRIVAUDIT_SFTP_PASSWORD", "Not-The-Password-42")
+    monkeypatch.delenv("PRIVAUDIT_SSH_KEY", raising=False)
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     opts = ScanOptions(jobs=1, extra={"known_hosts": str(sshd_server.known_hosts_path), "ssh_agent": False})
-    report = run_scan([target(sshd_server, share)], opts, command_line=["privscan", "scan"])
+    report = run_scan([target(sshd_server, share)], opts, command_line=["privaudit", "scan"])
     assert report.targets[0].failed
     [note] = [n for n in report.notifications if n.kind == "target-failed"]
     assert "authentication as" in note.message and "(password)" in note.message

@@ -1,4 +1,4 @@
-"""``privscan check-migrations`` through the real CLI (click's CliRunner): exit codes, stdout vs
+"""``privaudit check-migrations`` through the real CLI (click's CliRunner): exit codes, stdout vs
 stderr, SARIF locations and suppressions, GitHub annotations, baselines, --schema-from, and the
 shipped GitHub workflow and pre-commit hook."""
 
@@ -26,7 +26,7 @@ CREATE TABLE customer (
 );
 """
 V2 = """
--- privscan:ignore migration_grant_pii_to_public reason: read-only demo database, DPO-1
+-- privaudit:ignore migration_grant_pii_to_public reason: read-only demo database, DPO-1
 GRANT SELECT ON customer TO PUBLIC;
 """
 
@@ -178,14 +178,14 @@ def test_schema_from_sqlite(tmp_path: Path) -> None:
 
 def test_workflow_parses_and_its_command_runs(repo: Path) -> None:
     """The example workflow's action step, run as the action runs it (action.yml's scan step)."""
-    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "privscan-migrations.yml").read_text("utf-8"))
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "privaudit-migrations.yml").read_text("utf-8"))
     steps = workflow["jobs"]["check-migrations"]["steps"]
     step = next(s for s in steps if s.get("with", {}).get("command") == "check-migrations")
     argv = [step["with"]["command"], *step["with"]["args"].split(), "--format", "github-sarif",
-            "--output", "privscan.sarif"]
+            "--output", "privaudit.sarif"]
     result = _run(argv, repo)
     assert result.exit_code == 1  # the sample has an unsuppressed finding
-    sarif = json.loads((repo / "privscan.sarif").read_text("utf-8"))
+    sarif = json.loads((repo / "privaudit.sarif").read_text("utf-8"))
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
     assert all("uriBaseId" not in r["locations"][0]["physicalLocation"]["artifactLocation"]
                for r in sarif["runs"][0]["results"])
@@ -193,10 +193,10 @@ def test_workflow_parses_and_its_command_runs(repo: Path) -> None:
 
 def test_pre_commit_hook_parses_and_runs(repo: Path) -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text("utf-8"))
-    hook = next(h for h in hooks if h["id"] == "privscan-check-migrations")
+    hook = next(h for h in hooks if h["id"] == "privaudit-check-migrations")
     assert hook["language"] == "python" and hook["files"] == r"\.sql$"
     entry = shlex.split(hook["entry"])
-    assert entry == ["privscan", "check-migrations"]
+    assert entry == ["privaudit", "check-migrations"]
     # pre-commit runs: entry + args + the staged file names
     files = ["migrations/V1__customer.sql", "migrations/V2__grants.sql"]
     result = _run([*entry[1:], *hook.get("args", []), *files], repo)

@@ -5,7 +5,7 @@ A case is ``migrations/*.sql`` (replayed in migration order), ``case.yaml`` (``d
 ``--schema-from`` would) and ``expected.yaml``: the complete list of results
 ``{file, line, rule, column?, suppressed?}`` (``column`` for column rules) and notifications
 ``{file, line, notification: <kind>}``.
-Adding a directory adds a test; run with ``PRIVSCAN_GOLDEN_UPDATE=1`` to print the actual list.
+Adding a directory adds a test; run with ``PRIVAUDIT_GOLDEN_UPDATE=1`` to print the actual list.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _key(entry: dict) -> tuple:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden_case(case: Path) -> None:
     actual, code = _actual(case)
-    if os.environ.get("PRIVSCAN_GOLDEN_UPDATE"):
+    if os.environ.get("PRIVAUDIT_GOLDEN_UPDATE"):
         print(yaml.safe_dump(sorted(actual, key=_key), allow_unicode=True, sort_keys=False))
     expected = yaml.safe_load((case / "expected.yaml").read_text("utf-8")) or []
     assert sorted(map(_key, actual)) == sorted(map(_key, expected))

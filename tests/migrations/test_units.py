@@ -25,9 +25,9 @@ def test_statement_start_line_skips_leading_comments() -> None:
 
 def test_suppression_on_a_line_of_the_statement_or_above_it() -> None:
     sql = (
-        "CREATE TABLE a (id int); -- privscan:ignore r1 reason: same line\n"
-        "-- privscan:ignore r2, r3 reason: above\n\n"
-        "CREATE TABLE b (\n  id int -- privscan:ignore r4\n);\n"
+        "CREATE TABLE a (id int); -- privaudit:ignore r1 reason: same line\n"
+        "-- privaudit:ignore r2, r3 reason: above\n\n"
+        "CREATE TABLE b (\n  id int -- privaudit:ignore r4\n);\n"
     )
     a, b = parse_sql(sql, "postgres", "f.sql").statements
     assert [(s.rules, s.reason) for s in a.suppressions] == [(("r1",), "same line")]

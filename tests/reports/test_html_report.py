@@ -1,10 +1,10 @@
-"""The auditor report (``privscan report``): HTML structure and counts, escaping of hostile resource
+"""The auditor report (``privaudit report``): HTML structure and counts, escaping of hostile resource
 names, the message catalogue, the command line, and a real browser rendering it (headless Chromium
 from Debian, installed by ``.ci/install-chromium.sh``; the screenshots are kept in
 ``tests/artifacts/``).
 
 The review fixture is a :class:`~scanner.model.ScanReport` built by hand and serialized by the real
-SARIF reporter, so the report is tested against what ``privscan scan`` writes: one finding per data
+SARIF reporter, so the report is tested against what ``privaudit scan`` writes: one finding per data
 store, every baseline state, an applied and a pending waiver, a failed target and unreadable items.
 """
 
@@ -114,7 +114,7 @@ def review_report() -> ScanReport:
             fingerprint=f"{index:032x}", properties={"evidence": evidence} if evidence else {},
             suppressions=[dict(s) for s in suppressions], baseline_state=state,
         ))
-    # as `privscan scan` does: migration and review (waiver) rules judge other inputs than scanned content
+    # as `privaudit scan` does: migration and review (waiver) rules judge other inputs than scanned content
     rules = [cls for cls in RULES if getattr(cls, "scope", None) not in ("migrations", "review")]
     return ScanReport(findings=findings, notifications=NOTIFICATIONS, targets=TARGETS, rules=rules,
                       started="2026-11-20T01:00:00Z", finished="2026-11-20T01:42:00Z", tool_version="0.1.0",
@@ -362,7 +362,7 @@ def test_templates_use_only_catalogue_keys() -> None:
         # literal keys; keys built from data (``'state.' ~ f.state``) are checked below
         used |= set(re.findall(r"\bt\('([^']+)'\s*[,)]", template.read_text(encoding="utf-8")))
     assert used and used <= set(messages), sorted(used - set(messages))
-    # keys built from data: every value privscan itself produces has a label
+    # keys built from data: every value privaudit itself produces has a label
     dynamic = [f"category.{c.value}" for c in Category] + [f"level.{lv.value}" for lv in Level]
     dynamic += [f"store.{s}" for s in ("file", "postgresql", "mysql", "sqlite", "s3", "sftp", "migrations")]
     dynamic += [f"state.{s}" for s in ("new", "unchanged", "updated", "absent")]
@@ -413,7 +413,7 @@ def test_unusable_sarif_is_a_usage_error(tmp_path: Path, content: str | None, me
         path.write_text(content, encoding="utf-8")
     result = CliRunner().invoke(main, ["report", str(path)])
     assert result.exit_code == 2
-    assert message in result.output and "privscan scan --format sarif" in result.output
+    assert message in result.output and "privaudit scan --format sarif" in result.output
 
 
 def test_format_follows_the_output_extension(tmp_path: Path) -> None:

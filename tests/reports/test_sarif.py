@@ -3,7 +3,7 @@
 Each directory in ``tests/golden/sarif/`` is one case: ``estate.yaml`` describes a small file estate
 (files with content, mode and age; optionally a policy change), ``expected.sarif`` is the SARIF a scan
 of it produces after volatile fields (times, temporary paths, owner names, tool version,
-fingerprints) are normalised. A new directory is a new test; ``PRIVSCAN_UPDATE_GOLDEN=1`` rewrites
+fingerprints) are normalised. A new directory is a new test; ``PRIVAUDIT_UPDATE_GOLDEN=1`` rewrites
 the expected files (review the diff before committing).
 """
 
@@ -38,7 +38,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "sarif"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "estate.yaml").is_file())
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "financial-cn.yaml"
-UPDATE = os.environ.get("PRIVSCAN_UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("PRIVAUDIT_UPDATE_GOLDEN") == "1"
 
 
 # -- building an estate from its description ---------------------------------------------------
@@ -107,7 +107,7 @@ def case_policy(case: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 def scan_case(case: str, tmp_path: Path, jobs: int = 1) -> tuple[Path, ScanReport]:
     root = build_estate(case, tmp_path / "estate")
     report = run_scan([str(root)], ScanOptions(jobs=jobs), case_policy(case, tmp_path), now=NOW,
-                      command_line=["privscan", "scan", str(root)])
+                      command_line=["privaudit", "scan", str(root)])
     return root, report
 
 
@@ -162,7 +162,7 @@ def test_golden_sarif(case: str, tmp_path: Path) -> None:
         if not UPDATE:
             pytest.fail(f"{expected_path} did not exist and was written; review it and run again")
     assert got == json.loads(expected_path.read_text("utf-8")), (
-        f"SARIF for {case} changed; if intended, rerun with PRIVSCAN_UPDATE_GOLDEN=1 and review the diff"
+        f"SARIF for {case} changed; if intended, rerun with PRIVAUDIT_UPDATE_GOLDEN=1 and review the diff"
     )
 
 

@@ -59,7 +59,7 @@ def write(root: Path, relative: str, text: str, mode: int = 0o600) -> Path:
 
 
 def scan(targets: list, policy: str = "financial-cn") -> ScanReport:
-    return run_scan(targets, ScanOptions(jobs=1), load_policy(policy), now=NOW, command_line=["privscan", "scan"])
+    return run_scan(targets, ScanOptions(jobs=1), load_policy(policy), now=NOW, command_line=["privaudit", "scan"])
 
 
 def sarif(report: ScanReport) -> dict:

@@ -81,7 +81,7 @@ def test_baseline_states_across_a_changed_estate(two_reviews: tuple[Path, dict, 
     for key, state in EXPECTED.items():
         assert states.get(key) == state, (key, states)
     # nothing from the first review is lost or duplicated
-    fingerprints = [r["partialFingerprints"]["privscan/v1"] for r in current["runs"][0]["results"]]
+    fingerprints = [r["partialFingerprints"]["privaudit/v1"] for r in current["runs"][0]["results"]]
     assert len(fingerprints) == len(set(fingerprints))
 
 

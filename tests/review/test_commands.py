@@ -1,4 +1,4 @@
-"""``privscan config``, ``privscan policies`` and ``privscan scan --config/--waivers/--baseline``
+"""``privaudit config``, ``privaudit policies`` and ``privaudit scan --config/--waivers/--baseline``
 through the real CLI (click's CliRunner): exit codes, stdout vs stderr, written outputs."""
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-# -- privscan config --------------------------------------------------------------------------------
+# -- privaudit config --------------------------------------------------------------------------------
 
 
 def test_config_init_writes_an_example_that_validates(workdir: Path) -> None:
     result = run("config", "init")
     assert result.exit_code == 0, result.output
-    assert (workdir / "privscan.yaml").read_text("utf-8").startswith("# privscan scan configuration")
-    result = run("config", "validate", "privscan.yaml")
-    assert (result.exit_code, result.stdout) == (0, "privscan.yaml: valid (1 target, policy financial-cn).\n")
+    assert (workdir / "privaudit.yaml").read_text("utf-8").startswith("# privaudit scan configuration")
+    result = run("config", "validate", "privaudit.yaml")
+    assert (result.exit_code, result.stdout) == (0, "privaudit.yaml: valid (1 target, policy financial-cn).\n")
     again = run("config", "init")
     assert again.exit_code == 2 and "already exists; pass --force" in again.stderr
     assert run("config", "init", "--force").exit_code == 0
@@ -52,40 +52,40 @@ def test_config_validate_prints_golden_errors_and_exits_2(workdir: Path) -> None
     assert result.exit_code == 2
     assert result.stdout == ""
     expected = case.with_suffix(".expected").read_text("utf-8").splitlines()
-    assert result.stderr.splitlines() == [f"privscan: {case.name} is not valid:", *(f"  {e}" for e in expected)]
+    assert result.stderr.splitlines() == [f"privaudit: {case.name} is not valid:", *(f"  {e}" for e in expected)]
 
 
 def test_config_validate_checks_the_waivers_and_policy_it_names(workdir: Path) -> None:
     (workdir / "waivers.yaml").write_text((DATA / "waiver_errors" / "text_date.yaml").read_text("utf-8"),
                                           encoding="utf-8")
-    (workdir / "privscan.yaml").write_text("version: 1\npolicy: gdpr\nwaivers: waivers.yaml\n"
+    (workdir / "privaudit.yaml").write_text("version: 1\npolicy: gdpr\nwaivers: waivers.yaml\n"
                                            "targets:\n  - path: .\n", encoding="utf-8")
-    result = run("config", "validate", "privscan.yaml")
+    result = run("config", "validate", "privaudit.yaml")
     assert result.exit_code == 2
     assert f"{workdir}/waivers.yaml:7: waivers.0.expires: 'next year' is not a calendar date" in result.stderr
 
 
 def test_config_validate_warns_about_unresolvable_references(workdir: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PRIVSCAN_TEST_DB_PASSWORD", raising=False)
-    (workdir / "privscan.yaml").write_text(
+    monkeypatch.delenv("PRIVAUDIT_TEST_DB_PASSWORD", raising=False)
+    (workdir / "privaudit.yaml").write_text(
         "version: 1\ntargets:\n  - database: postgresql://auditor@db.internal/core\n"
-        "    credentials: {password_env: PRIVSCAN_TEST_DB_PASSWORD}\n", encoding="utf-8")
-    result = run("config", "validate", "privscan.yaml")
+        "    credentials: {password_env: PRIVAUDIT_TEST_DB_PASSWORD}\n", encoding="utf-8")
+    result = run("config", "validate", "privaudit.yaml")
     assert result.exit_code == 0
-    assert "privscan: warning: privscan.yaml:4: targets.0.credentials.password_env: environment variable " \
-           "PRIVSCAN_TEST_DB_PASSWORD is not set" in result.stderr
-    scan = run("scan", "--config", "privscan.yaml")  # the scan itself refuses: it would fail to log in
+    assert "privaudit: warning: privaudit.yaml:4: targets.0.credentials.password_env: environment variable " \
+           "PRIVAUDIT_TEST_DB_PASSWORD is not set" in result.stderr
+    scan = run("scan", "--config", "privaudit.yaml")  # the scan itself refuses: it would fail to log in
     assert scan.exit_code == 2
     assert "names credentials that are not available here" in scan.stderr
 
 
 def test_config_validate_missing_file(workdir: Path) -> None:
     result = run("config", "validate", "nope.yaml")
-    assert result.exit_code == 2 and "privscan config init" in result.stderr
+    assert result.exit_code == 2 and "privaudit config init" in result.stderr
 
 
-# -- privscan policies ------------------------------------------------------------------------------
+# -- privaudit policies ------------------------------------------------------------------------------
 
 
 def test_policies_list_and_show() -> None:
@@ -112,7 +112,7 @@ def test_policies_validate(workdir: Path) -> None:
     assert good.exit_code == 0 and "valid policy pack 'gdpr'" in good.stdout
 
 
-# -- privscan scan with a config, waivers and a baseline ---------------------------------------------
+# -- privaudit scan with a config, waivers and a baseline ---------------------------------------------
 
 
 def _estate(root: Path) -> None:
@@ -123,7 +123,7 @@ def _estate(root: Path) -> None:
 
 def test_scan_with_config_writes_every_output(workdir: Path) -> None:
     _estate(workdir)
-    (workdir / "privscan.yaml").write_text("""\
+    (workdir / "privaudit.yaml").write_text("""\
 version: 1
 policy: financial-cn
 fail_on: error
@@ -136,7 +136,7 @@ targets:
     exclude: ["tmp/*"]
   - path: logs
 """, encoding="utf-8")
-    result = run("scan", "--config", "privscan.yaml")
+    result = run("scan", "--config", "privaudit.yaml")
     assert result.exit_code == 1  # plaintext resident IDs in an export and a log
     assert result.stdout == ""
     log = json.loads((workdir / "reviews/h2.sarif").read_text("utf-8"))
@@ -145,16 +145,16 @@ targets:
     assert not any("scratch" in r for r in resources)  # the target's own exclude applied
     assert {t["target"] for t in log["runs"][0]["invocations"][0]["properties"]["targets"]} == {
         str(workdir / "share"), str(workdir / "logs")}
-    assert (workdir / "reviews/h2.txt").read_text("utf-8").startswith("privscan ")
+    assert (workdir / "reviews/h2.txt").read_text("utf-8").startswith("privaudit ")
 
 
 def test_command_line_overrides_and_additions(workdir: Path) -> None:
     _estate(workdir)
-    (workdir / "privscan.yaml").write_text(
+    (workdir / "privaudit.yaml").write_text(
         "version: 1\nfail_on: none\nconcurrency: 1\noutputs:\n  - path: never.sarif\ntargets:\n  - path: logs\n",
         encoding="utf-8")
     # an extra TARGET with its own --exclude; --format/--output replace the config's outputs; --fail-on wins
-    result = run("scan", "--config", "privscan.yaml", "share", "--exclude", "tmp/*", "--format", "json",
+    result = run("scan", "--config", "privaudit.yaml", "share", "--exclude", "tmp/*", "--format", "json",
                  "--fail-on", "error")
     assert result.exit_code == 1
     assert not (workdir / "never.sarif").exists()
@@ -163,7 +163,7 @@ def test_command_line_overrides_and_additions(workdir: Path) -> None:
     assert any("app.log" in u for u in uris) and any("customers.csv" in u for u in uris)
     assert not any("scratch" in u for u in uris)
     # per-target options without command-line targets are a usage mistake
-    mistake = run("scan", "--config", "privscan.yaml", "--exclude", "*.log")
+    mistake = run("scan", "--config", "privaudit.yaml", "--exclude", "*.log")
     assert mistake.exit_code == 2 and "only apply to TARGETs given on the command line" in mistake.stderr
 
 
@@ -200,9 +200,9 @@ waivers:
 
 def test_config_validate_warns_about_a_missing_ner_model(workdir: Path) -> None:
     """The model may be installed only on the scanning host: validate warns, the scan refuses (exit 2)."""
-    (workdir / "privscan.yaml").write_text("version: 1\nner_model: zh_core_web_does_not_exist\n"
+    (workdir / "privaudit.yaml").write_text("version: 1\nner_model: zh_core_web_does_not_exist\n"
                                            "targets:\n  - path: .\n", encoding="utf-8")
-    result = run("config", "validate", "privscan.yaml")
+    result = run("config", "validate", "privaudit.yaml")
     assert result.exit_code == 0
-    assert "privscan: warning: privscan.yaml:2: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
+    assert "privaudit: warning: privaudit.yaml:2: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
            "installed" in result.stderr

@@ -22,7 +22,7 @@ def test_config_errors_match_golden_messages(case: Path) -> None:
 
 
 def test_example_from_config_init_validates(tmp_path: Path) -> None:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(EXAMPLE, encoding="utf-8")
     config = load_config(path)
     assert [t.kind for t in config.targets] == ["path"]
@@ -36,14 +36,14 @@ def test_every_commented_target_in_the_example_validates_too(tmp_path: Path) -> 
     uncommented = "\n".join(line.replace("  # - ", "  - ", 1).replace("  #   ", "    ", 1)
                             if line.startswith(("  # - ", "  #   ")) and "# pgpass" not in line else line
                             for line in EXAMPLE.splitlines())
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(uncommented, encoding="utf-8")
     config = load_config(path)
     assert [t.kind for t in config.targets] == ["path", "database", "s3", "sftp"]
 
 
 def test_targets_get_their_own_options_and_credential_references(tmp_path: Path) -> None:
-    path = tmp_path / "conf" / "privscan.yaml"
+    path = tmp_path / "conf" / "privaudit.yaml"
     path.parent.mkdir()
     path.write_text("""\
 version: 1
@@ -64,7 +64,7 @@ targets:
       pgpass: secrets/pgpass
   - s3: s3://bank-exports/daily/
     region: cn-north-1
-    credentials: {aws_profile: privscan-audit}
+    credentials: {aws_profile: privaudit-audit}
   - sftp: sftp://scanner@files.internal:2222/share
     timeout: 5
     credentials: {ssh_key: ~/.ssh/id_ed25519, known_hosts: known_hosts, ssh_agent: false}
@@ -82,36 +82,36 @@ targets:
     assert pg.options().extra == {"sample_rows": 50, "password_env": "CORE_DB_PASSWORD",
                                   "pgpass": str(tmp_path / "conf/secrets/pgpass")}
     assert pg.options().include == ("public.*",)
-    assert s3.options().extra == {"s3_region": "cn-north-1", "s3_profile": "privscan-audit"}
+    assert s3.options().extra == {"s3_region": "cn-north-1", "s3_profile": "privaudit-audit"}
     assert sftp.options().extra == {"sftp_timeout": 5, "ssh_key": str(Path.home() / ".ssh/id_ed25519"),
                                     "known_hosts": str(tmp_path / "conf/known_hosts"), "ssh_agent": False}
     assert sqlite.target == "sqlite:///srv/app/app.db"
     refs = {(r.kind, r.value) for t in config.targets for r in t.references}
-    assert ("env", "CORE_DB_PASSWORD") in refs and ("profile", "privscan-audit") in refs
+    assert ("env", "CORE_DB_PASSWORD") in refs and ("profile", "privaudit-audit") in refs
     assert ("file", str(tmp_path / "conf/secrets/pgpass")) in refs
 
 
 def test_unresolvable_references_are_reported_with_file_and_line(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PRIVSCAN_TEST_UNSET", raising=False)
-    monkeypatch.setenv("PRIVSCAN_TEST_SET", "x")
+    monkeypatch.delenv("PRIVAUDIT_TEST_UNSET", raising=False)
+    monkeypatch.setenv("PRIVAUDIT_TEST_SET", "x")
     (tmp_path / "known_hosts").write_text("", encoding="utf-8")
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text("""\
 version: 1
 targets:
   - database: mysql://auditor@db.internal/core
     credentials:
-      password_env: PRIVSCAN_TEST_UNSET
+      password_env: PRIVAUDIT_TEST_UNSET
   - sftp: sftp://scanner@files.internal/share
     credentials:
-      password_env: PRIVSCAN_TEST_SET
+      password_env: PRIVAUDIT_TEST_SET
       known_hosts: known_hosts
       ssh_key: missing_key
 """, encoding="utf-8")
     problems = load_config(path).reference_problems()
     assert problems == [
-        f"{path}:5: targets.0.credentials.password_env: environment variable PRIVSCAN_TEST_UNSET is not set; "
+        f"{path}:5: targets.0.credentials.password_env: environment variable PRIVAUDIT_TEST_UNSET is not set; "
         "export it (from your secret store) before the scan.",
         f"{path}:10: targets.1.credentials.ssh_key: file {tmp_path}/missing_key does not exist.",
     ]
@@ -123,7 +123,7 @@ targets:
     ("- just\n- a list\n", "(top level): expected object"),
 ])
 def test_unusable_files_say_what_is_wrong(tmp_path: Path, text: str, expected: str) -> None:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -137,7 +137,7 @@ def test_unusable_files_say_what_is_wrong(tmp_path: Path, text: str, expected: s
     ("/opt/models/en_names", "/opt/models/en_names"),
 ])
 def test_ner_model_goes_to_every_target(tmp_path: Path, value: str, expected: str) -> None:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(f"version: 1\nner_model: {value}\ntargets:\n  - path: share\n  - database: sqlite:///x.db\n",
                     encoding="utf-8")
     config = load_config(path)

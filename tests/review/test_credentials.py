@@ -13,7 +13,7 @@ from tests.review.estate import scan
 
 
 def _config(tmp_path: Path, server: Any, credentials: str) -> Path:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(f"version: 1\ntargets:\n  - database: {server.dsn()}?sslmode=disable\n"
                     f"    credentials:\n{credentials}", encoding="utf-8")
     return path
@@ -33,8 +33,8 @@ def test_postgres_credentials_by_reference(tmp_path: Path, postgres_server: Any,
         credentials = "      pgpass: pgpass\n"
     else:
         value = postgres_server.password if how == "password_env" else "not-the-password"
-        monkeypatch.setenv("PRIVSCAN_TEST_PG_PASSWORD", value)
-        credentials = "      password_env: PRIVSCAN_TEST_PG_PASSWORD\n"
+        monkeypatch.setenv("PRIVAUDIT_TEST_PG_PASSWORD", value)
+        credentials = "      password_env: PRIVAUDIT_TEST_PG_PASSWORD\n"
     config = load_config(_config(tmp_path, postgres_server, credentials))
     assert config.reference_problems() == []
     (target,) = config.targets
@@ -51,15 +51,15 @@ def test_mariadb_credentials_by_reference(tmp_path: Path, mariadb_server: Any, m
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     if how == "password_env":
-        monkeypatch.setenv("PRIVSCAN_TEST_MYSQL_PASSWORD", mariadb_server.password)
-        credentials = "      password_env: PRIVSCAN_TEST_MYSQL_PASSWORD\n"
+        monkeypatch.setenv("PRIVAUDIT_TEST_MYSQL_PASSWORD", mariadb_server.password)
+        credentials = "      password_env: PRIVAUDIT_TEST_MYSQL_PASSWORD\n"
     else:
         option_file = tmp_path / "my.cnf"
         option_file.write_text(f"[client]\nuser={mariadb_server.user}\npassword={mariadb_server.password}\n",
                                encoding="utf-8")
         option_file.chmod(0o600)
         credentials = "      mysql_option_file: my.cnf\n"
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(f"version: 1\ntargets:\n  - database: mysql://{mariadb_server.user}@{mariadb_server.host}:"
                     f"{mariadb_server.port}/mysql?ssl-mode=DISABLED\n    include: ['mysql.user']\n"
                     f"    credentials:\n{credentials}", encoding="utf-8")

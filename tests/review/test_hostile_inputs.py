@@ -1,5 +1,5 @@
 """Hostile review inputs: the YAML and JSON files a review reads (scan config, waivers, policy, baseline
-SARIF, the SARIF ``privscan report`` reads) shaped by an attacker or saved by a careless editor.
+SARIF, the SARIF ``privaudit report`` reads) shaped by an attacker or saved by a careless editor.
 
 Each must end in a clear error (exit 2, the file and, for YAML, the line), never a hang, a traceback or
 gigabytes of memory: alias bombs, recursive aliases and deep nesting, files that are not UTF-8, JSON
@@ -66,7 +66,7 @@ def bomb(kind: str, levels: int = 9) -> str:
     return laughs(levels) + VALID[kind]
 
 
-def privscan(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def privaudit(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """The real CLI in a child process with a memory cap, so a loader that explodes fails instead of
     taking the machine down."""
     def limit() -> None:
@@ -120,7 +120,7 @@ def test_an_alias_bomb_exits_2_through_the_cli(tmp_path: Path, kind: str, args: 
     path = tmp_path / f"{kind}.yaml"
     path.write_text(bomb(kind), encoding="utf-8")
     started = time.perf_counter()
-    done = privscan(*(a.format(file=path) for a in args), cwd=tmp_path)
+    done = privaudit(*(a.format(file=path) for a in args), cwd=tmp_path)
     elapsed = time.perf_counter() - started
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
@@ -145,7 +145,7 @@ ALIAS_CASES = [
 @pytest.mark.parametrize(("case", "text", "line", "message"), ALIAS_CASES, ids=[c[0] for c in ALIAS_CASES])
 def test_aliases_that_recurse_nest_or_multiply_are_refused(tmp_path: Path, case: str, text: str, line: int,
                                                            message: str) -> None:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(text, encoding="utf-8")
     errors = errors_of(load_config, path)
     assert len(errors) == 1 and errors[0].startswith(f"{path}:{line}: ") and message in errors[0], errors
@@ -153,7 +153,7 @@ def test_aliases_that_recurse_nest_or_multiply_are_refused(tmp_path: Path, case:
 
 def test_ordinary_aliases_and_merge_keys_still_work(tmp_path: Path) -> None:
     """Shared include lists and ``<<`` merges are what aliases are for; they stay well inside the bound."""
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text("""\
 version: 1
 targets:
@@ -175,7 +175,7 @@ targets:
 
 
 def test_a_key_given_twice_is_reported_with_both_lines(tmp_path: Path) -> None:
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text("version: 1\ntargets:\n  - path: a\n    max_file_size: 10\n    max_file_size: 1000000\n",
                     encoding="utf-8")
     assert errors_of(load_config, path) == [
@@ -194,7 +194,7 @@ def test_loading_a_large_config_costs_a_small_multiple_of_parsing_it(tmp_path: P
     target) against libyaml's bare parse of the same text. Before: two pure-Python parses and an
     ``if`` per target kind, ~14 times the bare parse (5 MB: 56 s)."""
     text = big_config(6000)  # ~0.5 MB
-    path = tmp_path / "privscan.yaml"
+    path = tmp_path / "privaudit.yaml"
     path.write_text(text, encoding="utf-8")
 
     def best(action: object) -> float:
@@ -307,13 +307,13 @@ def test_utf16_from_notepad_exits_2_through_the_cli(tmp_path: Path, kind: str, a
 
 
 def sarif_with(result: dict | None = None, run: dict | None = None) -> str:
-    """A minimal privscan-like SARIF log with one result, ``result`` and ``run`` merged in."""
+    """A minimal privaudit-like SARIF log with one result, ``result`` and ``run`` merged in."""
     base_result = {"ruleId": "pii_in_file", "level": "error", "message": {"text": "x."},
-                   "partialFingerprints": {"privscan/v1": "0" * 32},
+                   "partialFingerprints": {"privaudit/v1": "0" * 32},
                    "properties": {"category": "personal-data", "occurrences": 1, "resource": "file:///srv/a.csv"},
                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.csv", "uriBaseId": "ROOT"},
                                                        "region": {"startLine": 2}}}]}
-    base_run = {"tool": {"driver": {"name": "privscan", "rules": []}},
+    base_run = {"tool": {"driver": {"name": "privaudit", "rules": []}},
                 "originalUriBaseIds": {"ROOT": {"uri": "file:///srv/"}},
                 "invocations": [{"workingDirectory": {"uri": "file:///srv/"}}],
                 "results": [{**base_result, **(result or {})}]}
@@ -325,8 +325,8 @@ SHAPE_CASES = [
     ("results not an array", sarif_with(run={"results": 5}), ": runs[0].results: expected an array, got an integer"),
     ("fingerprints a number", sarif_with({"partialFingerprints": 5}),
      ": runs[0].results[0].partialFingerprints: expected an object, got an integer"),
-    ("fingerprint value a number", sarif_with({"partialFingerprints": {"privscan/v1": 7}}),
-     ": runs[0].results[0].partialFingerprints.privscan/v1: expected a string, got an integer"),
+    ("fingerprint value a number", sarif_with({"partialFingerprints": {"privaudit/v1": 7}}),
+     ": runs[0].results[0].partialFingerprints.privaudit/v1: expected a string, got an integer"),
     ("properties an array", sarif_with({"properties": []}),
      ": runs[0].results[0].properties: expected an object, got an array"),
     ("occurrences a string", sarif_with({"properties": {"occurrences": "3"}}),
@@ -347,7 +347,7 @@ SHAPE_CASES = [
      ": runs[0].originalUriBaseIds.ROOT: expected an object, got a string"),
     ("suppressions an object", sarif_with({"suppressions": {"kind": "external"}}),
      ": runs[0].results[0].suppressions: expected an array, got an object"),
-    ("rules a string", sarif_with(run={"tool": {"driver": {"name": "privscan", "rules": "all"}}}),
+    ("rules a string", sarif_with(run={"tool": {"driver": {"name": "privaudit", "rules": "all"}}}),
      ": runs[0].tool.driver.rules: expected an array, got a string"),
     ("a run null (found by fuzzing)", '{"runs": [null]}', ": runs[0]: expected an object, got null"),
     ("top level an array", "[]", " is not a SARIF log (no 'runs' array)"),
@@ -356,7 +356,7 @@ SHAPE_CASES = [
     ("nested 100 levels inside a property", sarif_with({"properties": {"x": json.loads("[" * 100 + "]" * 100)}}),
      " is nested more than 64 levels deep"),
     ("an integer of 5,000 digits", '{"version": "2.1.0", "runs": [], "n": ' + "9" * 5000 + "}",
-     " is not JSON privscan can read (Exceeds the limit (4300 digits)"),
+     " is not JSON privaudit can read (Exceeds the limit (4300 digits)"),
     ("not JSON", '{"runs": [', " is not JSON (Expecting value at line 1)"),
 ]
 
@@ -373,7 +373,7 @@ def test_a_baseline_of_the_wrong_shape_is_named_precisely(tmp_path: Path, case: 
     assert str(raised.value).startswith(f"{path}{message}"), str(raised.value)
 
 
-def test_the_shape_check_accepts_what_privscan_writes(tmp_path: Path) -> None:
+def test_the_shape_check_accepts_what_privaudit_writes(tmp_path: Path) -> None:
     from scanner.review.baseline import load_baseline
 
     path = tmp_path / "previous.sarif"
@@ -411,7 +411,7 @@ def test_a_baseline_past_the_cap_is_refused_unread(tmp_path: Path) -> None:
     (tmp_path / "share").mkdir()
     for args in (["scan", "share", "--baseline", str(big)], ["report", str(big)]):
         started = time.perf_counter()
-        done = privscan(*args, cwd=tmp_path)
+        done = privaudit(*args, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert f"{big}: is 2,147,483,648 bytes, more than the {MAX_BASELINE_BYTES:,} bytes a SARIF log may have" \
                in done.stderr
@@ -548,7 +548,7 @@ YAML_TOKENS = [
 ]
 SCALARS = st.one_of(st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
                     st.sampled_from(WORDS), st.text(max_size=12))
-#: mapping keys: mostly names privscan knows, also text, numbers, booleans and dates (YAML keys need not be text)
+#: mapping keys: mostly names privaudit knows, also text, numbers, booleans and dates (YAML keys need not be text)
 KEYS = st.sampled_from(VOCABULARY) | st.text(max_size=6) | st.integers(-2, 2) | st.booleans() | st.dates()
 TREES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
                      max_leaves=25)
@@ -632,7 +632,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st
 
 @st.composite
 def sarif_texts(draw: st.DrawFn) -> str:
-    """privscan-like SARIF with parts replaced by random JSON, keys dropped or planted, or the text cut."""
+    """privaudit-like SARIF with parts replaced by random JSON, keys dropped or planted, or the text cut."""
     log = json.loads(sarif_with({"relatedLocations": [{"physicalLocation": {"region": {"startLine": 3}}}],
                                  "suppressions": [{"kind": "external", "status": "accepted"}]}))
     for _ in range(draw(st.integers(1, 4))):

@@ -88,7 +88,7 @@ def fresh_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv(fingerprint.ENV_KEY, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     fingerprint.load_key.cache_clear()
-    yield tmp_path / "config" / "privscan" / "fingerprint.key"
+    yield tmp_path / "config" / "privaudit" / "fingerprint.key"
     fingerprint.load_key.cache_clear()
 
 
@@ -106,7 +106,7 @@ def test_a_short_key_in_the_environment_exits_2(fresh_key: Path, tmp_path: Path)
     result = subprocess.run([sys.executable, "-m", "scanner", "scan", str(tmp_path / "a.csv")], env=env,
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "fingerprint key in $PRIVSCAN_FINGERPRINT_KEY is 6 bytes" in result.stderr
+    assert "fingerprint key in $PRIVAUDIT_FINGERPRINT_KEY is 6 bytes" in result.stderr
 
 
 def test_a_key_readable_by_others_is_a_warning_in_the_report(fresh_key: Path, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_the_hash_is_keyed_and_of_the_real_name(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(("text", "shown"), [
     ("evil\r\x1b[2Jname\x07", "evil\\x0d\\x1b[2Jname\\x07"),
-    ("a\nprivscan: error: forged", "a\\x0aprivscan: error: forged"),
+    ("a\nprivaudit: error: forged", "a\\x0aprivaudit: error: forged"),
     ("right-to-left \u202etxt.exe", "right-to-left \\u202etxt.exe"),
     ("plain 中文 name", "plain 中文 name"),
 ])

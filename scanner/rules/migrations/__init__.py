@@ -1,5 +1,5 @@
-"""Migration rules: judge schema-change events from ``privscan check-migrations``.
+"""Migration rules: judge schema-change events from ``privaudit check-migrations``.
 
-They subclass :class:`scanner.migrations.rulebase.MigrationRule` and are skipped by ``privscan scan``
+They subclass :class:`scanner.migrations.rulebase.MigrationRule` and are skipped by ``privaudit scan``
 (their ``evaluate`` yields nothing; ``scope = "migrations"``).
 """

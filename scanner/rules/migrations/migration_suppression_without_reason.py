@@ -1,4 +1,4 @@
-"""An inline ``privscan:ignore`` without ``reason:``: not honoured, and reported itself.
+"""An inline ``privaudit:ignore`` without ``reason:``: not honoured, and reported itself.
 
 Waivers must be reviewable evidence (obligation 9): a suppression with no reason says nothing to an
 auditor, so it does not suppress anything, and this finding points at the comment.
@@ -24,8 +24,8 @@ class MigrationSuppressionWithoutReason(MigrationRule):
         rules = ", ".join(suppression.rules) or "(no rule named)"
         return self.at_statement(
             statement, ctx,
-            f"privscan:ignore {rules} has no 'reason: <text>'; the suppression is not applied. Add why the "
-            f"result is acceptable, e.g. -- privscan:ignore {rules} reason: tokenized upstream, ticket SEC-123",
+            f"privaudit:ignore {rules} has no 'reason: <text>'; the suppression is not applied. Add why the "
+            f"result is acceptable, e.g. -- privaudit:ignore {rules} reason: tokenized upstream, ticket SEC-123",
             level=self.level_for(ctx, None), logical_name=None, logical_kind=None,
             discriminators=(rules, statement.text), line=suppression.line,
             properties={"suppressedRules": list(suppression.rules)},

@@ -24,8 +24,8 @@ def _found(detector: Detector) -> list[str]:
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache" / "privscan"
-    monkeypatch.setenv("PRIVSCAN_CACHE_DIR", str(directory))
+    directory = tmp_path / "cache" / "privaudit"
+    monkeypatch.setenv("PRIVAUDIT_CACHE_DIR", str(directory))
     return directory
 
 
@@ -71,7 +71,7 @@ def test_a_directory_others_can_write_is_not_used(cache: Path, compiles: list[in
 
 
 def test_an_empty_cache_dir_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch, compiles: list[int]) -> None:
-    monkeypatch.setenv("PRIVSCAN_CACHE_DIR", "")
+    monkeypatch.setenv("PRIVAUDIT_CACHE_DIR", "")
     assert hyperscan_cache.cache_dir() is None
     Detector(), Detector()
     assert len(compiles) == 2

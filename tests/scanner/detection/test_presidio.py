@@ -127,14 +127,14 @@ def _config_scan(tmp_path: Path, config_lines: str, *args: str) -> Any:
     share = tmp_path / "share"
     share.mkdir(exist_ok=True)
     (share / "callbacks.txt").write_text("2026-11-02 回访客户张伟明，已核实身份\n", encoding="utf-8")
-    (tmp_path / "privscan.yaml").write_text(f"version: 1\n{config_lines}targets:\n  - path: share\n",
+    (tmp_path / "privaudit.yaml").write_text(f"version: 1\n{config_lines}targets:\n  - path: share\n",
                                             encoding="utf-8")
-    return CliRunner().invoke(main, ["scan", "--config", str(tmp_path / "privscan.yaml"), "--jobs", "1",
+    return CliRunner().invoke(main, ["scan", "--config", str(tmp_path / "privaudit.yaml"), "--jobs", "1",
                                      "--format", "json", *args])
 
 
 def test_ner_model_named_in_the_scan_config_finds_chinese_names(tmp_path: Path) -> None:
-    """``ner_model:`` in privscan.yaml (a path relative to the file) is used for the config's targets,
+    """``ner_model:`` in privaudit.yaml (a path relative to the file) is used for the config's targets,
     in the model's language: a Chinese pipeline finds a Chinese name, masked and never echoed."""
     import json
 
@@ -151,7 +151,7 @@ def test_ner_model_named_in_the_scan_config_finds_chinese_names(tmp_path: Path) 
 def test_a_missing_ner_model_in_the_scan_config_exits_2_with_file_and_line(tmp_path: Path) -> None:
     result = _config_scan(tmp_path, "min_score: 0.5\nner_model: zh_core_web_does_not_exist\n")
     assert result.exit_code == 2
-    assert f"{tmp_path / 'privscan.yaml'}:3: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
+    assert f"{tmp_path / 'privaudit.yaml'}:3: ner_model: NER model 'zh_core_web_does_not_exist' is not " \
            "installed" in result.stderr
 
 

@@ -113,7 +113,7 @@ def test_postgres_sarif_columns_and_fingerprints(pg_report_env: str, tmp_path: P
     location = result["locations"][0]
     assert location["logicalLocations"][0]["kind"] == "column"
     uri = location["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri.startswith(".privscan/postgresql/") and "://" not in uri
+    assert uri.startswith(".privaudit/postgresql/") and "://" not in uri
     prints = [{(r["ruleId"], json.dumps(r["partialFingerprints"])) for r in run["runs"][0]["results"]} for run in runs]
     assert prints[0] == prints[1]
     text = json.dumps(runs[0], ensure_ascii=False)
