@@ -22,6 +22,10 @@ from scanner.fingerprint import FingerprintKeyError
 FAIL_ON = ("error", "warning", "note", "none")
 
 
+#: the scan configuration picked up from the working directory when ``scan`` is given no target
+DEFAULT_CONFIG = "privaudit.yaml"
+
+
 def _fail(message: str) -> None:
     raise click.UsageError(message)
 
@@ -266,6 +270,11 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
          quiet: bool, category: str | None, sarif_root: str | None) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
+    if not targets and not config_path and Path(DEFAULT_CONFIG).is_file():
+        # as gitleaks, semgrep and checkov pick up their config from the working directory
+        config_path = ctx.params["config_path"] = DEFAULT_CONFIG
+        if not quiet:
+            click.echo(f"privaudit: no TARGET given: scanning the targets of ./{DEFAULT_CONFIG}.", err=True)
     if config_path or waivers or baseline or fail_on_new_only:
         from scanner.review.scan_command import run_review_scan
 

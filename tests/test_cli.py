@@ -317,3 +317,18 @@ def test_every_connector_extra_is_a_distribution_extra() -> None:
         assert (cls.extra is None) == (not cls.requires), cls.name
         if cls.extra:
             assert cls.extra in extras and cls.extra in extras["all"][0], cls.name
+
+
+def test_a_config_in_the_working_directory_is_used_when_no_target_is_given(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "privaudit.yaml").write_text(f"version: 1\ntargets:\n  - path: {estate}\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run(["scan", "--format", "json", "-j", "1"])
+    assert result.exit_code == 1, result.stderr
+    assert "scanning the targets of ./privaudit.yaml" in result.stderr
+    assert json.loads(result.stdout)["findings"]
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    assert run(["scan"]).exit_code == 2
