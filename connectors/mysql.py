@@ -97,6 +97,8 @@ class MySQLConnector(SQLConnector):
 
     name = "mysql"
     schemes = ("mysql", "mariadb")
+    extra = "db"
+    requires = ("pymysql",)
     permissions = (
         "SELECT on the sampled tables (e.g. GRANT SELECT ON app.* TO scanner)",
         "SELECT on mysql.user, mysql.db, mysql.tables_priv, mysql.columns_priv, mysql.roles_mapping "

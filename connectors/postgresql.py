@@ -62,6 +62,8 @@ class PostgreSQLConnector(SQLConnector):
 
     name = "postgresql"
     schemes = ("postgresql", "postgres")
+    extra = "db"
+    requires = ("psycopg",)
     permissions = (
         "CONNECT on the database",
         "USAGE on the scanned schemas",

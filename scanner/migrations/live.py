@@ -112,6 +112,13 @@ def load_into(analyzer: Any, live: LiveSchema) -> list[str]:
     return problems
 
 
+def _require(module: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise SchemaSourceError(f"--schema-from needs {module}: install the db extra, pip install 'privaudit[db]'")
+
+
 def read_live_schema(uri: str, dialect: str) -> LiveSchema:
     """Read the catalog behind ``uri`` (sqlite:///, postgresql://, mysql://)."""
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
@@ -120,10 +127,12 @@ def read_live_schema(uri: str, dialect: str) -> LiveSchema:
     if scheme in ("postgresql", "postgres"):
         if dialect != "postgres":
             raise SchemaSourceError(f"--schema-from {scheme}:// needs --dialect postgres")
+        _require("psycopg")
         return _postgres(uri)
     if scheme in ("mysql", "mariadb"):
         if dialect != "mysql":
             raise SchemaSourceError(f"--schema-from {scheme}:// needs --dialect mysql")
+        _require("pymysql")
         return _mysql(uri)
     raise SchemaSourceError(f"--schema-from {uri!r}: use postgresql://user@host/db, mysql://user@host/db or "
                             "sqlite:///path.db (passwords from PGPASSWORD/~/.pgpass or MYSQL_PWD/~/.my.cnf)")
