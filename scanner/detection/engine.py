@@ -173,6 +173,34 @@ def _halfwidth(data: bytes) -> tuple[bytes, list[int] | None]:
     return b"".join(parts), shifts
 
 
+def _outside_owned(accepted: list, owned: list[tuple[int, int, Recognizer]]) -> list:
+    """The accepted candidates that are not inside a longer token of another type that was not taken:
+    an IBAN-shaped token that fails its check digits holds a card number's or a mobile number's digits
+    (``DE12 4111 1111 1111 1111 00``, ``NO 02 15038901234``), an ID-shaped number that fails its check a
+    card's or a credit code's; a part of a rejected token is not a value of its own. A claim with evidence
+    of its own (``卡号`` before it, a card column) stands."""
+    owned.sort(key=lambda o: o[0])
+    starts = [o[0] for o in owned]
+    longest = max(o[1] - o[0] for o in owned)
+    kept = []
+    for cand in accepted:
+        start, end, rec = cand[0], cand[1], cand[4]
+        if cand[2] >= EVIDENCE_PRIORITY:
+            kept.append(cand)
+            continue
+        index = bisect.bisect_right(starts, start) - 1
+        inside = False
+        while index >= 0 and starts[index] >= start - longest:
+            owner_start, owner_end, owner = owned[index]
+            if owner is not rec and owner_start <= start and end <= owner_end:
+                inside = True
+                break
+            index -= 1
+        if not inside:
+            kept.append(cand)
+    return kept
+
+
 def _byte_table(chars: str) -> bytes:
     allowed = set(re.sub(r"(.)-(.)", lambda m: "".join(map(chr, range(ord(m[1]), ord(m[2]) + 1))), chars))
     return bytes(1 if chr(b) in allowed else 0 for b in range(256))
@@ -362,6 +390,7 @@ class Detector:
         data, shifts = _halfwidth(data)
         accepted: list[tuple[int, int, int, float, Recognizer, str, str | None, list]] = []
         masked_spans: list[tuple[int, int, int, str]] = []
+        owned: list[tuple[int, int, Recognizer]] = []  # candidates not taken whose shape claims their span
         field_cache: dict[int, str | None] = {}
         entries = self._entries
         contexts = self._context
@@ -382,6 +411,10 @@ class Detector:
             if memo is None:
                 memo = self._validated(rec, raw, key)
             if not memo[2]:
+                if memo[4] is None:
+                    memo[4] = rec.owns_span(memo[0], memo[1])
+                if memo[4]:
+                    owned.append((start, end, rec))
                 continue
             line_start = data.rfind(b"\n", 0, start) + 1
             window = data[max(line_start, start - CONTEXT_WINDOW) : start]
@@ -400,9 +433,11 @@ class Detector:
                 elif rec.entity_type in hint.entities:
                     score += FIELD_BOOST
                     has_context = True
-            if entry.requires_context and not has_context:
-                continue
-            if score < min_score:
+            if (entry.requires_context and not has_context) or score < min_score:
+                if memo[4] is None:
+                    memo[4] = rec.owns_span(memo[0], memo[1])
+                if memo[4]:
+                    owned.append((start, end, rec))
                 continue
             priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
             accepted.append((start, end, priority, min(score, 1.0), rec, memo[0], field, memo))
@@ -410,6 +445,8 @@ class Detector:
         masked_spans.sort()
         if masked_spans and accepted:
             accepted = _outside_masks(accepted, masked_spans)
+        if owned and accepted:
+            accepted = _outside_owned(accepted, owned)
         matches = self._to_matches(chunk, data, shifts, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
         last_end = -1
@@ -434,8 +471,9 @@ class Detector:
         except Exception:
             passed = False
             self._failed[rec.id] = self._failed.get(rec.id, 0) + 1
-        # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported]
-        memo = [text, value, passed, None]
+        # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported,
+        #  whether its shape claims its span (``Recognizer.owns_span``) once asked]
+        memo = [text, value, passed, None, None]
         cache = self._value_cache
         if len(cache) >= VALUE_CACHE_SIZE:
             cache.clear()

@@ -17,6 +17,8 @@ engine (:mod:`scanner.detection.engine`) needs to run it candidate-first over ra
 * ``requires_context``: for formats with no check digit (passport numbers, bare phone numbers),
   a context word or a field name must be present (per candidate: for the looser written forms of a
   format that otherwise needs none);
+* ``owns_span``: whether a candidate that was not taken still claims its span, so that its parts
+  are not read as shorter values of other types;
 * ``priority``: when two recognizers claim overlapping text, the more specific one wins
   (CN_MOBILE_NUMBER over PHONE_NUMBER, CN_BANK_CARD over CREDIT_CARD);
 * ``examples``: fictitious values that pass ``validate``. They document the format, are checked by
@@ -103,6 +105,13 @@ class Recognizer:
     def validate(self, value: str) -> bool | None:
         """True: the check passed; False: reject; None: no check exists for this format."""
         return None
+
+    def owns_span(self, text: str, value: str) -> bool:
+        """Whether a candidate that is not taken (it failed validation, or lacks the context or score it
+        needs) still has this format's shape so exactly that no other recognizer may read a part of it
+        as a value: an IBAN of its country's length whose check digits fail is a mistyped IBAN, not a
+        card number with letters around it. Asked once per distinct candidate."""
+        return False
 
     def is_masked_form(self, text: bytes) -> bool:
         """Whether a match of a ``masked`` regex is a masked value of this type: for forms a regex

@@ -69,6 +69,11 @@ def division_last_years() -> dict[str, int]:
     return division_table((Path(stdnum.cn.__file__).parent / "loc.dat").read_text("utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _provinces() -> frozenset[str]:
+    return frozenset(code[:2] for code in division_last_years())
+
+
 @RECOGNIZERS.register
 class CnResidentIdRecognizer(Recognizer):
     id = "cn_resident_id"
@@ -106,6 +111,12 @@ class CnResidentIdRecognizer(Recognizer):
             return False
         last = division_last_years().get(value[:6])
         return last is not None and year <= last
+
+    def owns_span(self, text: str, value: str) -> bool:
+        """The candidate pattern already requires a birth date's shape; with a province's code in front
+        (11 Beijing … 82 Macao), an 18-digit number that fails the checks is a mistyped or made-up ID,
+        not a UnionPay card or a credit code that happens to have its digits."""
+        return value[:2] in _provinces()
 
     def is_masked_form(self, text: bytes) -> bool:
         return len(text) == 18

@@ -34,15 +34,16 @@ _CHARACTER_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
 
 
 @lru_cache(maxsize=256)
-def _country_rules(country: str) -> tuple[re.Pattern[str], Any] | None:
-    """The BBAN structure (``4!a6!n8!n`` -> a regex) and the country-specific module, or None for a
-    country without IBANs."""
+def _country_rules(country: str) -> tuple[re.Pattern[str], Any, int] | None:
+    """The BBAN structure (``4!a6!n8!n`` -> a regex), the country-specific module and the IBAN's length,
+    or None for a country without IBANs."""
     info = numdb.get("iban").info(country)[0][1]
     if not info:
         return None
-    structure = _STRUCTURE_PART.sub(lambda m: f"{_CHARACTER_CLASS[m.group(2)]}{{{m.group(1)}}}",
-                                    info.get("bban", ""))
-    return re.compile(f"^{structure}$"), get_cc_module(country.lower(), "iban")
+    bban = info.get("bban", "")
+    structure = _STRUCTURE_PART.sub(lambda m: f"{_CHARACTER_CLASS[m.group(2)]}{{{m.group(1)}}}", bban)
+    length = 4 + sum(int(count) for count, _kind in _STRUCTURE_PART.findall(bban))
+    return re.compile(f"^{structure}$"), get_cc_module(country.lower(), "iban"), length
 
 
 @RECOGNIZERS.register
@@ -75,7 +76,7 @@ class IbanCodeRecognizer(Recognizer):
         rules = _country_rules(value[:2])
         if rules is None:
             return False
-        structure, country_module = rules
+        structure, country_module, _length = rules
         if not structure.match(value[4:]):
             return False
         if country_module is not None:
@@ -84,6 +85,18 @@ class IbanCodeRecognizer(Recognizer):
             except ValidationError:
                 return False
         return True
+
+    def owns_span(self, text: str, value: str) -> bool:
+        """A country code, two check digits and exactly the country's IBAN length: a mistyped IBAN (or
+        one without the context its written form needs), whose digits are not a card or a mobile number
+        (``NO 02 15038901234``, ``de12 4111 1111 1111 1111 00``). A lower-case country code must touch
+        its check digits: ``no 12 13812345678`` is more likely "number 12" than an IBAN."""
+        if not (value[2:4].isdigit() and value.isalnum()):
+            return False
+        if not (text[:2].isupper() or (text[:2].islower() and text[2:3].isdigit())):
+            return False
+        rules = _country_rules(value[:2])
+        return rules is not None and len(value) == rules[2]
 
     def mask(self, text: str) -> str:
         return mask_middle(self.normalize(text), keep_start=4, keep_end=4)
