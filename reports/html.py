@@ -24,6 +24,7 @@ from scanner.registry import REPORTERS
 class HtmlReporter(AuditReporter):
     name = "html"
     extension = ".html"
+    suffixes = (".html", ".htm")  # output file names this format is inferred from
     template = "report.html.j2"
 
 

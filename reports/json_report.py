@@ -51,6 +51,7 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
 class JsonReporter:
     name = "json"
     extension = ".json"
+    suffixes = (".json",)  # output file names this format is inferred from
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:
         return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -18,6 +18,7 @@ from scanner.registry import REPORTERS
 class MarkdownReporter(AuditReporter):
     name = "markdown"
     extension = ".md"
+    suffixes = (".md", ".markdown")  # output file names this format is inferred from
     template = "report.md.j2"
     markdown = True
 

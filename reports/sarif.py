@@ -293,6 +293,7 @@ def _dir_uri(path: str) -> str:
 class SarifReporter:
     name = "sarif"
     extension = ".sarif"
+    suffixes = (".sarif", ".sarif.json")  # output file names this format is inferred from
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:
         return json.dumps(build_sarif(report, anchor), indent=2, ensure_ascii=False) + "\n"

@@ -15,6 +15,7 @@ class TextReporter:
     name = "text"
     human_readable = True  # names are shown with control characters escaped
     extension = ".txt"
+    suffixes = (".txt",)  # output file names this format is inferred from
 
     def render(self, report: ScanReport, anchor: str | None = None) -> str:
         # absent: resolved since the baseline (carried in SARIF for the record), not an open finding

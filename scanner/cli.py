@@ -18,6 +18,7 @@ import click
 
 from scanner import __version__
 from scanner.fingerprint import FingerprintKeyError
+from scanner.registry import ReportFormats
 
 FAIL_ON = ("error", "warning", "note", "none")
 
@@ -208,9 +209,10 @@ def main() -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("targets", nargs=-1, metavar="TARGET...")
-@click.option("--format", "fmt", type=click.Choice(["sarif", "github-sarif", "json", "text", "github"]), default=None,
-              help="Output format (default: inferred from --output, else text). github-sarif: for GitHub code "
-                   "scanning uploads; github: workflow-command annotations.")
+@click.option("--format", "fmt", type=click.Choice(ReportFormats()), default=None,
+              help="Output format (default: inferred from --output's extension, else text). github-sarif: for "
+                   "GitHub code scanning uploads; github: workflow-command annotations; html/markdown: the auditor "
+                   "report.")
 @click.option("--category", default=None, metavar="NAME",
               help="SARIF runAutomationDetails.id, so uploads of different scans of one repository stay apart.")
 @click.option("--sarif-root", type=click.Path(file_okay=False), default=None, metavar="DIR",
@@ -408,12 +410,9 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _infer_format(output: str | None) -> str:
-    if output:
-        suffix = Path(output).suffix.lower()
-        if suffix in (".sarif", ".json") and output.endswith(".sarif.json"):
-            return "sarif"
-        return {".sarif": "sarif", ".json": "json"}.get(suffix, "text")
-    return "text"
+    from scanner.registry import report_format_for
+
+    return report_format_for(output)
 
 
 @main.command()

@@ -90,3 +90,38 @@ RECOGNIZERS: Registry = Registry("recognizer", ("scanner.detection.recognizers",
 CONNECTORS: Registry = Registry("connector", ("connectors",), _name)
 RULES: Registry = Registry("rule", ("scanner.rules",), _id)
 REPORTERS: Registry = Registry("report format", ("reports",), _name)
+
+
+def report_format_for(path: str | None, default: str = "text") -> str:
+    """The report format an output file name asks for (the reporter declaring the longest matching
+    suffix: ``x.sarif.json`` is SARIF, ``x.json`` JSON), else ``default``: the one rule ``scan -o``,
+    the scan config's ``outputs:``, ``report`` and ``check-migrations`` share."""
+    if not path or path == "-":
+        return default
+    name = path.lower()
+    found = [(len(suffix), reporter.name) for reporter in REPORTERS
+             for suffix in getattr(reporter, "suffixes", ()) if name.endswith(suffix)]
+    return max(found)[1] if found else default
+
+
+class ReportFormats:
+    """The registered report format names, loaded when first asked for (``click.Choice`` takes it at import
+    time; the reporters are imported only when a command line is checked or help is shown)."""
+
+    def __init__(self, *exclude: str) -> None:
+        self.exclude = exclude
+
+    def _names(self) -> list[str]:
+        return [n for n in REPORTERS.names() if n not in self.exclude]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __getitem__(self, index: int) -> str:
+        return self._names()[index]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()

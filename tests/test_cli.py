@@ -332,3 +332,19 @@ def test_a_config_in_the_working_directory_is_used_when_no_target_is_given(
     empty.mkdir()
     monkeypatch.chdir(empty)
     assert run(["scan"]).exit_code == 2
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("out.html", "html"), ("out.md", "markdown"), ("out.sarif", "sarif"),
+                                           ("out.sarif.json", "sarif"), ("out.json", "json"), ("out.txt", "text"),
+                                           ("out.log", "text")])
+def test_the_output_format_follows_the_file_name_the_same_way_everywhere(
+    estate: Path, tmp_path: Path, name: str, fmt: str
+) -> None:
+    from scanner.review.config import infer_format
+
+    assert infer_format(name) == fmt
+    out = tmp_path / name
+    run(["scan", str(estate), "-o", str(out), "-j", "1", "-q"])
+    head = out.read_text("utf-8")[:200]
+    expected_start = {"html": "<!DOCTYPE html", "sarif": "{", "json": "{", "markdown": "#", "text": "privaudit"}[fmt]
+    assert head.lstrip().startswith(expected_start), head

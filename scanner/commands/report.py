@@ -19,11 +19,11 @@ import click
 
 FORMATS = ("html", "markdown")
 LANGUAGES = ("en", "zh")
-_FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
-
-
 def _infer_format(output: str | None) -> str:
-    return _FORMAT_OF_SUFFIX.get(Path(output).suffix.lower(), "html") if output else "html"
+    from scanner.registry import report_format_for
+
+    found = report_format_for(output, default="html")
+    return found if found in FORMATS else "html"
 
 
 def _load(path: str, option: str) -> dict:  # type: ignore[type-arg]

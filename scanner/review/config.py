@@ -217,14 +217,10 @@ class ScanConfig:
 
 
 def infer_format(path: str) -> str:
-    """Output format from a file name, as ``privaudit scan --output`` does."""
-    name = path.lower()
-    if name.endswith((".sarif", ".sarif.json")):
-        return "sarif"
-    for suffix, fmt in ((".json", "json"), (".html", "html"), (".htm", "html"), (".md", "markdown")):
-        if name.endswith(suffix):
-            return fmt
-    return "text"
+    """Output format from a file name, as ``privaudit scan --output`` does (:func:`report_format_for`)."""
+    from scanner.registry import report_format_for
+
+    return report_format_for(path)
 
 
 def load_config(path: str | Path) -> ScanConfig:
