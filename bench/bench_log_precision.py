@@ -250,6 +250,14 @@ class Values:
         value = country + iban.calc_check_digits(country + "00" + bban) + bban
         return value if iban.is_valid(value) else self.iban()
 
+    def iban_no_mobile(self) -> str:
+        """A valid Norwegian IBAN whose 11-digit BBAN is also a mainland mobile number."""
+        while True:
+            mobile = self.mobile()
+            value = "NO" + iban.calc_check_digits("NO00" + mobile) + mobile
+            if iban.is_valid(value):  # Norway's own MOD 11 over the account number holds about 1 time in 11
+                return value
+
     # others
     def ssn(self) -> str:
         while True:
@@ -386,7 +394,44 @@ class LogWriter:
                            "CREDIT_CARD", "CREDIT_CARD", "EMAIL_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER",
                            "PHONE_NUMBER", "IBAN_CODE", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "IP_ADDRESS",
                            "CN_PASSPORT", "HK_ID", "CN_USCC"))
+        if r.random() < 0.2:
+            return self.plant_elsewhere()
         return getattr(self, f"plant_{entity.lower()}")(entity)
+
+    def plant_elsewhere(self) -> Line:
+        """Values in places the forms above do not cover: URLs, mail headers, pipe-separated records,
+        forwarded-for headers, ``tel:`` URIs, a parenthesised country code."""
+        r = self.r
+        v = self.v
+        style = r.randrange(7)
+        if style == 0:
+            line = Line().text(f'{self.private_ip()} - - [{self.t:%d/%b/%Y:%H:%M:%S} +0800] "GET /api/sms/send?')
+            return line.text("mobile=").value(v.mobile(), "CN_MOBILE_NUMBER", PLANTED, "url-query").text(
+                '&tpl=LOGIN HTTP/1.1" 200 12')
+        if style == 1:
+            name = f"{r.choice(FIRST)}.{r.choice(LAST)}"
+            return self.head().text(f'mail From: "{name.title()}" <').value(
+                f"{name}@{r.choice(MAIL_DOMAINS)}", "EMAIL_ADDRESS", PLANTED, "header").text("> subject=order")
+        if style == 2:
+            line = Line().text(f"{self.ts()}|KYC|{r.choice(('张伟', '王芳', '李娜'))}|")
+            line.value(v.rid(), "CN_RESIDENT_ID", PLANTED, "pipe").text("|")
+            return line.value(v.mobile(), "CN_MOBILE_NUMBER", PLANTED, "pipe").text("|北京市")
+        if style == 3:
+            return self.head().text("X-Forwarded-For: ").value(v.ipv4(), "IP_ADDRESS", PLANTED, "xff").text(
+                f", {self.private_ip()}")
+        if style == 4:
+            m = v.mobile()
+            return self.head().text('<a href="tel:').value(f"+86{m}", "CN_MOBILE_NUMBER", PLANTED, "tel-uri").text(
+                '">call</a>')
+        if style == 5:
+            written, _e164 = v.phone()
+            code, _, rest = written[1:].partition(" ")
+            if not rest:
+                return self.plant_phone_number("PHONE_NUMBER")
+            return self.head().text("hotline ").value(f"(+{code}) {rest}", "PHONE_NUMBER", PLANTED, "paren-cc")
+        brand, card = v.intl_card()
+        return Line().text('{"event":"auth","pan":"').value(card, "CREDIT_CARD", PLANTED, f"json-pan-{brand}").text(
+            f'","amount":{self.amount()}}}')
 
     def plant_cn_resident_id(self, entity: str) -> Line:
         r = self.r
@@ -477,7 +522,7 @@ class LogWriter:
             return self.head().text("beneficiary IBAN ").value(irregular, entity, PLANTED, "irregular").text(
                 " verified")
         if r.random() < 0.5:  # a Norwegian account number that reads like a mainland mobile
-            value = self.v.iban("NO", self.v.mobile())
+            value = self.v.iban_no_mobile()
         return self.head().text("IBAN ").value(f"{value[:2]} {value[2:4]} {value[4:]}", entity, PLANTED,
                                                "spaced").text(" ok")
 
@@ -540,8 +585,21 @@ class LogWriter:
         v = self.v
         kind = r.choice(("duration", "duration", "role-mailbox", "role-mailbox", "payment-ref", "payment-ref",
                          "invalid-iban-card", "invalid-iban-mobile", "rid-as-card", "rid-as-uscc", "rid-abolished",
-                         "ssa-invalid-ssn", "private-ip", "private-ipv6"))
+                         "ssa-invalid-ssn", "private-ip", "private-ipv6", "id-field", "size-field", "not-an-email",
+                         "luhn-request-id"))
         line = self.head()
+        if kind == "id-field":
+            key = r.choice(("orderNo", "trade_no", "serial_no", "traceId", "msgId", "biz_id", "out_trade_no"))
+            return line.text(f"{key}=").value(r.choice((v.unionpay(), v.rid(), v.mobile())), "", DECOY, kind)
+        if kind == "size-field":
+            key = r.choice(("file_size", "amount_fen", "count", "total_bytes", "fileSize", "epoch_ms", "offset"))
+            return Line().text(f'{{"{key}":').value(v.mobile(), "", DECOY, kind).text("}")
+        if kind == "not-an-email":
+            value = r.choice(("icon@2x.png", "root@localhost", "deploy@build.internal", "nginx@sha256",
+                              "core@7.24.0", f"svc-{self.hex(4)}@cluster.local"))
+            return line.text("asset ").value(value, "", DECOY, kind).text(" loaded")
+        if kind == "luhn-request-id":
+            return line.text("x-request-id: ").value(v.card("4", 16), "", DECOY, kind)
         if kind == "duration":
             key = r.choice(("duration_ns", "elapsed_ms", "latency_us", "gc_pause_ns", "queue_time_us", "durationNs",
                             "elapsedMs", "resp_bytes", "uptime_ms"))
@@ -565,8 +623,9 @@ class LogWriter:
                 bad = bad[:2] + f"{(int(bad[2:4]) + 1) % 100:02d}" + bad[4:]
             return line.text("iban ").value(Values.grouped(bad), "", DECOY, kind).text(" rejected")
         if kind == "invalid-iban-mobile":
-            good = v.iban("NO", v.mobile())
-            bad = f"NO{(int(good[2:4]) + 1 + r.randrange(90)) % 100:02d}{good[4:]}"
+            mobile = v.mobile()
+            bad = next(f"NO{(start + n) % 100:02d}{mobile}" for start in [r.randrange(100)] for n in range(100)
+                       if not iban.is_valid(f"NO{(start + n) % 100:02d}{mobile}"))
             return line.text("account ").value(f"NO {bad[2:4]} {bad[4:]}", "", DECOY, kind).text(" rejected")
         if kind == "rid-as-card":
             return line.text("ref ").value(v.rid_as_card(), "", DECOY, kind).text(" ok")

@@ -18,6 +18,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scanner.detection.fields import FieldHint, classify_field, looks_like_value
 from scanner.detection.hyperscan_cache import compiled_database
@@ -82,6 +83,39 @@ def _negative_word_before(window: bytes) -> FieldHint | None:
         return None
     hint = classify_field(found.group(1).decode("ascii"))
     return hint if hint.negative else None
+
+
+_NOT_PERSONAL = FieldHint("", negative=True)
+# key words of payment and order references: their values are Luhn-valid or phone-like often enough
+# (``payment_ref=4539…``, ``txn=5425…``), and a field named so holds a reference, whatever its digits;
+# and the last words of names of amounts (``amount_fen``, ``price_cents``): integers in minor units
+_QUANTITY_WORDS = frozenset(("fen", "jiao", "yuan", "cent", "cents", "pence", "amount", "amt", "price", "fee", "fees",
+                             "total", "sum", "subtotal", "tax", "discount", "qty", "quantity"))
+_REFERENCE_WORDS = frozenset((
+    "ref", "refs", "reference", "references", "txn", "txns", "trx", "tx", "txid", "transaction", "invoice", "receipt",
+    "voucher", "confirmation", "booking", "ticket", "order", "orders", "trade", "settlement", "payout", "refund",
+    "rrn", "arn", "stan", "authcode", "approval", "batch", "serial", "seq", "sequence", "nonce", "idempotency",
+))
+_KEY_TOKENS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def _names_a_reference(field: str) -> bool:
+    """Whether a field name holds a reference word as a token (``payment_ref``, ``paymentRef``, ``txn``,
+    ``order-id``) or ends in an amount's (``amount_fen``), split at separators and camelCase humps as
+    :mod:`scanner.detection.fields` does. Only asked when that module's classifier does not name the
+    candidate's own entity (``order_phone`` stays a phone field)."""
+    tokens = [token.lower() for token in _KEY_TOKENS.findall(field)]
+    return bool(tokens) and (tokens[-1] in _QUANTITY_WORDS or any(t in _REFERENCE_WORDS for t in tokens))
+
+
+# a unit right after a value: ``took 13812345678 ns``, ``read 15912345678 bytes`` (lower case: ``Ms.`` is a title)
+_UNIT_AFTER = re.compile(rb" ?(?:ns|us|\xc2\xb5s|ms|sec|secs|seconds|millis|nanos|micros|bytes|kb|mb|gb|kib|mib|gib)"
+                         rb"(?![A-Za-z0-9_])")
+
+
+def _unit_after(data: bytes, end: int) -> bool:
+    return _UNIT_AFTER.match(data, end, end + 12) is not None
 
 
 def _is_digit(byte: int) -> bool:
@@ -422,6 +456,10 @@ class Detector:
             hint: FieldHint | None = classify_field(field) if field else None
             if hint is None and window[-1:] == b" ":
                 hint = _negative_word_before(window)
+            if (hint is None or not (hint.negative or rec.entity_type in hint.entities)) and (
+                (field is not None and _names_a_reference(field)) or _unit_after(data, end)
+            ):
+                hint = _NOT_PERSONAL
             score = entry.score
             context_re = contexts[rec.entity_type]
             has_context = context_re is not None and context_re.search(window) is not None

@@ -8,6 +8,10 @@ worker would pay. Unknown suffixes are rejected, so file names such as ``logo@2x
 names such as ``ops@build.internal`` fail that check. Internationalised domains are matched in their
 ASCII (IDNA, RFC 5890) form, ``xn--`` labels including the top-level one (``li@xn--55qx5d.xn--fiqs8s``).
 
+Role mailboxes are not a person's: the RFC 2142 names (``postmaster@``, ``abuse@``, ``support@`` …), senders
+of automated mail (``noreply@``, ``no-reply@``, ``alerts@``, ``notifications@``, ``mailer-daemon@``) and
+service accounts (``git@github.com``) are rejected, with or without a ``+tag``.
+
 Fictitious test values: ``zhang.san@example.com``, ``li_si+bank@example.cn``.
 """
 
@@ -24,6 +28,25 @@ from scanner.registry import RECOGNIZERS
 @lru_cache(maxsize=1)
 def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+#: local parts of role and automated mailboxes (RFC 2142 §3-5, and what services send from), separators removed
+ROLE_MAILBOXES = frozenset((
+    "info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster", "hostmaster", "usenet", "news",
+    "webmaster", "www", "uucp", "ftp", "noreply", "donotreply", "noreplies", "mailerdaemon", "mailer", "daemon",
+    "alerts", "alert", "alerting", "notifications", "notification", "notify", "notifier", "git", "admin",
+    "administrator", "root", "nobody", "bounce", "bounces", "newsletter", "newsletters", "billing", "help",
+    "helpdesk", "contact", "hello", "team", "jobs", "careers", "privacy", "legal", "compliance", "press", "office",
+    "service", "services", "customerservice", "feedback", "system", "devops", "ops", "hr", "accounts", "payments",
+    "invoices", "invoice", "orders", "reply", "listserv", "majordomo", "monitoring", "cron", "jenkins", "ci",
+    "github", "gitlab", "bot", "robot", "dmarc", "unsubscribe",
+))
+
+
+def is_role_mailbox(local: str) -> bool:
+    """``noreply``, ``no-reply+abc``, ``Mailer-Daemon``, ``bounces+123`` … (lower case expected)."""
+    name = local.partition("+")[0].replace("-", "").replace("_", "").replace(".", "")
+    return name in ROLE_MAILBOXES or name.startswith(("noreply", "donotreply", "bounce"))
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +79,8 @@ class EmailAddressRecognizer(Recognizer):
     def validate(self, value: str) -> bool:
         local, _, domain = value.rpartition("@")
         if not local or len(local) > 64 or len(domain) > 253 or ".." in value or local.endswith("."):
+            return False
+        if is_role_mailbox(local):
             return False
         return _has_public_suffix(domain)
 

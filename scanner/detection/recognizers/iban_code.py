@@ -58,8 +58,9 @@ class IbanCodeRecognizer(Recognizer):
     # ``DE89********3000``, ``DE89 3704 **** **** **30 00``, ``DE89 **** **** **** 3000 00``
     masked = (
         r"[A-Z]{2}[0-9]{2}[0-9]{0,8}[*xX#]{4,26}[0-9]{2,8}",
-        r"[A-Z]{2}[0-9]{2}(?: [0-9A-Z]{4}){0,2}(?: [0-9]{0,3}[*xX#]{1,4})(?: [*xX#]{4}){0,6}"
-        r"(?: [*xX#]{0,3}[0-9A-Z]{1,4}){1,3}",
+        # hidden groups are stars (or #) or a whole XXXX: BBANs hold letters, and ``287X`` is a group of one
+        r"[A-Z]{2}[0-9]{2}(?: [0-9A-Z]{4}){0,2}(?: [0-9]{0,3}[*#]{1,4}| [xX]{4})(?: [*#]{4}| [xX]{4}){0,6}"
+        r"(?: [*#]{0,3}[0-9A-Z]{1,4}){1,3}",
     )
     context_words = ("iban", "account", "bank account", "账号", "账户", "国际银行账号")
     priority = 30

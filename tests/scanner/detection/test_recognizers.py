@@ -279,3 +279,35 @@ def test_structured_iban_validation_agrees_with_stdnum(number: str) -> None:
     from scanner.detection.recognizers.iban_code import IbanCodeRecognizer
 
     assert IbanCodeRecognizer().validate(number) == iban.is_valid(number)
+
+
+ROLE_LOCALS = ["noreply", "no-reply", "no_reply", "NoReply", "donotreply", "do-not-reply", "alerts", "git",
+               "postmaster", "support", "abuse", "mailer-daemon", "notifications", "bounces", "webmaster", "info",
+               "admin"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ROLE_LOCALS), st.from_regex(r"(\+[a-z0-9]{1,8})?", fullmatch=True),
+       st.sampled_from(["github.com", "example.com", "mail.example.co.uk", "shop.example.cn"]))
+def test_role_mailboxes_are_rejected(local: str, tag: str, domain: str) -> None:
+    from scanner.detection.recognizers.email_address import EmailAddressRecognizer
+
+    rec = EmailAddressRecognizer()
+    assert not rec.validate(rec.normalize(f"{local}{tag}@{domain}"))
+
+
+NAMES = ["zhang", "wang", "li", "anna", "john", "support", "alerts", "info", "admin", "git", "sales", "noreply"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(NAMES), st.sampled_from([".", "_", "-", "+"]), st.sampled_from(NAMES[:5]),
+       st.sampled_from(["example.com", "example.cn"]))
+def test_a_role_word_is_a_role_mailbox_only_as_the_whole_local_part(first: str, separator: str, last: str,
+                                                                      domain: str) -> None:
+    """``support.zhang@`` and ``alerts-li@`` are people; ``support+li@`` is the support mailbox with a tag."""
+    from scanner.detection.recognizers.email_address import EmailAddressRecognizer
+
+    rec = EmailAddressRecognizer()
+    role = first in {"support", "alerts", "info", "admin", "git", "sales"} and separator == "+"
+    role = role or first == "noreply"
+    assert rec.validate(f"{first}{separator}{last}@{domain}") == (not role)
