@@ -20,6 +20,13 @@ def command() -> None:
     """Validate or create a scan configuration (privaudit.yaml)."""
 
 
+def _say(text: str, err: bool = False) -> None:
+    """A line for a person: names (a config path can hold a customer's ID) masked, controls escaped."""
+    from scanner.redaction import for_humans
+
+    click.echo(for_humans(text, keep_newlines=True), err=err)
+
+
 @command.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
 def validate_command(file: str) -> None:
@@ -36,7 +43,7 @@ def validate_command(file: str) -> None:
     try:
         config = load_config(file)
     except ConfigError as exc:
-        click.echo(f"privaudit: {file} is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
+        _say(f"privaudit: {file} is not valid:\n" + "\n".join(f"  {e}" for e in exc.errors), err=True)
         sys.exit(2)
     try:
         load_policy(config.policy)
@@ -51,21 +58,21 @@ def validate_command(file: str) -> None:
             except ConfigError as exc:
                 errors += exc.errors
     if errors:
-        click.echo(f"privaudit: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
+        _say(f"privaudit: {file} refers to files that are not valid:\n" + "\n".join(f"  {e}" for e in errors),
                    err=True)
         sys.exit(2)
     for problem in [*config.reference_problems(), config.ner_model_problem()]:
         if problem:
-            click.echo(f"privaudit: warning: {problem}", err=True)
+            _say(f"privaudit: warning: {problem}", err=True)
     if config.baseline is not None and not config.baseline.is_file():
-        click.echo(f"privaudit: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
+        _say(f"privaudit: warning: baseline {config.baseline} does not exist (yet); the scan will fail "
                    "until the previous review's SARIF is there.", err=True)
     for target in config.targets:
         if "://" not in target.target and not Path(target.target).exists():
-            click.echo(f"privaudit: warning: target {target.target} does not exist here; the scan will report it as "
+            _say(f"privaudit: warning: target {target.target} does not exist here; the scan will report it as "
                        "not scanned and exit 3 (a share not mounted?).", err=True)
     count = len(config.targets)
-    click.echo(f"{file}: valid ({count} target{'s' if count != 1 else ''}, policy {config.policy or 'financial-cn'}).")
+    _say(f"{file}: valid ({count} target{'s' if count != 1 else ''}, policy {config.policy or 'financial-cn'}).")
 
 
 @command.command("init")
