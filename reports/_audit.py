@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-FINGERPRINT_KEY = "privaudit/v1"  # = reports.sarif.FINGERPRINT_KEY
+from scanner.fingerprint import SARIF_FINGERPRINT_KEY
+
+FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 OBLIGATIONS = tuple(range(1, 10))  # the nine obligations of requirements.md, labelled in the message catalogue
 GRADE_ORDER = ("C3", "C2", "C1")  # JR/T 0171-2020, most sensitive first; other packs' grades sort after
 STORES = ("file", "postgresql", "mysql", "sqlite", "s3", "sftp")

@@ -26,12 +26,13 @@ from urllib.parse import unquote_to_bytes
 import attr
 import sarif_om as om
 
+from scanner.fingerprint import SARIF_FINGERPRINT_KEY
 from scanner.model import Finding, Level, Location, Notification, ScanReport
 from scanner.registry import REPORTERS
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/privaudit/privaudit"
-FINGERPRINT_KEY = "privaudit/v1"
+FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 _KEEP_DEFAULT = {"level", "version"}
 
 

@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 ENV_KEY = "PRIVAUDIT_FINGERPRINT_KEY"
+#: the ``partialFingerprints`` key our SARIF results carry their finding fingerprint under
+SARIF_FINGERPRINT_KEY = "privaudit/v1"
 
 
 def _key_file() -> Path:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanner import __version__
+from scanner.fingerprint import SARIF_FINGERPRINT_KEY
 from scanner.migrations.analysis import Analyzer
 from scanner.migrations.live import LiveSchema, load_into
 from scanner.migrations.ordering import collect_sql_files, duplicate_versions, order_migrations
@@ -35,7 +36,7 @@ from scanner.model import Finding, Level, Notification, Resource, ScanReport, Ta
 from scanner.policy import Policy
 from scanner.rule import RuleContext
 
-FINGERPRINT_KEY = "privaudit/v1"  # = reports.sarif.FINGERPRINT_KEY (not imported: no SARIF deps to read one)
+FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 SUPPRESSION_RULE = "migration_suppression_without_reason"
 
 

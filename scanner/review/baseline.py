@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from scanner.fingerprint import SARIF_FINGERPRINT_KEY
 from scanner.model import Category, Finding, Level, Location, Notification, Resource, ScanReport
 
-FINGERPRINT_KEY = "privaudit/v1"
+FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 _STANDARD_PROPERTIES = ("category", "grade", "entityType", "occurrences", "resource", "field", "notCovered",
                         "notCoveredReason")
 _URI_SEPARATORS = ("/", ".", "!", "#")
