@@ -25,9 +25,10 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from scanner.cli import main, render_report
+from scanner.cli import main
 from scanner.connector import ScanOptions
 from scanner.demo import card_from, make_iban, resident_id
+from scanner.output import render_report
 from scanner.registry import REPORTERS
 from scanner.scan import run_scan
 from tests.sarif_multitool import validate_sarif

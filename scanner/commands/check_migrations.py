@@ -17,17 +17,17 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import FAIL_ON, echo_notifications, write_report
+from scanner.output import FAIL_ON, echo_notifications, write_report
 
 FORMATS = ("sarif", "github-sarif", "text", "github", "json")
 
 
 def _infer_format(output: str | None) -> str:
-    if output and (output.endswith(".sarif") or output.endswith(".sarif.json")):
-        return "sarif"
-    if output and output.endswith(".json"):
-        return "json"
-    return "text"
+    """The scan's rule (:func:`scanner.registry.report_format_for`), among the formats this command writes."""
+    from scanner.registry import report_format_for
+
+    found = report_format_for(output)
+    return found if found in FORMATS else "text"
 
 
 @click.command("check-migrations", epilog="Exit status: 0 nothing at or above --fail-on; 1 findings at or above "

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 from click.core import ParameterSource
 
-from scanner.cli import (
+from scanner.output import (
     _infer_format,
     _progress_callback,
     echo_notifications,

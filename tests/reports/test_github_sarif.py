@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 import reports.github_sarif as github_sarif
-from scanner.cli import main, render_report
+from scanner.cli import main
 from scanner.connector import ScanOptions
 from scanner.demo import resident_id
+from scanner.output import render_report
 from scanner.scan import run_scan
 from tests.sarif_multitool import validate_sarif
 

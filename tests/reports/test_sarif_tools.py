@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scanner.cli import render_report
 from scanner.connector import ScanOptions
 from scanner.demo import resident_id
+from scanner.output import render_report
 from scanner.scan import run_scan
 
 RIDS = [resident_id(f"110105198503{day:02d}001") for day in range(1, 13)]
