@@ -1,7 +1,8 @@
 """Command line: ``privaudit scan``, ``privaudit demo`` and the subcommands other modules add.
 
-Exit codes: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 for usage
-or configuration mistakes (with a message saying how to fix them). Findings go to stdout or
+Exit codes (:mod:`scanner.output`): 0 when nothing at or above ``--fail-on`` was found, 1 when something
+was, 2 for usage or configuration mistakes (with a message saying how to fix them), 3 when a target could
+not be scanned at all, 70 for an internal error. Findings go to stdout or
 ``--output``; progress and unreadable-item notices go to stderr. Credentials are never taken as
 options: connectors read them from the environment or the standard config files.
 """
