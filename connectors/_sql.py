@@ -259,11 +259,6 @@ class ColumnVerdict:
     non_null: int = 0
     shares: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def graded_names(self) -> tuple[str, ...]:
-        """Field classes and entity types to look up in the policy's ``entities``."""
-        return (*self.classes, *self.name_entities, *self.entities)
-
     def as_fact(self, resource_uri: str) -> Fact:
         data = asdict(self)
         data["classes"] = list(self.classes)

@@ -170,14 +170,6 @@ class Notification:
 
 
 @dataclass(slots=True)
-class EntityStats:
-    """Per-entity counts in one resource (plaintext matches are kept as :class:`Match`)."""
-
-    masked: int = 0
-    protected: int = 0
-
-
-@dataclass(slots=True)
 class ResourceScan:
     """Everything detection learned about one resource; the unit rules evaluate."""
 
