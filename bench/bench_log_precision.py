@@ -497,8 +497,14 @@ class LogWriter:
         return Line().text('{"event":"signup","email":"').value(value, entity, PLANTED, kind).text('","ok":true}')
 
     def plant_phone_number(self, entity: str) -> Line:
-        written, _e164 = self.v.phone()
-        if self.r.random() < 0.5:
+        written, e164 = self.v.phone()
+        roll = self.r.random()
+        if roll < 0.2:  # the national format, next to a phone word
+            number = phonenumbers.parse(e164, None)
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if not national.isdigit():
+                return self.head().text("customer tel: ").value(national, entity, PLANTED, "national").text(" ok")
+        if roll < 0.6:
             return self.head().text("customer callback number ").value(written, entity, PLANTED, "intl").text(
                 " queued")
         return Line().text('{"event":"contact","tel":"').value(written, entity, PLANTED, "json").text('"}')

@@ -41,6 +41,8 @@ DEFAULT_MIN_SCORE = 0.5
 # value under ``统一社会信用代码`` a credit code); priority decides between equals.
 EVIDENCE_PRIORITY = 1000
 CONTEXT_WINDOW = 48
+# the longest text a context-gated candidate (a national phone number, an IBAN as written) can span
+GATED_SPAN = 80
 # Candidates longer than this are not expected; unbounded patterns (e-mail) search back at most this
 # far from a candidate's end for its start (and then to the line start if the candidate reaches it).
 MAX_CANDIDATE_SPAN = 512
@@ -52,6 +54,21 @@ VALUE_CACHE_SIZE = 8_192
 _KEY_BEFORE_VALUE = re.compile(
     rb"""["']?([A-Za-z_\x80-\xff][A-Za-z0-9_.\-\x80-\xff]{0,40})["']?\s{0,3}(?:[:=]|=>|\xef\xbc\x9a)\s{0,3}["']?\s{0,2}$"""
 )
+
+
+class _ContextWords:
+    """:func:`_context_regex` behind a substring test: the regex (a look-behind at every position, case
+    folded) costs ~0.3 µs a byte, and most lines and windows hold none of the words at all."""
+
+    def __init__(self, words: list[bytes]) -> None:
+        self.regex = _context_regex(words)
+        self.words = tuple(dict.fromkeys(words))
+
+    def search(self, data: bytes, pos: int = 0, endpos: int | None = None) -> re.Match[bytes] | None:
+        segment = (data[pos:endpos] if pos or endpos is not None else data).lower()
+        if not any(word in segment for word in self.words):
+            return None
+        return self.regex.search(data, pos, len(data) if endpos is None else endpos)
 
 
 def _context_regex(words: list[bytes]) -> re.Pattern[bytes]:
@@ -74,12 +91,21 @@ def _context_regex(words: list[bytes]) -> re.Pattern[bytes]:
 _WORD_BEFORE_VALUE = re.compile(rb"(?<![A-Za-z0-9_.\-])([A-Za-z][A-Za-z0-9_]{1,40}) {1,2}$")
 
 
+# English words that stand before a value in prose without naming it (``reach me at 13812345678``): the field
+# classifier reads ``at`` as a timestamp suffix (``created_at``), which a preposition is not
+_FUNCTION_WORDS = frozenset((
+    b"at", b"on", b"in", b"to", b"from", b"by", b"for", b"of", b"via", b"with", b"is", b"are", b"was", b"be", b"as",
+    b"and", b"or", b"the", b"a", b"an", b"me", b"us", b"him", b"her", b"them", b"it", b"my", b"your", b"our",
+    b"his", b"their", b"call", b"dial", b"reach", b"number", b"no", b"nr",
+))
+
+
 def _negative_word_before(window: bytes) -> FieldHint | None:
     """In prose (``consumed at offset 15040955312``) the word before a value names it as a ``key=`` would;
     only names known not to be personal (offset, seq, amount, trace id …) are taken from prose, to lower
     the score. Positive words are context words already, and Chinese runs have no word boundaries."""
     found = _WORD_BEFORE_VALUE.search(window[-48:])
-    if found is None:
+    if found is None or found.group(1).lower() in _FUNCTION_WORDS:
         return None
     hint = classify_field(found.group(1).decode("ascii"))
     return hint if hint.negative else None
@@ -211,28 +237,33 @@ def _outside_owned(accepted: list, owned: list[tuple[int, int, Recognizer]]) -> 
     """The accepted candidates that are not inside a longer token of another type that was not taken:
     an IBAN-shaped token that fails its check digits holds a card number's or a mobile number's digits
     (``DE12 4111 1111 1111 1111 00``, ``NO 02 15038901234``), an ID-shaped number that fails its check a
-    card's or a credit code's; a part of a rejected token is not a value of its own. A claim with evidence
-    of its own (``卡号`` before it, a card column) stands."""
+    card's or a credit code's, an international number one digit short a national number inside it; a part
+    of a rejected token is not a value of its own. A claim of another type with evidence of its own
+    (``卡号`` before it, a card column) stands."""
     owned.sort(key=lambda o: o[0])
     starts = [o[0] for o in owned]
     longest = max(o[1] - o[0] for o in owned)
     kept = []
     for cand in accepted:
         start, end, rec = cand[0], cand[1], cand[4]
-        if cand[2] >= EVIDENCE_PRIORITY:
-            kept.append(cand)
-            continue
+        evidence = cand[2] >= EVIDENCE_PRIORITY
         index = bisect.bisect_right(starts, start) - 1
         inside = False
         while index >= 0 and starts[index] >= start - longest:
             owner_start, owner_end, owner = owned[index]
-            if owner is not rec and owner_start <= start and end <= owner_end:
+            if owner_start <= start and end <= owner_end and (
+                (owner is not rec and not evidence) or (owner is rec and owner_end - owner_start > end - start)
+            ):
                 inside = True
                 break
             index -= 1
         if not inside:
             kept.append(cand)
     return kept
+
+
+def _flags(entry: _Entry) -> int:
+    return re.IGNORECASE if entry.caseless else 0
 
 
 def _byte_table(chars: str) -> bytes:
@@ -250,6 +281,10 @@ class _Entry:
     table: bytes
     rec_index: int = 0
     requires_context: bool = False
+    can_own: bool = False  # the recognizer overrides ``owns_span``
+    # look for context before validating: a looser written form that needs context (national phone
+    # numbers: every "digits, space, digits" is one, and their validation is dear)
+    context_first: bool = False
     # candidate anchored at the end of the searched range, with the leading boundary as look-behind:
     # finds the leftmost start of a candidate whose end Hyperscan reported
     anchored: re.Pattern[bytes] | None = None
@@ -305,35 +340,48 @@ class Detector:
         self.recognizers = list(recognizers)
         self.min_score = min_score
         self._entries: list[_Entry] = []
-        self._context: dict[str, re.Pattern[bytes] | None] = {}
+        self._context: dict[str, _ContextWords | None] = {}
         for rec_index, rec in enumerate(self.recognizers):
             table = _byte_table(rec.boundary)
             masked_table = _byte_table("*#" + rec.boundary)
             for cand in rec.candidates:
                 self._entries.append(
                     _Entry(rec, False, cand.regex, cand.score, cand.caseless, table, rec_index,
-                           rec.requires_context or cand.requires_context)
+                           rec.requires_context or cand.requires_context,
+                           type(rec).owns_span is not Recognizer.owns_span,
+                           cand.requires_context and not rec.requires_context)
                 )
             for regex in rec.masked:
                 self._entries.append(_Entry(rec, True, regex, 0.0, False, masked_table, rec_index))
             words = [w.lower().encode("utf-8") for w in rec.context_words]
             # ``window.lower()`` then a search == an ASCII-caseless search (bytes patterns fold ASCII only)
-            self._context[rec.entity_type] = _context_regex(words) if words else None
+            self._context[rec.entity_type] = _ContextWords(words) if words else None
         self._value_cache: dict[tuple[int, bytes], list] = {}
         self._failed: dict[str, int] = {}
+        # Forms that count only next to a context word (national phone numbers, IBANs in lower case) are
+        # searched for only in the lines that hold one of their entity's context words, or in chunks whose
+        # field names the entity: in the whole of a log, every "digits, space, digits" is a national phone
+        # number's shape, and those patterns doubled the candidate scan.
+        self._claimers = [rec for rec in self.recognizers if type(rec).claims_around is not Recognizer.claims_around]
+        self._gated = [i for i, e in enumerate(self._entries) if e.context_first]
+        self._ungated = [i for i, e in enumerate(self._entries) if not e.context_first]
+        gated_entities = sorted({self._entries[i].recognizer.entity_type for i in self._gated})
+        self._gate_words = sorted({w.lower().encode("utf-8") for rec in self.recognizers
+                                   if rec.entity_type in gated_entities for w in rec.context_words})
+        self._gated_entities = frozenset(gated_entities)
         self.backend = "hyperscan" if (use_hyperscan and hyperscan is not None) else "re"
+        # the gated forms are searched with ``re`` by both backends: the lines they are searched in are few
+        with_re = self._gated if self.backend == "hyperscan" else range(len(self._entries))
+        self._regexes: dict[int, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {
+            index: (
+                re.compile(f"(?<![{_boundary(e)}])(?:{e.regex})(?![{_boundary(e)}])".encode(), _flags(e)),
+                re.compile(f"(?:{e.regex})".encode(), _flags(e)),
+            )
+            for index in with_re
+            for e in (self._entries[index],)
+        }
         if self.backend == "hyperscan":
-            self._db = self._compile_hyperscan()
-        else:
-            self._regexes = [
-                re.compile(
-                    f"(?<![{_boundary(e)}])(?:{e.regex})(?![{_boundary(e)}])".encode(),
-                    re.IGNORECASE if e.caseless else 0,
-                )
-                for e in self._entries
-            ]
-            self._whole = [re.compile(f"(?:{e.regex})".encode(), re.IGNORECASE if e.caseless else 0)
-                           for e in self._entries]
+            self._db = self._compile_hyperscan(self._ungated)
 
     def prepare(self) -> None:
         """Load every recognizer's lazily loaded reference data now (see :meth:`Recognizer.prepare`):
@@ -348,12 +396,13 @@ class Detector:
             except Exception:  # reported where a value is validated (see above)
                 continue
 
-    def _compile_hyperscan(self):  # type: ignore[no-untyped-def]
+    def _compile_hyperscan(self, indices: list[int]):  # type: ignore[no-untyped-def]
         # No HS_FLAG_SOM_LEFTMOST: start-of-match tracking halves Hyperscan's speed on digit-heavy
         # logs. Hyperscan reports where candidates end; the few that do are located exactly by a
         # Python regex anchored at that end (``_Entry.anchored``), same leftmost-start semantics.
         expressions, ids, flags = [], [], []
-        for index, entry in enumerate(self._entries):
+        for index in indices:
+            entry = self._entries[index]
             boundary = _boundary(entry)
             expressions.append(f"(?:^|[^{boundary}])(?:{entry.regex})(?:[^{boundary}]|$)".encode())
             ids.append(index)
@@ -366,37 +415,86 @@ class Detector:
             )
             width = _max_width(entry.regex)
             entry.max_width = width if width is not None else MAX_CANDIDATE_SPAN
+        # the context words of the gated forms, in the same pass: ids from len(self._entries) on
+        for number, word in enumerate(self._gate_words):
+            expressions.append(re.escape(word))
+            ids.append(len(self._entries) + number)
+            flags.append(hyperscan.HS_FLAG_CASELESS)
         return compiled_database(hyperscan, expressions, ids, flags)
 
     # -- scanning -------------------------------------------------------------------------------
 
-    def _candidates(self, data: bytes) -> list[tuple[int, int, int]]:
-        """(start, end, entry index) of every bounded candidate, boundaries stripped."""
-        if self.backend == "re":
-            found = []
-            entries = self._entries
-            for index, regex in enumerate(self._regexes):
-                table = entries[index].table
-                whole = self._whole[index]
-                for m in regex.finditer(data):
+    def _gated_ranges(self, chunk: Chunk, data: bytes, words: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+        """Where a context-gated form can have its context: from each context word of their entities to
+        as far as a candidate starting within ``CONTEXT_WINDOW`` after it reaches (on its line), merged;
+        all of ``data`` when the chunk's field (a column, a JSON key) or a delimited column names one."""
+        names = [chunk.field] if chunk.field is not None else list(chunk.fields or ())
+        if any(set(classify_field(name).entities) & self._gated_entities for name in names if name):
+            return [(0, len(data))]
+        if words is None:  # (start, end) of every context word, when Hyperscan did not report them
+            words = []
+            lowered = data.lower()
+            for word in self._gate_words:
+                position = lowered.find(word)
+                while position >= 0:
+                    words.append((position, position + len(word)))
+                    position = lowered.find(word, position + 1)
+        ranges: list[tuple[int, int]] = []
+        for start, end in sorted(words):
+            line_end = data.find(b"\n", end, end + CONTEXT_WINDOW + GATED_SPAN)
+            stop = end + CONTEXT_WINDOW + GATED_SPAN if line_end < 0 else line_end
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], min(stop, len(data))))
+            else:
+                ranges.append((start, min(stop, len(data))))
+        return ranges
+
+    def _re_candidates(self, data: bytes, indices: Iterable[int], ranges: list[tuple[int, int]] | None,
+                       found: list[tuple[int, int, int]]) -> None:
+        """Candidates of the entries ``indices`` found with ``re`` in ``ranges`` of ``data`` (None: all of it).
+
+        Hyperscan reports every end a candidate can have; ``re`` only the longest. The shorter ones at a
+        boundary inside it (``IBAN de89 3704 0044 0532 0130 00 and``: the candidate without `` and``) are
+        added so that both backends see the same ones."""
+        entries = self._entries
+        for index in indices:
+            regex, whole = self._regexes[index]
+            table = entries[index].table
+            spans = [(0, len(data))] if ranges is None else ranges
+            for first, stop in spans:
+                for m in regex.finditer(data, first, stop):
                     start, end = m.span()
                     found.append((start, end, index))
-                    # Hyperscan reports every end a candidate can have; ``re`` only the longest. The
-                    # shorter ones at a boundary inside it (``IBAN de89 3704 0044 0532 0130 00 and``:
-                    # the candidate without `` and``) are added so both backends see the same ones.
                     for cut in range(start + 2, end - 1):
                         if not table[data[cut]] and table[data[cut - 1]] and whole.fullmatch(data, start, cut):
                             found.append((start, cut, index))
-            return found
+
+    def _candidates(self, data: bytes, chunk: Chunk | None = None) -> list[tuple[int, int, int]]:
+        """(start, end, entry index) of every bounded candidate, boundaries stripped."""
+        gated: list[tuple[int, int, int]] = []
+        chunk = chunk or Chunk(b"")
+        if self.backend == "re":
+            if self._gated:
+                self._re_candidates(data, self._gated, self._gated_ranges(chunk, data, None), gated)
+            self._re_candidates(data, self._ungated, None, gated)
+            return gated
         ends: list[tuple[int, int]] = []
+        words: list[tuple[int, int]] = []
         append = ends.append
+        first_word = len(self._entries)
+        gate_words = self._gate_words
 
         def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            append((end, index))
+            if index < first_word:
+                append((end, index))
+            else:
+                words.append((end - len(gate_words[index - first_word]), end))
 
         self._db.scan(data, match_event_handler=on_match)
+        if self._gated:
+            self._re_candidates(data, self._gated, self._gated_ranges(chunk, data, words), gated)
         if not ends:
-            return []
+            return gated
         entries = self._entries
         seen: set[tuple[int, int]] = set()
         out: list[tuple[int, int, int]] = []
@@ -415,7 +513,7 @@ class Detector:
                 found = entry.anchored.search(data, data.rfind(b"\n", 0, found.start()) + 1, end)  # type: ignore[union-attr]
             if found is not None:
                 out.append((found.start(), end, index))
-        return out
+        return out + gated
 
     def scan(self, chunk: Chunk) -> ChunkDetections:
         data = chunk.data
@@ -426,11 +524,11 @@ class Detector:
         masked_spans: list[tuple[int, int, int, str]] = []
         owned: list[tuple[int, int, Recognizer]] = []  # candidates not taken whose shape claims their span
         field_cache: dict[int, str | None] = {}
+        self._line_context: dict[tuple[int, str], bool] = {}
         entries = self._entries
-        contexts = self._context
         cache = self._value_cache
         min_score = self.min_score
-        for start, end, index in self._candidates(data):
+        for start, end, index in self._candidates(data, chunk):
             entry = entries[index]
             rec = entry.recognizer
             if entry.masked:
@@ -442,39 +540,25 @@ class Detector:
             raw = data[start:end]
             key = (entry.rec_index, raw)
             memo = cache.get(key)
+            if entry.context_first and not self._may_have_context(chunk, data, start, entry, field_cache):
+                # (a candidate without it may still claim its span: an IBAN's shape, whatever its case)
+                if entry.can_own:
+                    memo = memo or self._memo(rec, raw, key)
+                    if self._owns(memo, rec):
+                        owned.append((start, end, rec))
+                continue
             if memo is None:
-                memo = self._validated(rec, raw, key)
+                memo = self._memo(rec, raw, key)
+            if memo[2] is None:
+                memo[2] = self._passes(rec, memo[1])
             if not memo[2]:
-                if memo[4] is None:
-                    memo[4] = rec.owns_span(memo[0], memo[1])
-                if memo[4]:
+                if entry.can_own and self._owns(memo, rec):
                     owned.append((start, end, rec))
                 continue
-            line_start = data.rfind(b"\n", 0, start) + 1
-            window = data[max(line_start, start - CONTEXT_WINDOW) : start]
-            field = self._field_for(chunk, data, line_start, start, window, field_cache)
-            hint: FieldHint | None = classify_field(field) if field else None
-            if hint is None and window[-1:] == b" ":
-                hint = _negative_word_before(window)
-            if (hint is None or not (hint.negative or rec.entity_type in hint.entities)) and (
-                (field is not None and _names_a_reference(field)) or _unit_after(data, end)
-            ):
-                hint = _NOT_PERSONAL
-            score = entry.score
-            context_re = contexts[rec.entity_type]
-            has_context = context_re is not None and context_re.search(window) is not None
-            if has_context:
-                score += CONTEXT_BOOST
-            if hint is not None:
-                if hint.negative:
-                    score -= NEGATIVE_FIELD_PENALTY
-                elif rec.entity_type in hint.entities:
-                    score += FIELD_BOOST
-                    has_context = True
+            evidence = self._evidence(chunk, data, start, end, entry, field_cache)
+            field, score, has_context = evidence
             if (entry.requires_context and not has_context) or score < min_score:
-                if memo[4] is None:
-                    memo[4] = rec.owns_span(memo[0], memo[1])
-                if memo[4]:
+                if entry.can_own and self._owns(memo, rec):
                     owned.append((start, end, rec))
                 continue
             priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
@@ -485,6 +569,9 @@ class Detector:
             accepted = _outside_masks(accepted, masked_spans)
         if owned and accepted:
             accepted = _outside_owned(accepted, owned)
+        if self._claimers and accepted:
+            accepted = [cand for cand in accepted if cand[2] >= EVIDENCE_PRIORITY or not any(
+                claimer is not cand[4] and claimer.claims_around(data, cand[0], cand[1]) for claimer in self._claimers)]
         matches = self._to_matches(chunk, data, shifts, self._resolve_overlaps(accepted)) if accepted else []
         masked: dict[str, int] = {}
         last_end = -1
@@ -496,27 +583,85 @@ class Detector:
         failed, self._failed = self._failed, {}
         return ChunkDetections(matches, masked, failed)
 
-    def _validated(self, rec: Recognizer, raw: bytes, key: tuple[int, bytes]) -> list:
-        """Validate a candidate once per distinct value (values repeat a lot in logs and exports).
-
-        A validator that raises (a reference table without the value's division code, a library bug)
-        rejects that one candidate and is counted in ``ChunkDetections.failed``: one odd number must
-        never cost the rest of the resource."""
+    def _memo(self, rec: Recognizer, raw: bytes, key: tuple[int, bytes]) -> list:
+        """What is known about one distinct candidate (values repeat a lot in logs and exports): its text
+        and normalised value now; whether it passes validation, its evidence and hash, and whether its
+        shape claims its span when first needed."""
         text = raw.decode("ascii", "replace")
-        value = rec.normalize(text)
-        try:
-            passed = rec.validate(value) is not False
-        except Exception:
-            passed = False
-            self._failed[rec.id] = self._failed.get(rec.id, 0) + 1
-        # [text, value, passed validation, (evidence, value hash, fingerprint key) once reported,
-        #  whether its shape claims its span (``Recognizer.owns_span``) once asked]
-        memo = [text, value, passed, None, None]
+        # [text, value, passed validation (None: not asked yet), (evidence, value hash, fingerprint key)
+        #  once reported, whether its shape claims its span (``Recognizer.owns_span``; None: not asked yet)]
+        memo = [text, rec.normalize(text), None, None, None]
         cache = self._value_cache
         if len(cache) >= VALUE_CACHE_SIZE:
             cache.clear()
         cache[key] = memo
         return memo
+
+    def _passes(self, rec: Recognizer, value: str) -> bool:
+        """``rec.validate`` as a yes or no. A validator that raises (a reference table without the value's
+        division code, a library bug) rejects that one candidate and is counted in
+        ``ChunkDetections.failed``: one odd number must never cost the rest of the resource."""
+        try:
+            return rec.validate(value) is not False
+        except Exception:
+            self._failed[rec.id] = self._failed.get(rec.id, 0) + 1
+            return False
+
+    @staticmethod
+    def _owns(memo: list, rec: Recognizer) -> bool:
+        if memo[4] is None:
+            memo[4] = rec.owns_span(memo[0], memo[1])
+        return memo[4]
+
+    def _may_have_context(self, chunk: Chunk, data: bytes, start: int, entry: _Entry,
+                          field_cache: dict[int, str | None]) -> bool:
+        """The cheap half of :meth:`_evidence`: whether a context word of the entity stands before the
+        candidate or its field names the entity."""
+        rec = entry.recognizer
+        line_start = data.rfind(b"\n", 0, start) + 1
+        window = data[max(line_start, start - CONTEXT_WINDOW) : start]
+        context_re = self._context[rec.entity_type]
+        if context_re is not None:
+            # most lines have no context word at all: asked once per line and entity
+            key = (line_start, rec.entity_type)
+            in_line = self._line_context.get(key)
+            if in_line is None:
+                line_end = data.find(b"\n", start)
+                in_line = context_re.search(data, line_start, len(data) if line_end < 0 else line_end) is not None
+                self._line_context[key] = in_line
+            if in_line and context_re.search(window) is not None:
+                return True
+        field = self._field_for(chunk, data, line_start, start, window, field_cache)
+        return field is not None and rec.entity_type in classify_field(field).entities
+
+    def _evidence(self, chunk: Chunk, data: bytes, start: int, end: int, entry: _Entry,
+                  field_cache: dict[int, str | None]) -> tuple[str | None, float, bool]:
+        """(field name, score, whether a context word or the field name speaks for the entity) of the
+        candidate at ``start:end``: context words raise the score, field names raise or lower it, and so
+        do reference keys and units (``payment_ref=``, ``… ns``) that name a value as not personal."""
+        rec = entry.recognizer
+        line_start = data.rfind(b"\n", 0, start) + 1
+        window = data[max(line_start, start - CONTEXT_WINDOW) : start]
+        field = self._field_for(chunk, data, line_start, start, window, field_cache)
+        hint: FieldHint | None = classify_field(field) if field else None
+        if hint is None and window[-1:] == b" ":
+            hint = _negative_word_before(window)
+        if (hint is None or not (hint.negative or rec.entity_type in hint.entities)) and (
+            (field is not None and _names_a_reference(field)) or _unit_after(data, end)
+        ):
+            hint = _NOT_PERSONAL
+        score = entry.score
+        context_re = self._context[rec.entity_type]
+        has_context = context_re is not None and context_re.search(window) is not None
+        if has_context:
+            score += CONTEXT_BOOST
+        if hint is not None:
+            if hint.negative:
+                score -= NEGATIVE_FIELD_PENALTY
+            elif rec.entity_type in hint.entities:
+                score += FIELD_BOOST
+                has_context = True
+        return field, score, has_context
 
     @staticmethod
     def _field_for(
@@ -569,11 +714,11 @@ class Detector:
                 entry = memo[0]
                 value = entry[1]
                 if entry[3] is None or entry[3][2] is not key:
-                    entry[3] = (rec.mask(text), value_hash(rec.entity_type, value), key)
+                    entry[3] = (rec.mask(text), value_hash(rec.entity_type, rec.canonical(value)), key)
                 evidence, hashed = entry[3][0], entry[3][1]
             else:
                 value = rec.normalize(text)
-                evidence, hashed = rec.mask(text), value_hash(rec.entity_type, value)
+                evidence, hashed = rec.mask(text), value_hash(rec.entity_type, rec.canonical(value))
             if shifts is not None:  # positions in the chunk's own (full-width) bytes
                 start_in_chunk = start + 2 * bisect.bisect_left(shifts, start)
                 end_in_chunk = end + 2 * bisect.bisect_left(shifts, end)

@@ -49,7 +49,8 @@ class Candidate:
 
     ``requires_context``: this form counts only with a context word or field name, even when the
     recognizer's usual forms do not need one (``078 05 1123`` is an SSN next to ``ssn``, nine digits
-    in three groups anywhere else; a lowercase IBAN next to ``iban``)."""
+    in three groups anywhere else; a lowercase IBAN next to ``iban``). Such forms are searched for only
+    near their entity's context words (see ``Detector._gated_ranges``)."""
 
     name: str
     regex: str
@@ -106,11 +107,23 @@ class Recognizer:
         """True: the check passed; False: reject; None: no check exists for this format."""
         return None
 
+    def canonical(self, value: str) -> str:
+        """The form a reported value is hashed in, so that one value written two ways counts once (a
+        national phone number and its E.164 form). Asked only of reported values; ``normalize`` is asked
+        of every candidate and must stay cheap."""
+        return value
+
     def owns_span(self, text: str, value: str) -> bool:
         """Whether a candidate that is not taken (it failed validation, or lacks the context or score it
         needs) still has this format's shape so exactly that no other recognizer may read a part of it
         as a value: an IBAN of its country's length whose check digits fail is a mistyped IBAN, not a
         card number with letters around it. Asked once per distinct candidate."""
+        return False
+
+    def claims_around(self, data: bytes, start: int, end: int) -> bool:
+        """Whether the value another recognizer took at ``start:end`` of ``data`` is a part of a token of
+        this format's shape around it (see :meth:`owns_span`), for the forms this recognizer does not
+        search for everywhere. Asked only of values taken without a context word of their own."""
         return False
 
     def is_masked_form(self, text: bytes) -> bool:

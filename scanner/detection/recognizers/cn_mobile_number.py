@@ -40,8 +40,9 @@ class CnMobileNumberRecognizer(Recognizer):
         r"(?:\+?86[ -]?)?1[3-9][0-9][*xX#]{4}[0-9]{4}",
         r"(?:\+?86[ -]?)?1[3-9][0-9][ -][*xX#]{4}[ -][0-9]{4}",
     )
+    # the PHONE_NUMBER words too: a word of only one of them would make its claim outrank the other's
     context_words = ("手机", "手机号", "电话", "联系电话", "联系方式", "mobile", "phone", "tel", "cell", "shouji",
-                     "sjh", "msisdn")
+                     "sjh", "msisdn", "call", "hotline", "contact", "fax", "座机", "致电")
     boundary = "0-9A-Za-z+"
     priority = 30
     examples = ("13812345678", "+86 139-0000-1234")

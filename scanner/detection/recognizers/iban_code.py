@@ -33,6 +33,12 @@ _STRUCTURE_PART = re.compile(r"([1-9][0-9]*)!([nac])")
 _CHARACTER_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
 
 
+# a country code and check digits, then groups, right before a value: the IBAN-shaped token may hold it
+_GROUPS_BEFORE = re.compile(rb"(?<![A-Za-z0-9])([A-Za-z]{2}[ -]?[0-9]{2}(?:[ -][A-Za-z0-9]{1,30}){0,8}[ -])\Z")
+_ALNUM_RUN = re.compile(rb"[A-Za-z0-9]*")
+_NEXT_GROUP = re.compile(rb"[ -][A-Za-z0-9]+")
+
+
 @lru_cache(maxsize=256)
 def _country_rules(country: str) -> tuple[re.Pattern[str], Any, int] | None:
     """The BBAN structure (``4!a6!n8!n`` -> a regex), the country-specific module and the IBAN's length,
@@ -46,6 +52,14 @@ def _country_rules(country: str) -> tuple[re.Pattern[str], Any, int] | None:
     return re.compile(f"^{structure}$"), get_cc_module(country.lower(), "iban"), length
 
 
+def _iban_countries() -> str:
+    """An alternation of the countries with IBANs in stdnum's registry (``AD|AE|AL|…``): the written forms
+    start with one of them, not with any two letters (hex trace IDs start ``ab12…`` often enough)."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    registry = numdb.get("iban")
+    return "|".join(a + b for a in letters for b in letters if registry.info(a + b)[0][1])
+
+
 @RECOGNIZERS.register
 class IbanCodeRecognizer(Recognizer):
     id = "iban_code"
@@ -53,7 +67,10 @@ class IbanCodeRecognizer(Recognizer):
     candidates = (
         Candidate("iban_plain", r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", 0.6),
         Candidate("iban_grouped", r"[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?", 0.6),
-        Candidate("iban_written", r"[A-Za-z]{2}[ -]?[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,30}", 0.5, requires_context=True),
+        Candidate("iban_written", rf"(?:{_iban_countries()})[ -]?[0-9]{{2}}(?:[ -]?[A-Za-z0-9]){{11,30}}", 0.5,
+                  caseless=True, requires_context=True),
+
+
     )
     # ``DE89********3000``, ``DE89 3704 **** **** **30 00``, ``DE89 **** **** **** 3000 00``
     masked = (
@@ -98,6 +115,25 @@ class IbanCodeRecognizer(Recognizer):
             return False
         rules = _country_rules(value[:2])
         return rules is not None and len(value) == rules[2]
+
+    def claims_around(self, data: bytes, start: int, end: int) -> bool:
+        """Whether the value at ``start:end`` is a group of an IBAN-shaped token (``NO 02 15038901234``,
+        ``de00-4111-1111-1111-1111-00``) that :meth:`owns_span`. Asked of values other recognizers took: the
+        written forms are searched for only near the word IBAN (see ``Candidate.requires_context``), and
+        without separators no other value fits inside such a token anyway."""
+        line_start = data.rfind(b"\n", 0, start) + 1
+        before = _GROUPS_BEFORE.search(data, max(line_start, start - 48), start)
+        if before is None:
+            return False
+        position = _ALNUM_RUN.match(data, end).end()
+        while True:
+            text = data[before.start(1) : position].decode("ascii", "replace")
+            if self.owns_span(text, self.normalize(text)):
+                return True
+            group = _NEXT_GROUP.match(data, position)
+            if group is None or position - before.start(1) > 64:
+                return False
+            position = group.end()
 
     def mask(self, text: str) -> str:
         return mask_middle(self.normalize(text), keep_start=4, keep_end=4)

@@ -69,7 +69,9 @@ class IpAddressRecognizer(Recognizer):
     )
     context_words = ("ip", "client ip", "client_ip", "clientip", "remote_addr", "remote ip", "src ip",
                      "x-forwarded-for", "登录ip", "ip地址", "来源ip")
-    boundary = "0-9A-Za-z.:_-"
+    # no ``.``: an address may end a sentence; a dotted run around it (``1.2.3.4.5``) is a decimal's digits
+    # on either side, which the engine rejects
+    boundary = "0-9A-Za-z:_-"
     requires_context = True
     priority = 5
     examples = ("1.1.1.1",)

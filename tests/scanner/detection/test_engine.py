@@ -619,6 +619,9 @@ DECOY_CASES = [
     (f"took {MOBILE} ns", []),
     (f"read {MOBILE} bytes from disk", []),
     (f"call {MOBILE} Ms. Li", ["CN_MOBILE_NUMBER"]),  # a title, not milliseconds
+    (f"reach me at {MOBILE}", ["CN_MOBILE_NUMBER"]),  # "at" is a preposition here, not a timestamp suffix
+    (f"sent to {MOBILE} on {MOBILE}", ["CN_MOBILE_NUMBER", "CN_MOBILE_NUMBER"]),
+    (f"consumed at offset {MOBILE}", []),
     (f"mobile={MOBILE} duration_ms=12", ["CN_MOBILE_NUMBER"]),
     # Luhn-valid references under payment/order keys are not cards; under card keys they are
     (f"settled payment_ref={VISA} amount=12.00", []),
