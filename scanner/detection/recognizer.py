@@ -75,7 +75,9 @@ class Recognizer:
 
     def as_presidio(self, supported_language: str = "en") -> PatternRecognizer:
         """This recognizer as a Presidio ``PatternRecognizer``: the same bounded patterns, context
-        words and checksum validation (``validate_result``)."""
+        words and checksum validation (``validate_result``). The looser forms that count only with
+        context (``Candidate.requires_context``) are left out: Presidio's context words raise a score
+        but cannot be required."""
         from presidio_analyzer import Pattern
 
         return _presidio_adapter_class()(
@@ -83,7 +85,8 @@ class Recognizer:
             supported_entity=self.entity_type,
             name=self.id,
             supported_language=supported_language,
-            patterns=[Pattern(c.name, self.bounded(c.regex), c.score) for c in self.candidates],
+            patterns=[Pattern(c.name, self.bounded(c.regex), c.score) for c in self.candidates
+                      if not c.requires_context or self.requires_context],
             context=list(self.context_words),
         )
 
