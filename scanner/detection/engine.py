@@ -203,8 +203,9 @@ def _outside_masks(accepted: list, masked_spans: list[tuple[int, int, int, str]]
     return kept
 
 
-# UTF-8 of the full-width forms (U+FF01-FF5E) of digits, Latin letters, ``+`` and ``@``: three bytes each
-_FULLWIDTH = re.compile(rb"\xef\xbc[\x8b\x90-\x99\xa0-\xba]|\xef\xbd[\x81-\x9a]")
+# UTF-8 of the full-width forms (U+FF01-FF5E) of digits, Latin letters, ``+``, ``@`` and ``*`` (masks): three
+# bytes each
+_FULLWIDTH = re.compile(rb"\xef\xbc[\x8a\x8b\x90-\x99\xa0-\xba]|\xef\xbd[\x81-\x9a]")
 
 
 def _fullwidth_to_ascii(found: re.Match[bytes]) -> bytes:
@@ -213,7 +214,7 @@ def _fullwidth_to_ascii(found: re.Match[bytes]) -> bytes:
 
 
 def _halfwidth(data: bytes) -> tuple[bytes, list[int] | None]:
-    """``data`` with full-width digits, letters, ``+`` and ``@`` as ASCII (Chinese input methods write
+    """``data`` with full-width digits, letters, ``+``, ``@`` and ``*`` as ASCII (Chinese input methods write
     ``身份证号１１０１０５…`` and ``手机：１３８…``; NFKC maps them so), and the positions in the result
     where a three-byte character became one, or None when there was none (most data: one search)."""
     if b"\xef\xbc" not in data and b"\xef\xbd" not in data:

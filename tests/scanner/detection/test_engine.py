@@ -372,6 +372,8 @@ MASKED_CASES = [
     ("client ip 203.0.xxx.7", "IP_ADDRESS"),
     ("ssn XXX XX 6789", "US_SSN"),
     ("mobile 138 **** 5678", "CN_MOBILE_NUMBER"),
+    ("手机：１３８＊＊＊＊５６７８", "CN_MOBILE_NUMBER"),  # full width
+    ("身份证：１１０１０１＊＊＊＊＊＊＊＊００１１", "CN_RESIDENT_ID"),
 ]
 
 NOT_MASKED_CASES = [
