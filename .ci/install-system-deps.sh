@@ -21,6 +21,7 @@ PACKAGES=(
     mariadb-client
     openssh-server
     openssh-client
+    e2fsprogs
 )
 
 missing=()

@@ -115,7 +115,8 @@ def wal_database(directory: Path, *, live_wal: bool) -> tuple[Path, sqlite3.Conn
 @contextlib.contextmanager
 def read_only(directory: Path) -> Iterator[None]:
     """``directory`` made read-only for us: mode 0555, and for root (which ignores modes) the immutable
-    attribute; skipped where neither holds, since the case would then prove nothing."""
+    attribute (chattr, from e2fsprogs, which .ci/install-system-deps.sh installs); a failure where neither
+    holds, since the case would then prove nothing."""
     directory.chmod(0o555)
     immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(directory)], capture_output=True,
                                                       check=False).returncode == 0
@@ -126,7 +127,9 @@ def read_only(directory: Path) -> Iterator[None]:
             pass
         else:
             (directory / "probe").unlink()
-            pytest.skip("this user can write to a directory of mode 0555 and chattr +i is not available")
+            pytest.fail("this user can write to a directory of mode 0555 and chattr +i did not take: install "
+                        "e2fsprogs (bash .ci/install-system-deps.sh) and keep the test tree on a file system "
+                        "with inode attributes")
         yield
     finally:
         if immutable:
