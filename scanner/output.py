@@ -107,7 +107,9 @@ def echo_summary(report: Any, written: list[str]) -> None:
         targets += f" ({failed} could not be scanned)"
     where = f"; written to {', '.join(written)}" if written else ""
     findings = f"{len(active)} finding{'s' if len(active) != 1 else ''}" + (f" ({by_level})" if by_level else "")
-    click.echo(f"privaudit: {findings} in {targets}{where}.", err=True)
+    from scanner.redaction import for_humans
+
+    click.echo(for_humans(f"privaudit: {findings} in {targets}{where}."), err=True)
 
 
 def echo_notifications(report: Any, quiet: bool = False) -> None:

@@ -140,7 +140,8 @@ def _scan_one(target: str, options: ScanOptions, resource: Resource, part: WorkP
         return connector.scan_resource(resource, _worker_detector, part)
     except ReadError as exc:
         scan = ResourceScan(resource=resource)
-        scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind))
+        scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind,
+                                               level=exc.level))
         return scan
     except Exception as exc:  # one resource must never abort the scan
         scan = ResourceScan(resource=resource)
