@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote_to_bytes, urlparse
 
+from connectors._packages import InstalledFiles
 from connectors._streams import (
     CappedStream,
     CountingReader,
@@ -140,6 +141,7 @@ class FilesConnector(Connector):
         super().__init__(target, options)
         self.root = path_of(target).absolute()
         self._ignored: tuple[str, ...] = ()  # the root's .privauditignore patterns
+        self._installed = InstalledFiles(self.root)
 
     @property
     def root_uri(self) -> str:
@@ -161,7 +163,7 @@ class FilesConnector(Connector):
         self._ignored = _ignore_file_patterns(self.root / IGNORE_FILE)
         seen_dirs: set[tuple[int, int]] = set()
         stack: list[tuple[Path, int]] = [(self.root, 0)]
-        self._third_party_skipped = 0
+        self._third_party_skipped = self._packaged_skipped = 0
         yield from self._walk(stack, seen_dirs)
         if self._third_party_skipped:
             yield Notification(
@@ -170,6 +172,14 @@ class FilesConnector(Connector):
                          "changelogs) were not scanned; --include-third-party scans them."),
                 resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE,
                 count=self._third_party_skipped,
+            )
+        if self._packaged_skipped:
+            yield Notification(
+                message=(f"{self._packaged_skipped} files installed by the system's package manager (dpkg), "
+                         "configuration files excepted, were not scanned as third-party software; "
+                         "--include-third-party scans them."),
+                resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE,
+                count=self._packaged_skipped,
             )
 
     def _walk(
@@ -221,6 +231,9 @@ class FilesConnector(Connector):
         if kind != "file":
             yield Notification(message=f"{relative} is {kind}; not read.", resource_uri=path.as_uri(),
                                kind="special-file", level=_note())
+            return
+        if self.options.third_party and path in self._installed:
+            self._packaged_skipped += 1
             return
         yield from self._file_resources(path, relative)
 

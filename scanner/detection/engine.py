@@ -158,6 +158,61 @@ def _inside_decimal(data: bytes, start: int, end: int) -> bool:
     return end + 1 < len(data) and data[end] == 0x2E and _is_digit(data[end + 1]) and _is_digit(data[end - 1])
 
 
+_GROUP_SEPARATORS = b" -."
+
+
+def _inside_group_run(data: bytes, start: int, end: int) -> bool:
+    """Whether a value written in digit groups (``6222 0212 3456 7890``, ``138 1234 5678``) is a stretch
+    of a longer run of such groups: tables of code points (``2591 2592 2593 2502 2524`` in a charset
+    map), object IDs in a catalogue row (``0 0 188 1300 1301``). A number someone wrote ends where its
+    groups end; the run goes on. A neighbour group counts when it has the width of the group it adjoins
+    or holds hex letters (code points: ``5414 5415 5416 5417 20BBF``), or when it is decimal and a further
+    group follows it: an expiry date after a card (``… 1111 12/25``) is not a run."""
+    candidate = data[start:end]
+    separator = next((byte for byte in candidate if byte in _GROUP_SEPARATORS), None)
+    if separator is None:
+        return False
+    groups = candidate.lstrip(b"+").split(bytes((separator,)))
+    if not groups[0].isdigit():
+        return False
+    return (_group_follows(data, end, 1, separator, len(groups[-1]))
+            or _group_follows(data, start, -1, separator, len(groups[0])))
+
+
+def _group_follows(data: bytes, edge: int, direction: int, separator: int, width: int) -> bool:
+    """Whether, from ``edge`` in ``direction``, one ``separator`` and then a digit group of ``width``
+    (or a decimal group and any digit group, each behind one ``separator``) stand next to a value."""
+    token = _token_at(data, edge, direction, separator)
+    if token is None or not _is_hex_group(token):
+        return False
+    if len(token) == width or not token.isdigit():
+        return True
+    further = _token_at(data, edge + direction * (len(token) + 1), direction, separator)
+    return further is not None and _is_hex_group(further)
+
+
+def _token_at(data: bytes, edge: int, direction: int, separator: int) -> bytes | None:
+    """The letters and digits behind exactly one ``separator`` at ``edge`` (going ``direction``); None
+    when they are the end of a value grouped another way (``4012-8888-8888-1881 4012 8888 …``)."""
+    at = edge if direction > 0 else edge - 1
+    if not 0 <= at < len(data) or data[at] != separator:
+        return None
+    cursor = at + direction
+    while 0 <= cursor < len(data) and _is_alnum(data[cursor]):
+        cursor += direction
+    beyond = cursor + direction
+    if 0 <= beyond < len(data) and data[cursor] != separator and data[cursor] in _GROUP_SEPARATORS \
+            and _is_alnum(data[beyond]):
+        return None
+    token = data[at + 1 : cursor] if direction > 0 else data[cursor + 1 : at]
+    return token or None
+
+
+def _is_hex_group(token: bytes) -> bool:
+    return any(0x30 <= byte <= 0x39 for byte in token) and all(
+        0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x46 or 0x61 <= byte <= 0x66 for byte in token)
+
+
 def _is_alnum(byte: int) -> bool:
     return 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A
 
@@ -536,7 +591,8 @@ class Detector:
                 if rec.is_masked_form(data[start:end]):
                     masked_spans.append((start, end, -rec.priority, rec.entity_type))
                 continue
-            if _inside_decimal(data, start, end) or _touches_mask(data, start, end):
+            if _inside_decimal(data, start, end) or _touches_mask(data, start, end) \
+                    or _inside_group_run(data, start, end):
                 continue
             raw = data[start:end]
             key = (entry.rec_index, raw)

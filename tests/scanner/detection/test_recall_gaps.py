@@ -334,6 +334,29 @@ def test_fragments_of_rejected_tokens_are_not_values(detector: Detector, text: s
     assert [m.entity_type for m in detector.scan(Chunk(text.encode("utf-8"))).matches] == expected
 
 
+MASTERCARD = "5555 5555 5555 4444"
+
+GROUP_RUN_CASES = [
+    # a value written in digit groups ends where its groups end: inside a longer run it is a table
+    (f"card {MASTERCARD}", ["CREDIT_CARD"]),
+    (f"{MASTERCARD} 2561 2562", []),  # code points of a charset map
+    (f"2593 {MASTERCARD}", []),
+    (f"{MASTERCARD} 20BBF 20BC6", []),  # hex code points of another width
+    (f"{MASTERCARD.replace(' ', '-')}-2561", []),
+    (f"card {MASTERCARD} 12/25", ["CREDIT_CARD"]),  # an expiry date is not a group of the run
+    (f"card {MASTERCARD} exp 1225", ["CREDIT_CARD"]),
+    (f"card {MASTERCARD} 123", ["CREDIT_CARD"]),  # one short number after it (a CVV) is not a run
+    ("insert ( 493 11 10 603 16 0 0 138 1300 1301 )", []),  # object IDs of a catalogue row
+    ("mobile 138 1234 5678", ["CN_MOBILE_NUMBER"]),
+    ("tel 138 1234 5678 or 139 1234 5678", ["CN_MOBILE_NUMBER", "CN_MOBILE_NUMBER"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GROUP_RUN_CASES)
+def test_values_in_runs_of_digit_groups_are_not_values(detector: Detector, text: str, expected: list[str]) -> None:
+    assert [m.entity_type for m in detector.scan(Chunk(text.encode("utf-8"))).matches] == expected
+
+
 # -- cases informed by Presidio's recognizer tests (microsoft/presidio, presidio-analyzer/tests/test_*_recognizer.py):
 # where the value is personal data by privscan's policy the verdicts agree; the deliberate differences are marked
 
