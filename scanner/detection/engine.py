@@ -159,6 +159,7 @@ def _inside_decimal(data: bytes, start: int, end: int) -> bool:
 
 
 _GROUP_SEPARATORS = b" -."
+_GROUP_SEPARATOR = re.compile(rb"[ .-]")
 
 
 def _inside_group_run(data: bytes, start: int, end: int) -> bool:
@@ -169,9 +170,10 @@ def _inside_group_run(data: bytes, start: int, end: int) -> bool:
     or holds hex letters (code points: ``5414 5415 5416 5417 20BBF``), or when it is decimal and a further
     group follows it: an expiry date after a card (``… 1111 12/25``) is not a run."""
     candidate = data[start:end]
-    separator = next((byte for byte in candidate if byte in _GROUP_SEPARATORS), None)
-    if separator is None:
+    found = _GROUP_SEPARATOR.search(candidate)
+    if found is None:
         return False
+    separator = candidate[found.start()]
     groups = candidate.lstrip(b"+").split(bytes((separator,)))
     if not groups[0].isdigit():
         return False
@@ -591,8 +593,7 @@ class Detector:
                 if rec.is_masked_form(data[start:end]):
                     masked_spans.append((start, end, -rec.priority, rec.entity_type))
                 continue
-            if _inside_decimal(data, start, end) or _touches_mask(data, start, end) \
-                    or _inside_group_run(data, start, end):
+            if _inside_decimal(data, start, end) or _touches_mask(data, start, end):
                 continue
             raw = data[start:end]
             key = (entry.rec_index, raw)
@@ -611,6 +612,8 @@ class Detector:
             if not memo[2]:
                 if entry.can_own and self._owns(memo, rec):
                     owned.append((start, end, rec))
+                continue
+            if _inside_group_run(data, start, end):
                 continue
             evidence = self._evidence(chunk, data, start, end, entry, field_cache)
             field, score, has_context = evidence
