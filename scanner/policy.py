@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scanner.detection.recognizer import KINDS
 from scanner.globs import matches
 from scanner.model import Level
 from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
@@ -86,6 +87,12 @@ SCHEMA: dict[str, Any] = {
         "entities": {
             "type": "object",
             "additionalProperties": {"type": ["string", "null"]},
+        },
+        # the grade of each kind of entity (scanner.detection.recognizer.KINDS); ``entities`` overrides
+        "kinds": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {kind: {"type": ["string", "null"]} for kind in KINDS},
         },
         "locations": {
             "type": "object",
@@ -289,11 +296,22 @@ class Policy:
     obligations: dict[int, str] = field(default_factory=dict)  # obligation number -> regulation reference
     third_party_globs: tuple[str, ...] = ()
     volume: VolumeGrading = field(default_factory=VolumeGrading)
+    kinds: dict[str, str | None] = field(default_factory=dict)
 
     def grade_of(self, entity_type: str) -> Grade | None:
-        """The grade of an entity type or field class; None when the policy calls it not personal."""
-        grade_id = self.entities.get(entity_type)
+        """The grade of an entity type or field class: the pack's ``entities`` entry, else the grade of
+        its kind (so a recognizer added later is graded without an edit to the pack); None when the
+        policy calls it not personal or does not grade it."""
+        if entity_type in self.entities:
+            grade_id = self.entities[entity_type]
+        else:
+            grade_id = self.kinds.get(kind_of(entity_type) or "")
         return self.grades.get(grade_id) if grade_id else None
+
+    def ungraded(self, entity_types: Any) -> list[str]:
+        """Those of ``entity_types`` whose results this policy drops without saying so: neither an
+        ``entities`` entry (a null there is a decision) nor a graded kind."""
+        return sorted(e for e in entity_types if e not in self.entities and kind_of(e) not in self.kinds)
 
     def highest_grade(self, entity_types: Any) -> Grade | None:
         graded = [g for g in (self.grade_of(e) for e in entity_types) if g is not None]
@@ -382,6 +400,12 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         for entity, grade in data["entities"].items()
         if grade is not None and grade not in grades
     ]
+    errors.extend(
+        f"{source}:{lines.get(('kinds', kind), '?')}: kinds.{kind}: grade {grade!r} is not defined in grades "
+        f"(defined: {', '.join(grades)})"
+        for kind, grade in data.get("kinds", {}).items()
+        if grade is not None and grade not in grades
+    )
     access_data = data.get("access")
     if access_data is not None:
         errors.extend(_undefined_access_grades(access_data, grades, source, lines))
@@ -401,6 +425,7 @@ def _build(data: dict, source: str, lines: dict) -> Policy:
         entities=dict(data["entities"]),
         log_globs=tuple(data.get("locations", {}).get("logs", ())),
         third_party_globs=tuple(data.get("locations", {}).get("third_party", ())),
+        kinds=dict(data.get("kinds", {})),
         volume=_volume(data.get("volume", {})),
         world_readable=data.get("exposure", {}).get("world_readable", True),
         group_readable=data.get("exposure", {}).get("group_readable", False),
@@ -467,3 +492,24 @@ def _build_access(access: dict) -> AccessPolicy:
             for r in access.get("roles", ())
         ),
     )
+
+
+def kind_of(entity_type: str) -> str | None:
+    """What ``entity_type`` is (:data:`~scanner.detection.recognizer.KINDS`): its recognizer's declared
+    kind, else the vocabulary's (name-only and NER types); None for a name nobody registered."""
+    from scanner.detection.fields import entity_type as vocabulary_entry
+    from scanner.registry import RECOGNIZERS
+
+    for recognizer in RECOGNIZERS:
+        if recognizer.entity_type == entity_type:
+            return recognizer.kind
+    entry = vocabulary_entry(entity_type)
+    return entry.kind if entry is not None else None
+
+
+def known_entity_types() -> list[str]:
+    """Every entity type a result may carry: the registered recognizers' and the vocabulary's."""
+    from scanner.detection.fields import entity_types
+    from scanner.registry import RECOGNIZERS
+
+    return sorted({r.entity_type for r in RECOGNIZERS} | set(entity_types()))

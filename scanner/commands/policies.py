@@ -9,8 +9,12 @@ applied: ``show`` prints a pack's grading and the regulation references it cites
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from scanner.policy import Policy
 
 
 @click.group("policies")
@@ -43,14 +47,7 @@ def show_command(name: str) -> None:
     lines = [f"{policy.name}: {policy.title}", f"source: {policy.source}"]
     if policy.description:
         lines += ["", policy.description]
-    lines += ["", "Grades (highest first):"]
-    for grade in sorted(policy.grades.values(), key=lambda g: -g.rank):
-        entities = sorted(e for e, g in policy.entities.items() if g == grade.id)
-        lines.append(f"  {grade.id:16} {grade.level.value:7} severity {grade.security_severity:4} {grade.title}")
-        lines.append(f"  {'':16} {', '.join(entities) or '(no entity types)'}")
-    ungraded = sorted(e for e, g in policy.entities.items() if g is None)
-    if ungraded:
-        lines.append(f"  not graded:      {', '.join(ungraded)}")
+    lines += ["", "Grades (highest first):", *_grading(policy)]
     lines += ["", "Handling:"]
     lines.append(f"  logs (must hold no unmasked graded data): {', '.join(policy.log_globs) or 'none'}")
     lines.append(f"  encryption required for grades: {', '.join(policy.encryption_required) or 'none'}")
@@ -81,7 +78,7 @@ def validate_command(file: str) -> None:
     """Check a policy YAML file; every problem with file and line (exit 2 when invalid)."""
     from pathlib import Path
 
-    from scanner.policy import load_policy
+    from scanner.policy import known_entity_types, load_policy
     from scanner.yamlschema import ConfigError
 
     if not Path(file).is_file():
@@ -91,8 +88,36 @@ def validate_command(file: str) -> None:
         policy = load_policy(file)
     except ConfigError as exc:
         _invalid(file, exc.errors)
+    known = known_entity_types()
     click.echo(f"{file}: valid policy pack {policy.name!r} ({len(policy.grades)} grades, "
-               f"{sum(1 for g in policy.entities.values() if g)} graded entity types).")
+               f"{sum(1 for e in known if policy.grade_of(e) is not None)} graded entity types).")
+    dropped = policy.ungraded(known)
+    if dropped:
+        click.echo(f"privaudit: {file}: no grade for {', '.join(dropped)}: their results are dropped; list them "
+                   "under entities (null: not personal) or grade their kind under kinds.", err=True)
+
+
+def _grading(policy: Policy) -> list[str]:
+    """Each grade with the entity types and kinds it covers; what is not graded, and what would be
+    dropped without a decision (neither listed nor of a graded kind)."""
+    from scanner.policy import known_entity_types
+
+    known = known_entity_types()
+    dropped = policy.ungraded(known)
+    lines = []
+    for grade in sorted(policy.grades.values(), key=lambda g: -g.rank):
+        entities = sorted(e for e in known if (g := policy.grade_of(e)) is not None and g.id == grade.id)
+        kinds = sorted(k for k, g in policy.kinds.items() if g == grade.id)
+        lines.append(f"  {grade.id:16} {grade.level.value:7} severity {grade.security_severity:4} {grade.title}")
+        lines.append(f"  {'':16} {', '.join(entities) or '(no entity types)'}"
+                     + (f" (kinds: {', '.join(kinds)})" if kinds else ""))
+    not_graded = [e for e in known if policy.grade_of(e) is None and e not in dropped]
+    if not_graded:
+        lines.append(f"  not graded:      {', '.join(not_graded)}")
+    if dropped:
+        lines.append(f"  no grade given:  {', '.join(dropped)} (their results are dropped: list them under "
+                     "entities or grade their kind under kinds)")
+    return lines
 
 
 def _invalid(name: str, errors: list[str]) -> None:

@@ -43,6 +43,14 @@ if TYPE_CHECKING:
 ALNUM = "0-9A-Za-z"
 
 
+#: What an entity type is, whatever the regulation: policy packs grade these (``kinds:``). identity:
+#: identifies a person on its own (national IDs, passports, names, dates of birth); contact: reaches
+#: a person (phones, e-mail, postal addresses); financial: a person's accounts and cards; network: an
+#: online identifier (GDPR Recital 30); authentication: lets its holder act as the person or system;
+#: organisation: identifies a legal person; location: a place.
+KINDS = ("identity", "contact", "financial", "network", "authentication", "organisation", "location")
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One candidate pattern: ``regex`` is the identifier itself, without boundaries.
@@ -64,6 +72,11 @@ class Recognizer:
 
     id: ClassVar[str]
     entity_type: ClassVar[str]
+    # what the entity is, pack-independent (see ``KINDS``): a policy pack grades kinds, so a new
+    # recognizer is graded by every pack without an edit there; an ``entities:`` entry overrides
+    kind: ClassVar[str]
+    description: ClassVar[str]
+    personal: ClassVar[bool] = True  # False: identifies an organisation, not a natural person
     candidates: ClassVar[tuple[Candidate, ...]]
     masked: ClassVar[tuple[str, ...]] = ()
     context_words: ClassVar[tuple[str, ...]] = ()

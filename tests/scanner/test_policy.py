@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scanner.model import Level
-from scanner.policy import DEFAULT_POLICY, builtin_policy_names, load_policy
+from scanner.policy import DEFAULT_POLICY, builtin_policy_names, known_entity_types, load_policy
 from scanner.yamlschema import ConfigError
 
 BASE = """\
@@ -29,8 +29,8 @@ entities:
   CN_RESIDENT_ID: C2
   PASSWORD: C3
 """
-TOP_KEYS = "access, description, encryption, entities, exposure, grades, locations, name, obligations, retention, " \
-           "rules, title, volume"
+TOP_KEYS = "access, description, encryption, entities, exposure, grades, kinds, locations, name, obligations, " \
+           "retention, rules, title, volume"
 
 ERROR_CASES = [
     ("unknown-top-level-key", BASE + "grading: strict\n",
@@ -60,6 +60,11 @@ ERROR_CASES = [
      ["policy.yaml:9: grades.1.level: 'fatal' is not one of: error, warning, note"]),
     ("entities-not-a-mapping", BASE.split("entities:")[0] + "entities: [CN_RESIDENT_ID]\n",
      ["policy.yaml:11: entities: expected object, got list ['CN_RESIDENT_ID']"]),
+    ("undefined-kind-grade", BASE + "kinds:\n  identity: C1\n",
+     ["policy.yaml:15: kinds.identity: grade 'C1' is not defined in grades (defined: C3, C2)"]),
+    ("unknown-kind", BASE + "kinds:\n  biometric: C3\n",
+     ["policy.yaml:15: kinds.biometric: unknown key 'biometric'; expected one of: authentication, contact, "
+      "financial, identity, location, network, organisation"]),
     ("bad-pack-name", BASE.replace("name: test-pack", "name: Test Pack"),
      ["policy.yaml:1: name: 'Test Pack' does not match '^[a-z0-9][a-z0-9-]*$'"]),
 ]
@@ -134,3 +139,35 @@ def test_rule_switches_and_levels(tmp_path: Path) -> None:
     assert policy.rule_level("pii_retention_exceeded", policy.grades["C2"], Level.ERROR) is Level.WARNING
     assert policy.rule_level("pii_retention_exceeded", None, Level.ERROR) is Level.ERROR
     assert policy.source == str(path)
+
+
+@pytest.mark.parametrize("name", builtin_policy_names())
+def test_shipped_packs_decide_on_every_entity_type(name: str) -> None:
+    """No registered entity type is dropped silently: each is graded, or declined by name or by kind."""
+    assert load_policy(name).ungraded(known_entity_types()) == []
+
+
+GRADING_CASES = [
+    # (pack text, entity type, grade id): an entities entry wins over its kind's grade
+    (BASE + "kinds:\n  identity: C2\n  contact: null\n", "US_SSN", "C2"),
+    (BASE + "kinds:\n  identity: C3\n", "CN_RESIDENT_ID", "C2"),
+    (BASE + "kinds:\n  contact: C2\n", "EMAIL_ADDRESS", "C2"),
+    (BASE + "kinds:\n  contact: null\n", "EMAIL_ADDRESS", None),
+    (BASE.replace("  PASSWORD: C3\n", "  PASSWORD: C3\n  EMAIL_ADDRESS: null\n") + "kinds:\n  contact: C2\n",
+     "EMAIL_ADDRESS", None),
+    (BASE + "kinds:\n  authentication: C3\n", "CREDENTIAL", "C3"),  # a name-only type's kind
+    (BASE, "EMAIL_ADDRESS", None),
+]
+
+
+@pytest.mark.parametrize(("text", "entity", "grade"), GRADING_CASES)
+def test_entities_override_the_grade_of_their_kind(tmp_path: Path, text: str, entity: str, grade: str | None) -> None:
+    (tmp_path / "policy.yaml").write_text(text, "utf-8")
+    found = load_policy(str(tmp_path / "policy.yaml")).grade_of(entity)
+    assert (found.id if found else None) == grade
+
+
+def test_a_pack_names_what_it_would_drop(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(BASE + "kinds:\n  contact: null\n", "utf-8")
+    dropped = load_policy(str(tmp_path / "policy.yaml")).ungraded(known_entity_types())
+    assert "US_SSN" in dropped and "EMAIL_ADDRESS" not in dropped and "CN_RESIDENT_ID" not in dropped

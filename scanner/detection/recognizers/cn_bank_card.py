@@ -29,6 +29,8 @@ _INTERNATIONAL_IN_DOMESTIC_RANGES = frozenset(("5018", "5019", "5020", "5038", "
 class CnBankCardRecognizer(Recognizer):
     id = "cn_bank_card"
     entity_type = "CN_BANK_CARD"
+    kind = "financial"
+    description = "UnionPay / domestic bank card or account number"
     candidates = (
         Candidate("unionpay_plain", r"62[0-9]{14,17}", 0.6),
         Candidate("unionpay_grouped", r"62[0-9]{2}(?:[ -][0-9]{4}){3}(?:[ -]?[0-9]{1,3})?", 0.6),

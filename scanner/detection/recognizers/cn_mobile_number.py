@@ -31,6 +31,8 @@ def _mobile_ranges() -> re.Pattern[str]:
 class CnMobileNumberRecognizer(Recognizer):
     id = "cn_mobile_number"
     entity_type = "CN_MOBILE_NUMBER"
+    kind = "contact"
+    description = "Mainland China mobile number"
     candidates = (
         Candidate("cn_mobile_plain", r"1[3-9][0-9]{9}", 0.55),
         Candidate("cn_mobile_grouped", r"1[3-9][0-9][ -][0-9]{4}[ -][0-9]{4}", 0.5),

@@ -18,6 +18,8 @@ from scanner.registry import RECOGNIZERS
 class CnPassportRecognizer(Recognizer):
     id = "cn_passport"
     entity_type = "CN_PASSPORT"
+    kind = "identity"
+    description = "Chinese passport number"
     candidates = (
         Candidate("cn_passport_e", r"E[0-9]{8}", 0.4),
         Candidate("cn_passport_ea", r"E[A-HJ-NP-Z][0-9]{7}", 0.4),

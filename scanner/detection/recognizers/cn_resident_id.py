@@ -78,6 +78,8 @@ def _provinces() -> frozenset[str]:
 class CnResidentIdRecognizer(Recognizer):
     id = "cn_resident_id"
     entity_type = "CN_RESIDENT_ID"
+    kind = "identity"
+    description = "Resident identity card number (GB 11643)"
     candidates = (
         Candidate(
             "cn_ric_18",

@@ -23,6 +23,9 @@ from scanner.registry import RECOGNIZERS
 class CnUsccRecognizer(Recognizer):
     id = "cn_uscc"
     entity_type = "CN_USCC"
+    kind = "organisation"
+    description = "Unified Social Credit Code (GB 32100) of an organisation"
+    personal = False
     candidates = (
         Candidate("cn_uscc", r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}", 0.5),
     )

@@ -37,6 +37,8 @@ _DANKORT = r"5019"
 class PaymentCardRecognizer(Recognizer):
     id = "credit_card"
     entity_type = "CREDIT_CARD"
+    kind = "financial"
+    description = "Payment card number (Luhn)"
     candidates = (
         # Mastercard PANs (51-55, 2221-2720) are 16 digits only; Visa, Discover and JCB also issue 19.
         # Without that split, 19-digit snowflake IDs starting 22-27 were Luhn-valid "cards" one time in ten.

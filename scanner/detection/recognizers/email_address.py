@@ -61,6 +61,8 @@ _DOMAIN = r"[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:[A-Za-z]{2,24}|[Xx]
 class EmailAddressRecognizer(Recognizer):
     id = "email_address"
     entity_type = "EMAIL_ADDRESS"
+    kind = "contact"
+    description = "E-mail address"
     candidates = (
         Candidate("email", rf"[A-Za-z0-9][A-Za-z0-9._%+-]*@{_DOMAIN}", 0.6),
     )

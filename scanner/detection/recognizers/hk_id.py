@@ -30,6 +30,8 @@ def hk_check_character(body: str) -> str:
 class HkIdRecognizer(Recognizer):
     id = "hk_id"
     entity_type = "HK_ID"
+    kind = "identity"
+    description = "Hong Kong identity card number"
     candidates = (
         Candidate("hkid_paren", r"[A-Z]{1,2}[0-9]{6}\([0-9A]\)", 0.65),
         Candidate("hkid_plain", r"[A-Z]{1,2}[0-9]{6}[0-9A]", 0.4),

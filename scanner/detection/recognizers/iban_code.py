@@ -64,6 +64,8 @@ def _iban_countries() -> str:
 class IbanCodeRecognizer(Recognizer):
     id = "iban_code"
     entity_type = "IBAN_CODE"
+    kind = "financial"
+    description = "International bank account number"
     candidates = (
         Candidate("iban_plain", r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", 0.6),
         Candidate("iban_grouped", r"[A-Z]{2}[0-9]{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?", 0.6),

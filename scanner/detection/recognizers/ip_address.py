@@ -55,6 +55,8 @@ _HIDDEN = r"(?:\*|[xX]{1,3})"
 class IpAddressRecognizer(Recognizer):
     id = "ip_address"
     entity_type = "IP_ADDRESS"
+    kind = "network"
+    description = "Public IP address (an online identifier)"
     candidates = (
         Candidate("ipv4", rf"(?:{_OCTET}\.){{3}}{_OCTET}", 0.4),
         Candidate("ipv6_full", rf"{_GLOBAL_UNICAST_FIRST}(?::{_HEXTET}){{7}}", 0.4),

@@ -51,6 +51,8 @@ def national_number(text: str) -> phonenumbers.PhoneNumber | None:
 class PhoneNumberRecognizer(Recognizer):
     id = "phone_number"
     entity_type = "PHONE_NUMBER"
+    kind = "contact"
+    description = "Telephone number (E.164 or national)"
     candidates = (
         Candidate("e164_plain", r"\+[1-9][0-9]{7,14}", 0.55),
         # groups of up to 12 digits: national numbers are written in one piece after the country code

@@ -23,6 +23,8 @@ from scanner.registry import RECOGNIZERS
 class SocialSecurityNumberRecognizer(Recognizer):
     id = "us_ssn"
     entity_type = "US_SSN"
+    kind = "identity"
+    description = "US Social Security number"
     candidates = (
         Candidate("ssn_dashed", r"[0-8][0-9]{2}-[0-9]{2}-[0-9]{4}", 0.6),
         Candidate("ssn_spaced", r"[0-8][0-9]{2} [0-9]{2} [0-9]{4}", 0.5, requires_context=True),
