@@ -130,6 +130,8 @@ class FilesConnector(Connector):
     """Scans local and mounted directory trees and single files."""
 
     name = "files"
+
+    store = "file-share"
     schemes = ("file", "")
     permissions = (
         "read (r) on every file to scan",

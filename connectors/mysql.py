@@ -96,6 +96,8 @@ class MySQLConnector(SQLConnector):
     """``mysql://user@host:port/db`` for MySQL and MariaDB (password from MYSQL_PWD or ~/.my.cnf)."""
 
     name = "mysql"
+
+    store = "database"
     schemes = ("mysql", "mariadb")
     extra = "db"
     requires = ("pymysql",)

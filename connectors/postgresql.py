@@ -61,6 +61,8 @@ class PostgreSQLConnector(SQLConnector):
     """``postgresql://user@host:port/db`` (password from PGPASSWORD or ~/.pgpass)."""
 
     name = "postgresql"
+
+    store = "database"
     schemes = ("postgresql", "postgres")
     extra = "db"
     requires = ("psycopg",)

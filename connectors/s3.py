@@ -423,6 +423,8 @@ class S3Connector(Connector):
     """Samples objects of S3 buckets and reports each bucket's access and encryption posture."""
 
     name = "s3"
+
+    store = "object-storage"
     schemes = ("s3",)
     extra = "s3"
     requires = ("boto3",)

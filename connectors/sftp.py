@@ -77,6 +77,8 @@ class SFTPConnector(Connector):
     """Walks a directory tree on an SFTP server and reads its files."""
 
     name = "sftp"
+
+    store = "file-share"
     schemes = ("sftp",)
     extra = "sftp"
     requires = ("paramiko",)

@@ -68,6 +68,8 @@ class SQLiteConnector(SQLConnector):
     """``sqlite:///absolute/path/to/file.db``."""
 
     name = "sqlite"
+
+    store = "database"
     schemes = ("sqlite",)
     permissions = ("read permission on the database file (and its directory)",)
     description = "SQLite database files: column classification and file permission bits."

@@ -78,6 +78,17 @@ class WorkPart:
     start: int
     end: int
 
+#: Kinds of data store: a file share (local, mounted, SFTP, SMB: files with paths and permissions),
+#: object storage (buckets of objects with their own access model), a database (tables and columns).
+STORES = ("file-share", "object-storage", "database")
+
+
+def store_of(connector_name: str) -> str | None:
+    """The store kind a connector declares; None for a name no connector registered (an old report)."""
+    from scanner.registry import CONNECTORS
+
+    return CONNECTORS.get(connector_name).store if connector_name in CONNECTORS else None
+
 
 class Connector(ABC):
     """Base class of all connectors; subclasses register with ``@CONNECTORS.register``."""
@@ -85,6 +96,9 @@ class Connector(ABC):
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]
     permissions: ClassVar[tuple[str, ...]]
+    # what kind of data store it reads (one of ``STORES``): rules select resources by it, never by a
+    # connector's name, so a new connector's files get the file rules with no edit to them
+    store: ClassVar[str]
     description: ClassVar[str] = ""
     # the optional distribution extra (``pip install 'privaudit[s3]'``) and the modules it brings
     extra: ClassVar[str | None] = None

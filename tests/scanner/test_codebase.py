@@ -22,6 +22,7 @@ import pytest
 
 import reports
 import scanner.commands
+from scanner.connector import STORES
 from scanner.detection.recognizer import KINDS
 from scanner.registry import CONNECTORS, RECOGNIZERS, REPORTERS, RULES
 from scanner.rule import METADATA_SCHEMA, Rule
@@ -97,7 +98,20 @@ def test_connectors_declare_schemes_and_permissions(name: str) -> None:
     assert cls.schemes and all(isinstance(s, str) and s == s.lower() for s in cls.schemes)
     assert cls.permissions and all(isinstance(p, str) and p.strip() for p in cls.permissions)
     assert cls.description.strip() and (cls.__doc__ or "").strip()
+    assert cls.store in STORES, f"{name}: store (one of {STORES}) selects the rules that judge its resources"
     assert not inspect.isabstract(cls)
+
+
+RULE_SOURCES = sorted((REPO / "scanner" / "rules").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", RULE_SOURCES, ids=lambda p: p.name)
+def test_rules_select_resources_by_store_or_facts_never_by_connector_name(path: Path) -> None:
+    """A rule naming connectors silently skips the data of every connector added later."""
+    source = path.read_text("utf-8")
+    names = "|".join(CONNECTORS.names())
+    assert not re.search(rf"connector\s*(==|!=|not in|in)\s*[(\[]?\s*[\"']({names})[\"']", source)
+    assert not re.search(rf"connector=[\"']({names})[\"']", source)
 
 
 def test_no_two_connectors_claim_a_scheme() -> None:

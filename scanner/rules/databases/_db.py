@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors._sql import column_resource, verdicts_of
+from scanner.connector import store_of
 from scanner.detection.fields import entity_type
 from scanner.model import Level, Resource, ResourceScan
 from scanner.policy import Grade, Policy
 from scanner.rule import TargetScan
 
-DB_CONNECTORS = ("postgresql", "mysql", "sqlite")
 #: below this confidence a name-only hint (e.g. ``id_card_no`` whose values never validate) is not acted on
 MIN_CONFIDENCE = 0.5
 
@@ -153,7 +153,7 @@ def personal_columns(scan: ResourceScan, policy: Policy) -> Iterator[PersonalCol
 
 
 def is_db_scan(scan: ResourceScan) -> bool:
-    return scan.resource.connector in DB_CONNECTORS
+    return store_of(scan.resource.connector) == "database"
 
 
 def stores_data(scan: ResourceScan) -> bool:

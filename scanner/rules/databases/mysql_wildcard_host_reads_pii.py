@@ -21,8 +21,6 @@ class MysqlWildcardHostReadsPii(Rule):
     id = "mysql_wildcard_host_reads_pii"
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
-        if target.connector != "mysql":
-            return
         allowed = ctx.policy.access.wildcard_host_grades if ctx.policy.access else ()
         graded = graded_by_table(target, ctx.policy)
         for fact in facts_of(target, "access"):

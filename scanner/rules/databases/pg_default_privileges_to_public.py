@@ -21,8 +21,6 @@ class PgDefaultPrivilegesToPublic(Rule):
     id = "pg_default_privileges_to_public"
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
-        if target.connector != "postgresql":
-            return
         graded = [c for columns in graded_by_table(target, ctx.policy).values() for c in columns]
         for fact in facts_of(target, "default_privilege"):
             rule = fact.data
@@ -36,7 +34,7 @@ class PgDefaultPrivilegesToPublic(Rule):
             where = f"in schema {schema}" if schema else "in every schema"
             examples = ", ".join(sorted(c.object for c in in_scope)[:5])
             resource = Resource(uri=fact.resource_uri, kind="schema", display_name=schema or "(all schemas)",
-                                connector="postgresql", logical_name=schema or "*", logical_kind="schema")
+                                connector=target.connector, logical_name=schema or "*", logical_kind="schema")
             yield self.finding(
                 resource,
                 f"Default privileges of {rule['owner']} grant {rule['privilege']} on every future table {where} to "

@@ -21,8 +21,6 @@ class PgPublicSelectOnPii(Rule):
     id = "pg_public_select_on_pii"
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
-        if target.connector != "postgresql":
-            return
         allowed = ctx.policy.access.public_grades if ctx.policy.access else ()
         graded = graded_by_table(target, ctx.policy)
         for fact in facts_of(target, "access"):

@@ -20,7 +20,7 @@ class PgRlsMissingOnPiiTable(Rule):
     id = "pg_rls_missing_on_pii_table"
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
-        if target.connector != "postgresql" or ctx.policy.access is None:
+        if ctx.policy.access is None:
             return
         wanted = ctx.policy.access.row_security_grades
         graded = graded_by_table(target, ctx.policy)

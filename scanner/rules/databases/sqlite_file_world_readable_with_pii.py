@@ -16,8 +16,6 @@ class SqliteFileWorldReadableWithPii(Rule):
     id = "sqlite_file_world_readable_with_pii"
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
-        if target.connector != "sqlite":
-            return
         graded = [c for columns in graded_by_table(target, ctx.policy).values() for c in columns]
         if not graded:
             return
@@ -28,7 +26,7 @@ class SqliteFileWorldReadableWithPii(Rule):
             if not mode & stat.S_IROTH:
                 continue
             resource = Resource(uri=fact.resource_uri, kind="file", display_name=info["path"],
-                                connector="sqlite", logical_name=info["path"], logical_kind="database-file",
+                                connector=target.connector, logical_name=info["path"], logical_kind="database-file",
                                 mode=mode, owner=info.get("owner"), group=info.get("group"))
             yield self.finding(
                 resource,

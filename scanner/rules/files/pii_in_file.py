@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scanner.connector import store_of
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
@@ -15,7 +16,7 @@ class PiiInFile(Rule):
     id = "pii_in_file"
 
     def evaluate(self, scan: ResourceScan, ctx: RuleContext) -> Iterator[Finding]:
-        if scan.resource.connector not in ("files", "sftp") or is_log(scan, ctx):
+        if store_of(scan.resource.connector) != "file-share" or is_log(scan, ctx):
             return
         required = ctx.policy.encryption_required
         path = scan.resource.logical_name or scan.resource.relative_path or scan.resource.display_name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scanner.connector import store_of
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
@@ -11,7 +12,7 @@ from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
 
 def is_log(scan: ResourceScan, ctx: RuleContext) -> bool:
     resource = scan.resource
-    return resource.connector in ("files", "sftp", "s3") and ctx.policy.is_log(
+    return store_of(resource.connector) in ("file-share", "object-storage") and ctx.policy.is_log(
         resource.logical_name or resource.relative_path or resource.display_name
     )
 

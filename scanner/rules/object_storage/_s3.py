@@ -67,8 +67,6 @@ class BucketView:
 
 def buckets(target: TargetScan, policy: Policy) -> list[BucketView]:
     """Bucket views of an S3 target, in bucket name order."""
-    if target.connector != "s3":
-        return []
     views: dict[str, BucketView] = {}
     for fact in target.facts:
         if isinstance(fact, Fact) and fact.kind == "s3_bucket" and not fact.data.get("missing"):

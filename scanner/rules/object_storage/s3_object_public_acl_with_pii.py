@@ -20,8 +20,6 @@ class S3ObjectPublicAclWithPii(Rule):
     id = "s3_object_public_acl_with_pii"
 
     def evaluate(self, scan: ResourceScan, ctx: RuleContext) -> Iterator[Finding]:
-        if scan.resource.connector != "s3":
-            return
         fact = object_fact(scan)
         if not fact.get("acl_public_effective"):
             return
