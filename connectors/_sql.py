@@ -37,7 +37,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from scanner.connector import MAX_MATCHES_KEPT_PER_ENTITY, Connector, ReadError, WorkPart
+from scanner.connector import (
+    ENV_NAME,
+    MAX_MATCHES_KEPT_PER_ENTITY,
+    POSITIVE,
+    Connector,
+    ReadError,
+    TargetOption,
+    WorkPart,
+)
 from scanner.detection.fields import classify_field, names_share
 from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
@@ -486,6 +494,14 @@ class SQLConnector(Connector):
     connection costs that table only. Subclasses say how to connect (:meth:`_connect`), how to read a
     bounded sample (:meth:`_sample`) and what their driver's errors mean (:meth:`_sampling_failure`).
     """
+
+    config_key = "database"
+    target_options = {
+        "sample_rows": TargetOption(POSITIVE, extra="sample_rows"),
+        "statement_timeout_ms": TargetOption({"type": "integer", "minimum": 100}, extra="statement_timeout_ms"),
+        "connect_timeout": TargetOption(POSITIVE, extra="connect_timeout"),
+        "password_env": TargetOption(ENV_NAME, extra="password_env", credential="env"),
+    }
 
     #: who is denied in a permission error ("grant SELECT to the scanning role")
     scanning_identity: ClassVar[str] = "role"

@@ -42,6 +42,7 @@ from connectors._streams import (
     special_kind,
 )
 from scanner.connector import (
+    FILE_LIMITS,
     Connector,
     ContentProtected,
     ContentSkipped,
@@ -132,6 +133,8 @@ class FilesConnector(Connector):
     name = "files"
 
     store = "file-share"
+    config_key = "path"
+    target_options = FILE_LIMITS
     schemes = ("file", "")
     permissions = (
         "read (r) on every file to scan",

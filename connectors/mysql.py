@@ -45,7 +45,7 @@ from connectors._sql import (
     table_resource,
     table_uri,
 )
-from scanner.connector import ReadError, ScanOptions
+from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
 from scanner.migrations.schema import mysql_any_host
 from scanner.model import Fact, Level, Notification, Resource
 from scanner.registry import CONNECTORS
@@ -99,6 +99,10 @@ class MySQLConnector(SQLConnector):
 
     store = "database"
     schemes = ("mysql", "mariadb")
+    config_example = "mysql://auditor@db.internal/core"
+    target_options = {**SQLConnector.target_options,
+                      "mysql_option_file": TargetOption(FILE_PATH, extra="mysql_option_file", credential="file",
+                                                        path=True)}
     extra = "db"
     requires = ("pymysql",)
     permissions = (

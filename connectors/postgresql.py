@@ -44,7 +44,7 @@ from connectors._sql import (
     table_resource,
     table_uri,
 )
-from scanner.connector import ReadError, ScanOptions
+from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
 from scanner.model import Fact, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
@@ -64,6 +64,9 @@ class PostgreSQLConnector(SQLConnector):
 
     store = "database"
     schemes = ("postgresql", "postgres")
+    config_example = "postgresql://auditor@db.internal:5432/core"
+    target_options = {**SQLConnector.target_options,
+                      "pgpass": TargetOption(FILE_PATH, extra="pgpass", credential="file", path=True)}
     extra = "db"
     requires = ("psycopg",)
     permissions = (

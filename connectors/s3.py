@@ -86,11 +86,14 @@ from connectors._remote import TruncatedTolerant, quote_path, zip_chunks
 from connectors._streams import CappedStream, DecompressionLimits
 from connectors.files import _chunks, _decompressing, _glob_match
 from scanner.connector import (
+    FILE_PATH,
+    POSITIVE,
     Connector,
     ContentProtected,
     ContentSkipped,
     ReadError,
     ScanOptions,
+    TargetOption,
     WorkPart,
     _sentence,
     accumulate,
@@ -426,6 +429,19 @@ class S3Connector(Connector):
 
     store = "object-storage"
     schemes = ("s3",)
+    config_key = "s3"
+    config_example = "s3://bucket or s3://bucket/prefix/"
+    target_options = {
+        "endpoint_url": TargetOption({"type": "string", "pattern": "^https?://"}, extra="s3_endpoint_url"),
+        "region": TargetOption({"type": "string"}, extra="s3_region"),
+        "max_objects_per_prefix": TargetOption(POSITIVE, extra="s3_max_objects_per_prefix"),
+        "max_objects_per_bucket": TargetOption(POSITIVE, extra="s3_max_objects_per_bucket"),
+        "max_object_bytes": TargetOption(POSITIVE, extra="s3_max_object_bytes"),
+        "max_zip_bytes": TargetOption(POSITIVE, extra="s3_max_zip_bytes"),
+        "state_file": TargetOption(FILE_PATH, extra="s3_state_file", path=True),
+        "aws_profile": TargetOption({"type": "string", "pattern": r"^[A-Za-z0-9_.+=,@-]+$"}, extra="s3_profile",
+                                    credential="profile"),
+    }
     extra = "s3"
     requires = ("boto3",)
     permissions = (*sorted(set(OPERATION_PERMISSIONS.values())), "kms:Decrypt")

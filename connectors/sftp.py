@@ -40,7 +40,17 @@ from urllib.parse import unquote, urlsplit
 
 from connectors._remote import quote_path, stream_chunks, zip_chunks
 from connectors.files import _glob_match
-from scanner.connector import Connector, ContentSkipped, ReadError, ScanOptions, WorkPart
+from scanner.connector import (
+    ENV_NAME,
+    FILE_LIMITS,
+    FILE_PATH,
+    Connector,
+    ContentSkipped,
+    ReadError,
+    ScanOptions,
+    TargetOption,
+    WorkPart,
+)
 from scanner.model import Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
@@ -80,6 +90,21 @@ class SFTPConnector(Connector):
 
     store = "file-share"
     schemes = ("sftp",)
+    config_key = "sftp"
+    config_example = "sftp://user@host[:port]/path"
+    target_options = {
+        **{key: FILE_LIMITS[key] for key in ("max_file_size", "max_expanded_size", "max_expansion_ratio")},
+        "timeout": TargetOption({"type": "number", "exclusiveMinimum": 0}, extra="sftp_timeout"),
+        "password_env": TargetOption(ENV_NAME, extra="password_env", credential="env"),
+        "ssh_key": TargetOption(FILE_PATH, extra="ssh_key", credential="file", path=True),
+        "passphrase_env": TargetOption(ENV_NAME, extra="passphrase_env", credential="env"),
+        "known_hosts": TargetOption(FILE_PATH, extra="known_hosts", credential="file", path=True),
+        "ssh_agent": TargetOption({"type": "boolean"}, extra="ssh_agent", credential="flag"),
+    }
+
+    @classmethod
+    def accepts_config_uri(cls, scheme: str, netloc: str) -> bool:
+        return scheme in cls.schemes and "@" in netloc  # the account is part of the target
     extra = "sftp"
     requires = ("paramiko",)
     permissions = (

@@ -71,6 +71,11 @@ class SQLiteConnector(SQLConnector):
 
     store = "database"
     schemes = ("sqlite",)
+    config_example = "sqlite:///srv/app/app.db (absolute path)"
+
+    @classmethod
+    def accepts_config_uri(cls, scheme: str, netloc: str) -> bool:
+        return scheme in cls.schemes and not netloc  # sqlite:///abs/path: a relative path would be read as a host
     permissions = ("read permission on the database file (and its directory)",)
     description = "SQLite database files: column classification and file permission bits."
 

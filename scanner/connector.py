@@ -78,6 +78,38 @@ class WorkPart:
     start: int
     end: int
 
+@dataclass(frozen=True)
+class TargetOption:
+    """A key a scan config's target of a connector may carry, declared by the connector (as Cloud
+    Custodian's plug-ins declare their schema), so the config schema is built from the registry.
+
+    ``extra``: the ``ScanOptions.extra`` key it sets (None: the ``ScanOptions`` field of its own name, a
+    per-target limit). ``credential``: it lives under the target's ``credentials:`` and is a reference,
+    never a secret: ``env`` (an environment variable's name), ``file`` (a file that must exist),
+    ``profile`` (an AWS profile) or ``flag`` (a yes/no setting, such as using the SSH agent). ``path``:
+    a file path, resolved against the config's directory.
+    """
+
+    schema: dict[str, Any]
+    extra: str | None = None
+    credential: str | None = None
+    path: bool = False
+
+
+POSITIVE = {"type": "integer", "minimum": 1}
+ENV_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+FILE_PATH = {"type": "string", "minLength": 1}
+
+#: the per-target limits of connectors that read files (``ScanOptions`` fields of the same names)
+FILE_LIMITS = {
+    "max_file_size": TargetOption(POSITIVE),
+    "max_depth": TargetOption(POSITIVE),
+    "follow_symlinks": TargetOption({"type": "boolean"}),
+    "max_expanded_size": TargetOption(POSITIVE),
+    "max_expansion_ratio": TargetOption({"type": "number", "minimum": 1}),
+}
+
+
 #: Kinds of data store: a file share (local, mounted, SFTP, SMB: files with paths and permissions),
 #: object storage (buckets of objects with their own access model), a database (tables and columns).
 STORES = ("file-share", "object-storage", "database")
@@ -100,6 +132,11 @@ class Connector(ABC):
     # connector's name, so a new connector's files get the file rules with no edit to them
     store: ClassVar[str]
     description: ClassVar[str] = ""
+    # how a scan config names a target of this connector (``path:``, ``database:``, ``s3:``), an example
+    # URI for error messages (none: a path) and the other keys such a target may carry
+    config_key: ClassVar[str]
+    config_example: ClassVar[str] = ""
+    target_options: ClassVar[dict[str, TargetOption]] = {}
     # the optional distribution extra (``pip install 'privaudit[s3]'``) and the modules it brings
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
@@ -114,6 +151,11 @@ class Connector(ABC):
             return None
         return (f"{cls.schemes[0]}:// targets need {', '.join(missing)}: install the {cls.extra} extra, "
                 f"pip install 'privaudit[{cls.extra}]'")
+
+    @classmethod
+    def accepts_config_uri(cls, scheme: str, netloc: str) -> bool:
+        """Whether a scan config's URI of this connector's ``config_key`` is of its form."""
+        return scheme in cls.schemes
 
     def __init__(self, target: str, options: ScanOptions) -> None:
         self.target = target

@@ -17,17 +17,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
-from scanner.connector import ScanOptions
+from scanner.connector import Connector, ScanOptions, TargetOption
 from scanner.review._messages import by_line, friendly
 from scanner.yamlschema import ConfigError, load_yaml, read_yaml_file, validate
 
 FAIL_ON = ("error", "warning", "note", "none")
-TARGET_KINDS = ("path", "database", "s3", "sftp")
-DATABASE_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "sqlite")
 
 #: keys that would hold a secret; never accepted anywhere in a scan config
 SECRET_KEYS = frozenset({
@@ -41,42 +40,51 @@ _SECRET_QUERY = frozenset({"password", "pwd", "sslpassword", "passwd", "token"})
 _ENV_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _FILE = {"type": "string", "minLength": 1}
 _GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
-_POSITIVE = {"type": "integer", "minimum": 1}
 _COMMON = {"include": _GLOBS, "exclude": _GLOBS}
 
 
-def _target(kind: str, uri: dict, credentials: dict | None, **props: Any) -> dict:
-    properties = {kind: uri, **_COMMON, **props}
-    if credentials is not None:
-        properties["credentials"] = {"type": "object", "additionalProperties": False, "properties": credentials}
-    return {
-        "if": {"type": "object", "required": [kind]},
-        "then": {"type": "object", "additionalProperties": False, "properties": properties},
-    }
+@dataclass(frozen=True)
+class _TargetKind:
+    """A key naming a target in a scan config (``path``, ``database``, ``s3``, ...) and what the
+    connectors that take it declare: their URI forms and the other keys such a target may carry."""
+
+    key: str
+    connectors: tuple[type[Connector], ...]
+    options: dict[str, TargetOption]
+
+    def schema(self) -> dict[str, Any]:
+        properties: dict[str, Any] = {self.key: {"type": "string", "minLength": 1}, **_COMMON}
+        properties.update({n: o.schema for n, o in self.options.items() if not o.credential})
+        credentials = {n: o.schema for n, o in self.options.items() if o.credential}
+        if credentials:
+            properties["credentials"] = {"type": "object", "additionalProperties": False, "properties": credentials}
+        return {"type": "object", "additionalProperties": False, "properties": properties}
+
+    def uri_form(self) -> str:
+        examples = [c.config_example for c in self.connectors if c.config_example]
+        if len(examples) <= 1:
+            return examples[0] if examples else "a path"
+        return f"a {self.key} URI such as {', '.join(examples[:-1])} or {examples[-1]}"
+
+    def accepts(self, value: str) -> bool:
+        if not any(c.config_example for c in self.connectors):
+            return True  # a path
+        parts = _split(value) if "://" in value else None
+        return parts is not None and any(c.accepts_config_uri(parts.scheme, parts.netloc) for c in self.connectors)
 
 
-# per-target ScanOptions fields
-_LIMITS = ("max_file_size", "max_depth", "follow_symlinks", "max_expanded_size", "max_expansion_ratio")
+@lru_cache(maxsize=1)
+def target_kinds() -> dict[str, _TargetKind]:
+    """The target keys of a scan config, from the registered connectors (the files connector's ``path``
+    first); a connector added later brings its key and options with no edit here."""
+    from scanner.registry import CONNECTORS
 
-_TARGET_SCHEMAS = [
-    _target("path", {"type": "string", "minLength": 1}, None,
-            max_file_size=_POSITIVE, max_depth=_POSITIVE, follow_symlinks={"type": "boolean"},
-            max_expanded_size=_POSITIVE, max_expansion_ratio={"type": "number", "minimum": 1}),
-    _target("database", {"type": "string", "minLength": 1},
-            {"password_env": _ENV_NAME, "pgpass": _FILE, "mysql_option_file": _FILE},
-            sample_rows=_POSITIVE, statement_timeout_ms={"type": "integer", "minimum": 100},
-            connect_timeout=_POSITIVE),
-    _target("s3", {"type": "string", "minLength": 1},
-            {"aws_profile": {"type": "string", "pattern": r"^[A-Za-z0-9_.+=,@-]+$"}},
-            endpoint_url={"type": "string", "pattern": "^https?://"}, region={"type": "string"},
-            max_objects_per_prefix=_POSITIVE, max_objects_per_bucket=_POSITIVE, max_object_bytes=_POSITIVE,
-            max_zip_bytes=_POSITIVE, state_file=_FILE),
-    _target("sftp", {"type": "string", "minLength": 1},
-            {"password_env": _ENV_NAME, "ssh_key": _FILE, "passphrase_env": _ENV_NAME, "known_hosts": _FILE,
-             "ssh_agent": {"type": "boolean"}},
-            max_file_size=_POSITIVE, timeout={"type": "number", "exclusiveMinimum": 0},
-            max_expanded_size=_POSITIVE, max_expansion_ratio={"type": "number", "minimum": 1}),
-]
+    grouped: dict[str, list[type[Connector]]] = {}
+    for connector in sorted(CONNECTORS, key=lambda c: (c.config_key != "path", c.name)):
+        grouped.setdefault(connector.config_key, []).append(connector)
+    return {key: _TargetKind(key, tuple(group), {n: o for c in group for n, o in c.target_options.items()})
+            for key, group in grouped.items()}
+
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -104,25 +112,6 @@ SCHEMA: dict[str, Any] = {
         "targets": {"type": "array", "minItems": 1, "items": {"type": "object"}},
     },
 }
-#: each target is validated against the schema of its kind (one ``if`` per kind per target made a config
-#: of 60,000 targets take seconds); a target of no or several kinds is explained by ``_kind_errors``
-_KIND_SCHEMAS = {kind: schema["then"] for kind, schema in zip(TARGET_KINDS, _TARGET_SCHEMAS, strict=True)}
-
-#: config key -> ScanOptions.extra key the connectors read
-_EXTRA_KEYS = {
-    "sample_rows": "sample_rows", "statement_timeout_ms": "statement_timeout_ms",
-    "connect_timeout": "connect_timeout", "endpoint_url": "s3_endpoint_url", "region": "s3_region",
-    "max_objects_per_prefix": "s3_max_objects_per_prefix", "max_objects_per_bucket": "s3_max_objects_per_bucket",
-    "max_object_bytes": "s3_max_object_bytes", "max_zip_bytes": "s3_max_zip_bytes", "state_file": "s3_state_file",
-    "timeout": "sftp_timeout",
-    "password_env": "password_env", "pgpass": "pgpass", "mysql_option_file": "mysql_option_file",
-    "aws_profile": "s3_profile", "ssh_key": "ssh_key", "passphrase_env": "passphrase_env",
-    "known_hosts": "known_hosts", "ssh_agent": "ssh_agent",
-}
-_FILE_KEYS = frozenset({"pgpass", "mysql_option_file", "ssh_key", "known_hosts", "state_file"})
-_MUST_EXIST = frozenset({"pgpass", "mysql_option_file", "ssh_key", "known_hosts"})
-
-
 @dataclass(frozen=True)
 class Reference:
     """A credential reference: an environment variable, a file or an AWS profile, and where it was named."""
@@ -244,9 +233,10 @@ def parse_config(data: Any, lines: dict[tuple, int], source: str, base: Path,
         errors += _kind_errors(cleaned["targets"], lines, source)
     parts: list[tuple[Any, dict, tuple]] = [(cleaned, SCHEMA, ())]
     if isinstance(cleaned, dict) and isinstance(cleaned.get("targets"), list):
-        parts += [(item, _KIND_SCHEMAS[kinds[0]], ("targets", index))
+        kinds = target_kinds()
+        parts += [(item, kinds[keys[0]].schema(), ("targets", index))
                   for index, item in enumerate(cleaned["targets"])
-                  if isinstance(item, dict) and len(kinds := [k for k in TARGET_KINDS if k in item]) == 1]
+                  if isinstance(item, dict) and len(keys := [k for k in kinds if k in item]) == 1]
     for part, schema, prefix in parts:
         try:
             validate(part, schema, source, lines, prefix)
@@ -333,38 +323,27 @@ def _without_secret_keys(data: Any) -> Any:
     return data
 
 
-_URI_FORMS = {
-    "database": (DATABASE_SCHEMES, "a database URI such as postgresql://auditor@db.internal:5432/core, "
-                                   "mysql://auditor@db.internal/core or sqlite:///srv/app/app.db (absolute path)"),
-    "s3": (("s3",), "s3://bucket or s3://bucket/prefix/"),
-    "sftp": (("sftp",), "sftp://user@host[:port]/path"),
-}
-
-
 def _kind_errors(targets: list, lines: dict[tuple, int], source: str) -> list[str]:
     """Each target has exactly one kind key, a URI of that kind, and appears once."""
     errors = []
     seen: dict[str, int] = {}
+    known = target_kinds()
     for index, item in enumerate(targets):
         if not isinstance(item, dict):
             continue
-        kinds = [k for k in TARGET_KINDS if k in item]
+        kinds = [k for k in known if k in item]
         where = _where(lines, source, ("targets", index))
         if not kinds:
-            errors.append(f"{where}: a target needs exactly one of: {', '.join(TARGET_KINDS)} "
+            errors.append(f"{where}: a target needs exactly one of: {', '.join(known)} "
                           f"(got keys: {', '.join(map(str, item)) or 'none'})")
         elif len(kinds) > 1:
-            errors.append(f"{where}: a target is one of {', '.join(TARGET_KINDS)}, not several "
+            errors.append(f"{where}: a target is one of {', '.join(known)}, not several "
                           f"(got {' and '.join(kinds)}); split it into one target each")
         else:
-            kind, value = kinds[0], item[kinds[0]]
-            if isinstance(value, str) and kind in _URI_FORMS:
-                schemes, form = _URI_FORMS[kind]
-                parts = _split(value) if "://" in value else None
-                if (parts is None or parts.scheme not in schemes or (kind == "sftp" and "@" not in parts.netloc)
-                        or (parts.scheme == "sqlite" and parts.netloc)):
-                    errors.append(f"{_where(lines, source, ('targets', index, kind))}: expected {form}, "
-                                  f"got {value!r}")
+            kind, value = known[kinds[0]], item[kinds[0]]
+            if isinstance(value, str) and not kind.accepts(value):
+                errors.append(f"{_where(lines, source, ('targets', index, kind.key))}: expected {kind.uri_form()}, "
+                              f"got {value!r}")
             if isinstance(value, str):
                 if value in seen:
                     errors.append(f"{where}: {value!r} is already target {seen[value]}; list each target once")
@@ -396,24 +375,24 @@ def _resolve(base: Path, value: str) -> str:
 def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> ScanConfig:
     targets = []
     for index, item in enumerate(data["targets"]):
-        kind = next(k for k in TARGET_KINDS if k in item)
+        target_kind = next(k for k in target_kinds().values() if k.key in item)
+        kind = target_kind.key
         target = _resolve(base, item[kind]) if kind == "path" else item[kind]
-        limits = {k: item[k] for k in _LIMITS if k in item}
+        limits: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         references: list[Reference] = []
-        settings = {**{k: v for k, v in item.items() if k in _EXTRA_KEYS}, **item.get("credentials", {})}
-        for key, value in settings.items():
-            in_credentials = key in item.get("credentials", {})
-            path = ("targets", index, "credentials", key) if in_credentials else ("targets", index, key)
-            if key in _FILE_KEYS:
-                value = _resolve(base, value)
-                if key in _MUST_EXIST:
-                    references.append(Reference("file", value, _where(lines, source, path)))
-            elif key in ("password_env", "passphrase_env"):
-                references.append(Reference("env", value, _where(lines, source, path)))
-            elif key == "aws_profile":
-                references.append(Reference("profile", value, _where(lines, source, path)))
-            extra[_EXTRA_KEYS[key]] = value
+        for key, value in {**item, **item.get("credentials", {})}.items():
+            option = target_kind.options.get(key)
+            if option is None:
+                continue
+            where = _where(lines, source, ("targets", index, *(("credentials",) if option.credential else ()), key))
+            value = _resolve(base, value) if option.path else value
+            if option.credential in ("env", "file", "profile"):
+                references.append(Reference(option.credential, value, where))
+            if option.extra is None:
+                limits[key] = value
+            else:
+                extra[option.extra] = value
         targets.append(TargetConfig(
             kind=kind, target=target, line=lines.get(("targets", index), 0),
             include=tuple(item.get("include", ())), exclude=tuple(item.get("exclude", ())),

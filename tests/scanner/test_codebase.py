@@ -10,6 +10,7 @@ tests/reports/test_sarif.py).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -22,7 +23,7 @@ import pytest
 
 import reports
 import scanner.commands
-from scanner.connector import STORES
+from scanner.connector import STORES, ScanOptions
 from scanner.detection.recognizer import KINDS
 from scanner.registry import CONNECTORS, RECOGNIZERS, REPORTERS, RULES
 from scanner.rule import METADATA_SCHEMA, Rule
@@ -99,6 +100,11 @@ def test_connectors_declare_schemes_and_permissions(name: str) -> None:
     assert cls.permissions and all(isinstance(p, str) and p.strip() for p in cls.permissions)
     assert cls.description.strip() and (cls.__doc__ or "").strip()
     assert cls.store in STORES, f"{name}: store (one of {STORES}) selects the rules that judge its resources"
+    assert re.fullmatch(r"[a-z][a-z0-9_]*", cls.config_key), f"{name}: config_key names its targets in scan configs"
+    fields = {f.name for f in dataclasses.fields(ScanOptions)}
+    for key, option in cls.target_options.items():
+        assert option.extra or key in fields, f"{name}: target option {key} sets an extra or a ScanOptions field"
+        assert option.credential in (None, "env", "file", "profile", "flag")
     assert not inspect.isabstract(cls)
 
 
