@@ -31,6 +31,7 @@ from scanner.migrations.events import (
     Event,
     GradedColumn,
     Granted,
+    NotAnalysed,
     Note,
     PolicyDropped,
     RowSecurityChanged,
@@ -85,6 +86,26 @@ _GRANTEE = re.compile(
     re.IGNORECASE,
 )
 _RENAME_TABLE = re.compile(r"^RENAME\s+TABLES?\s+(?P<pairs>.+)$", re.IGNORECASE | re.DOTALL)
+_RELEVANT_KIND = re.compile(
+    r"^(?P<kind>CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP\s+|TEMPORARY\s+|UNLOGGED\s+|"
+    r"MATERIALIZED\s+|RECURSIVE\s+)*(?:TABLE|VIEW|POLICY)|ALTER\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW|"
+    r"DEFAULT\s+PRIVILEGES)|GRANT|COMMENT\s+ON\s+COLUMN|RENAME\s+TABLE)\b",
+    re.IGNORECASE,
+)
+# an opaque command (sqlglot's fallback) that may define columns the rules would judge
+_RELEVANT_COMMAND = re.compile(
+    r"^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP\s+|TEMPORARY\s+|UNLOGGED\s+|"
+    r"MATERIALIZED\s+|RECURSIVE\s+)*(?:TABLE|VIEW)\b"
+    r"|ALTER\s+TABLE\b.*\b(?:ADD(?!\s+(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE|INDEX|KEY)\b)|TYPE|"
+    r"RENAME)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+_KIND = re.compile(r"^(?:(?:CREATE|DROP|ALTER)(?:\s+OR\s+REPLACE)?\s+(?:UNIQUE\s+|MATERIALIZED\s+)?\w+|\w+)",
+                   re.IGNORECASE)
+_DROP_RELATIONS = re.compile(r"^DROP\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+(?:IF\s+EXISTS\s+)?(?P<names>.+?)"
+                             r"(?:\s+(?:CASCADE|RESTRICT))?$", re.IGNORECASE | re.DOTALL)
+_RENAME_RELATION = re.compile(rf"^ALTER\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<old>{_QNAME})\s+"
+                              rf"RENAME\s+TO\s+(?P<new>{_IDENT})$", re.IGNORECASE)
 _NON_TABLE_TARGETS = re.compile(
     r"^(?:SCHEMA|DATABASE|SEQUENCE|ALL\s+SEQUENCES|FUNCTION|ALL\s+FUNCTIONS|PROCEDURE|ALL\s+PROCEDURES|ROUTINE|"
     r"ALL\s+ROUTINES|LANGUAGE|LARGE\s+OBJECT|TABLESPACE|TYPE|DOMAIN|FOREIGN\s+DATA\s+WRAPPER|FOREIGN\s+SERVER|"
@@ -227,6 +248,22 @@ def _is_masking(func: exp.Func) -> bool:
     return any(marker in name for marker in MASKING_FUNCTIONS)
 
 
+def _column_renames(node: exp.Alter) -> list[exp.Expression]:
+    """The ALTER's actions, with PostgreSQL's ``RENAME [COLUMN] a TO b`` read as a column rename.
+
+    ``COLUMN`` is optional in PostgreSQL (``ALTER TABLE person RENAME preferred_username TO
+    display_name``); sqlglot reads the form without it as a table rename to ``preferred_username``
+    with a stray ``TO display_name`` option, which would make the table disappear.
+    """
+    actions = list(node.args.get("actions") or ())
+    to_table = [o for o in node.args.get("options") or () if isinstance(o, exp.ToTableProperty)]
+    if len(actions) == 1 and isinstance(actions[0], exp.AlterRename) and len(to_table) == 1:
+        old = actions[0].this.this if isinstance(actions[0].this, exp.Table) else actions[0].this
+        new = to_table[0].this.this if isinstance(to_table[0].this, exp.Table) else to_table[0].this
+        return [exp.RenameColumn(this=exp.Column(this=old.copy()), to=exp.Column(this=new.copy()))]
+    return actions
+
+
 # -- the analyzer ----------------------------------------------------------------------------------
 
 
@@ -254,6 +291,8 @@ class Analyzer:
     def _apply(self, stmt: Statement) -> Iterator[Event]:
         node = stmt.expression
         if node is None:
+            if stmt.unparsed is not None:
+                yield from self._unparsed(stmt)
             return
         if isinstance(node, exp.Grant | exp.Revoke) or (
             isinstance(node, exp.Command) and str(node.this).upper() in ("GRANT", "REVOKE")
@@ -270,6 +309,26 @@ class Analyzer:
         elif isinstance(node, exp.Comment):
             yield from self._comment(stmt, node)
 
+    def _unparsed(self, stmt: Statement) -> Iterator[Event]:
+        """A statement sqlglot cannot read: keep the state right from its text where that is safe
+        (``DROP TABLE a, b``, ``ALTER TABLE a RENAME TO b``) and report it."""
+        text = stmt.text
+        drop = _DROP_RELATIONS.match(text)
+        if drop:
+            for item in _split_top(drop.group("names")):
+                relation = self.state.find(*_qualified(item))
+                if relation is not None:
+                    self.state.remove(relation)
+        rename = _RENAME_RELATION.match(text)
+        if rename:
+            relation = self.state.find(*_qualified(rename.group("old")))
+            if relation is not None:
+                self.state.rename(relation, None, _unquote(rename.group("new")))
+        kind = _KIND.match(text)
+        relevant = _RELEVANT_KIND.match(text)
+        yield NotAnalysed(stmt, stmt.unparsed or "", " ".join((relevant or kind).group(0).upper().split())
+                          if (relevant or kind) else "", relevant is not None and not rename)
+
     # graded snapshots ----------------------------------------------------------------------
 
     def _graded(self, relation: Relation, columns: set[str] | None = None) -> list[GradedColumn]:
@@ -280,8 +339,9 @@ class Analyzer:
 
     def _column_event(self, stmt: Statement, relation: Relation, column: Column, action: str,
                       before: Sensitivity | None) -> ColumnChanged:
+        line, number = stmt.positions.get(column.name, (None, None))
         return ColumnChanged(stmt, relation.display, column.name, column.type.sql, action, before,
-                             self.state.sensitivity(relation, column))
+                             self.state.sensitivity(relation, column), line, number)
 
     # CREATE ---------------------------------------------------------------------------------
 
@@ -380,7 +440,7 @@ class Analyzer:
     def _alter(self, stmt: Statement, node: exp.Alter) -> Iterator[Event]:
         schema, name = _table_name(node.this)
         relation = self.state.find(schema, name)
-        for action in node.args.get("actions") or ():
+        for action in _column_renames(node):
             if isinstance(action, exp.AlterRename):
                 new_schema, new_name = _table_name(action.this)
                 if relation is not None:
@@ -627,6 +687,12 @@ class Analyzer:
                     relation = self.state.find(*_qualified(names[0]))
                     if relation is not None:
                         self.state.rename(relation, *_qualified(names[1]))
+            return
+        if _RELEVANT_COMMAND.match(text):
+            # sqlglot fell back to opaque text: the columns of this table were not read
+            kind = _KIND.match(text)
+            yield NotAnalysed(stmt, "the parser reads it only as opaque text",
+                              " ".join(kind.group(0).upper().split()) if kind else "", True)
 
     def _default_privileges(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
         if match.group("objects").upper() != "TABLES":

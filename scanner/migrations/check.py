@@ -5,9 +5,12 @@ reporters and the CLI exit-code logic are shared with ``privaudit scan``.
 
 Decisions worth knowing:
 
-* A file or statement that does not parse is an *error* notification whose message starts with
-  ``file:line:``; the other statements and files are still checked. Because the gate could not
-  vouch for that SQL, the command fails (exit 1) unless ``--fail-on none``.
+* A file that cannot be tokenized (an unterminated string, comment or quoted name) is an *error*
+  notification whose message starts with ``file:line:``; the statements before it, and the other
+  files, are still checked, and the command fails (exit 1) unless ``--fail-on none``.
+* A statement that tokenizes but does not parse is a result of ``migration_statement_not_analysed``
+  (an error for CREATE TABLE/VIEW, ALTER TABLE, GRANT, policies; a note for the rest), so it can be
+  suppressed with a reason like any result; valid SQL the parser does not know never has to fail.
 * An inline suppression without ``reason:`` is not applied and yields a
   ``migration_suppression_without_reason`` result at the comment; one naming an unknown rule is a
   warning notification.
@@ -29,7 +32,13 @@ from scanner import __version__
 from scanner.fingerprint import SARIF_FINGERPRINT_KEY
 from scanner.migrations.analysis import Analyzer
 from scanner.migrations.live import LiveSchema, load_into
-from scanner.migrations.ordering import collect_sql_files, duplicate_versions, order_migrations
+from scanner.migrations.ordering import (
+    collect_sql_files,
+    duplicate_versions,
+    named_dialect,
+    order_migrations,
+    other_dialect,
+)
 from scanner.migrations.parsing import ParsedFile, Statement, parse_file, parse_sql
 from scanner.migrations.rulebase import MigrationContext, MigrationRule
 from scanner.model import Finding, Level, Notification, Resource, ScanReport, TargetSummary
@@ -99,8 +108,18 @@ class MigrationCheck:
     def run(self) -> ScanReport:
         started = _now()
         roots = self._roots()
-        ordered = order_migrations(roots)
+        ordered = order_migrations(roots, self.dialect)
         notifications: list[Notification] = []
+        elsewhere: dict[str, int] = {}
+        for path in roots:
+            if other_dialect(path, self.dialect):
+                named = named_dialect(path) or "?"
+                elsewhere[named] = elsewhere.get(named, 0) + 1
+        if elsewhere:
+            counts = ", ".join(f"{name}: {count}" for name, count in sorted(elsewhere.items()))
+            notifications.append(Notification(
+                f"{sum(elsewhere.values())} migration file(s) named for another dialect left out ({counts}); "
+                f"checked: the {self.dialect} files", level=Level.NOTE, kind="not-judged"))
         for version, files in duplicate_versions(ordered):
             names = ", ".join(roots[f].relative for f in files)
             notifications.append(Notification(

@@ -41,6 +41,9 @@ class ColumnChanged(Event):
     action: str
     before: Sensitivity | None
     after: Sensitivity | None
+    #: where the column is named in the file (its own line, not the CREATE TABLE's), when known
+    line: int | None = None
+    column_number: int | None = None
 
 
 @dataclass
@@ -85,6 +88,16 @@ class PolicyDropped(Event):
     rls: bool
     restrictive: bool
     graded: list[GradedColumn]
+
+
+@dataclass
+class NotAnalysed(Event):
+    """A statement sqlglot could not read. ``relevant`` when its kind can create, widen or grant what
+    the rules judge (a table, view, grant, policy): the gate cannot vouch for it."""
+
+    reason: str
+    kind: str
+    relevant: bool
 
 
 @dataclass(frozen=True)

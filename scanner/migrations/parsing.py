@@ -8,6 +8,19 @@ and each statement is parsed on its own. That also isolates syntax errors: a sta
 not parse becomes a :class:`SyntaxProblem` pointing at its file and line, and the statements after
 it are still read.
 
+A statement that tokenizes but that sqlglot cannot parse is kept with ``expression=None`` and
+``unparsed`` set to a short description (no token dumps; line and column are the file's): many are
+valid SQL sqlglot does not know (``DROP INDEX a, b``, ``DROP FUNCTION f (_tbl regclass)``), and
+PostgreSQL would reject the others when the migration runs. The analyzer falls back to the
+statement's text for what changes the schema state (``DROP TABLE``, ``ALTER TABLE .. RENAME``), and
+the rule ``migration_statement_not_analysed`` reports it, so it can be suppressed like any result.
+PostgreSQL 18's table constraint ``CONSTRAINT c NOT NULL col`` is removed before parsing (it only
+says a column is not null).
+
+``DO $$ ... $$`` blocks (plpgsql run once, at migration time) are read too: each static SQL
+statement inside the block (after ``BEGIN``, ``THEN``, ``ELSE`` or ``LOOP``; not ``EXECUTE`` of a built
+string) becomes a statement of its own at its own line; what cannot be read is listed as a note.
+
 Inline suppressions are comments ``-- privaudit:ignore <rule>[, <rule>...] reason: <text>`` on a
 line of the statement or above it (between the previous statement and this one).
 """
@@ -59,6 +72,16 @@ class Statement:
     text: str
     expression: exp.Expression | None
     suppressions: list[Suppression] = field(default_factory=list)
+    #: why sqlglot could not read the statement (``expression`` is then None)
+    unparsed: str | None = None
+    #: (line, column) in the file of each column defined or added, by column name
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the DO block this statement was read from (its first line), if any
+    block_line: int | None = None
+
+    @property
+    def first_word(self) -> str:
+        return self.text.split(None, 1)[0].upper() if self.text.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -131,15 +154,25 @@ def _suppressions(lines: list[str]) -> dict[int, Suppression]:
     return found
 
 
-def _error_position(exc: Exception) -> tuple[int, str]:
-    """(1-based line within the parsed text, short description) of a sqlglot error."""
+_TOKEN_DUMP = re.compile(r"<Token token_type: [^,]+, text: (?P<text>.*?), line: \d+, col: \d+, start: \d+, "
+                         r"end: \d+, comments: \[.*?\]>")
+_PG18_NOT_NULL = re.compile(r",\s*CONSTRAINT\s+(?:\"[^\"]+\"|\w+)\s+NOT\s+NULL\s+(?:\"[^\"]+\"|\w+)"
+                            r"(?:\s+NO\s+INHERIT)?(?=\s*[,)])", re.IGNORECASE)
+
+
+def _error_position(exc: Exception) -> tuple[int, int, str]:
+    """(1-based line and column within the parsed text, short description) of a sqlglot error.
+
+    sqlglot puts its token objects into some descriptions (``Expected table name but got <Token
+    token_type: ...>``); only the token's text is kept."""
     errors = getattr(exc, "errors", None)
     if errors:
         first = errors[0]
-        return int(first.get("line") or 1), str(first.get("description") or exc)
-    text = str(exc)
+        description = _TOKEN_DUMP.sub(lambda m: repr(m.group("text")), str(first.get("description") or exc))
+        return int(first.get("line") or 1), int(first.get("col") or 1), description.splitlines()[0]
+    text = _TOKEN_DUMP.sub(lambda m: repr(m.group("text")), str(exc))
     match = re.search(r"[Ll]ine:? (\d+)", text)
-    return (int(match.group(1)) if match else 1), text.splitlines()[0] if text else type(exc).__name__
+    return (int(match.group(1)) if match else 1), 1, text.splitlines()[0] if text else type(exc).__name__
 
 
 def _blank_delimiter_blocks(sql: str) -> tuple[str, list[int]]:
@@ -204,30 +237,131 @@ def parse_sql(sql: str, dialect: str, display: str, path: Path | None = None) ->
     statements: list[Statement] = []
     commands = sqlglot.Dialect.get_or_raise(dialect).tokenizer_class.COMMANDS
     for index, group in enumerate(_split(tokens)):
-        first, last = group[0], group[-1]
-        start_line = first.line
-        end_line = max(start_line, last.line)
-        raw = sql[first.start : last.end + 1]
-        # the tokenizer swallows the rest of e.g. RENAME ... into one string token with an
-        # unreliable offset: for those use the source text, comments removed
-        text = " ".join(_COMMENTS.sub(" ", raw).split()) if first.token_type in commands else _joined(sql, group)
-        try:
-            parsed = [e for e in sqlglot.parse(raw, read=dialect) if e is not None]
-            expression = parsed[0] if parsed else None
-        except (ParseError, TokenError) as exc:
-            offset, description = _error_position(exc)
-            problems.append(SyntaxProblem(display, start_line + offset - 1, f"syntax error: {description}"))
-            # Not replayed: the database would reject it too, and guessing would invent state.
-            continue
-        statements.append(Statement(display, index, start_line, end_line, text, expression))
+        stmt = _statement(sql, group, index, dialect, display, commands)
+        statements.append(stmt)
+        if dialect == "postgres" and stmt.first_word == "DO":
+            inner, notes = _do_block(sql, group, dialect, display, commands, stmt.start_line)
+            statements.extend(inner)
+            problems.extend(notes)
     _attach_suppressions(statements, _suppressions(lines))
     return ParsedFile(path or Path(display), display, statements, problems)
 
 
+def _line_of(sql: str, offset: int) -> int:
+    return sql.count("\n", 0, offset) + 1
+
+
+def _statement(sql: str, group: list[Token], index: int, dialect: str, display: str,
+               commands: set[TokenType] | frozenset[TokenType]) -> Statement:
+    """One statement from its tokens: parsed, or kept unparsed with a short reason."""
+    first, last = group[0], group[-1]
+    start_line = _line_of(sql, first.start)
+    end_line = max(start_line, _line_of(sql, last.end))
+    raw = sql[first.start : last.end + 1]
+    # the tokenizer swallows the rest of e.g. RENAME ... into one string token with an
+    # unreliable offset: for those use the source text, comments removed
+    text = " ".join(_COMMENTS.sub(" ", raw).split()) if first.token_type in commands else _joined(sql, group)
+    try:
+        expression = _parse_one(raw, dialect)
+    except (ParseError, TokenError) as exc:
+        # blanked, not removed, so offsets (column positions) stay the file's
+        repaired = _PG18_NOT_NULL.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), raw) if dialect == "postgres" \
+            else raw
+        try:
+            if repaired == raw:
+                raise exc
+            expression = _parse_one(repaired, dialect)
+        except (ParseError, TokenError):
+            line, column, description = _error_position(exc)
+            if line == 1:
+                column += first.start - (sql.rfind("\n", 0, first.start) + 1)
+            where = f"at line {start_line + line - 1}, column {column}"
+            return Statement(display, index, start_line, end_line, text, None,
+                             unparsed=f"{description} {where}")
+        raw = repaired
+    stmt = Statement(display, index, start_line, end_line, text, expression)
+    _column_positions(stmt, expression, sql, first.start, raw)
+    return stmt
+
+
+def _parse_one(raw: str, dialect: str) -> exp.Expression | None:
+    parsed = [e for e in sqlglot.parse(raw, read=dialect) if e is not None]
+    return parsed[0] if parsed else None
+
+
+def _column_positions(stmt: Statement, expression: exp.Expression | None, sql: str, offset: int, raw: str) -> None:
+    """Where each column of a CREATE TABLE / ALTER TABLE ADD is named, as file (line, column)."""
+    if not isinstance(expression, exp.Create | exp.Alter):
+        return
+    for coldef in expression.find_all(exp.ColumnDef):
+        ident = coldef.this
+        start = getattr(ident, "meta", {}).get("start") if ident is not None else None
+        if start is None:
+            continue
+        absolute = offset + int(start)
+        # a quoted name's meta starts after the quote
+        line = _line_of(sql, absolute)
+        column = absolute - (sql.rfind("\n", 0, absolute) + 1) + 1
+        name = ident.this if isinstance(ident, exp.Identifier) and ident.quoted else coldef.name.lower()
+        stmt.positions.setdefault(name, (line, column))
+
+
+_BLOCK_VERBS = frozenset({"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT"})
+_BLOCK_OPENERS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP"})
+
+
+def _do_block(sql: str, group: list[Token], dialect: str, display: str, commands: set[TokenType] | frozenset[TokenType],
+              do_line: int) -> tuple[list[Statement], list[SyntaxProblem]]:
+    """The static SQL statements of a ``DO`` block's plpgsql body, at their own lines in the file.
+
+    A statement is static when a schema verb (CREATE/ALTER/DROP/GRANT/REVOKE/COMMENT) starts it right
+    after ``BEGIN``, ``THEN``, ``ELSE`` or ``LOOP`` or a ``;``; ``EXECUTE`` runs a string built at run
+    time, which is not read: one note lists those lines."""
+    body_token = next((t for t in group if t.token_type in (TokenType.STRING, TokenType.HEREDOC_STRING)
+                       and sql[t.start : t.start + 1] == "$"), None)
+    if body_token is None:
+        return [], []
+    source = sql[body_token.start : body_token.end + 1]
+    tag = re.match(r"\$[A-Za-z_0-9]*\$", source)
+    if tag is None:
+        return [], []
+    body_start = body_token.start + len(tag.group(0))
+    body_end = body_token.end + 1 - len(tag.group(0))
+    # tokenize the body in place: everything before it blanked, so offsets and lines stay the file's
+    padded = re.sub(r"[^\n]", " ", sql[:body_start]) + sql[body_start:body_end]
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(padded)
+    except TokenError:
+        return [], [SyntaxProblem(display, do_line, "DO block not analysed: its body cannot be tokenized", "note")]
+    statements: list[Statement] = []
+    dynamic: list[int] = []
+    for index, piece in enumerate(_split(tokens)):
+        words = [t.text.upper() for t in piece]
+        start = next((i for i, w in enumerate(words)
+                      if w in _BLOCK_VERBS and (i == 0 or words[i - 1] in _BLOCK_OPENERS)), None)
+        if start is None:
+            if "EXECUTE" in words:
+                dynamic.append(_line_of(sql, piece[words.index("EXECUTE")].start))
+            continue
+        stmt = _statement(padded, piece[start:], 10_000 + index, dialect, display, commands)
+        stmt.block_line = do_line
+        statements.append(stmt)
+    notes: list[SyntaxProblem] = []
+    if dynamic:
+        lines = ", ".join(str(n) for n in dynamic[:10]) + (" ..." if len(dynamic) > 10 else "")
+        notes.append(SyntaxProblem(display, do_line, f"DO block: {len(dynamic)} EXECUTE of a string built at run time "
+                                                     f"not analysed (line {lines})", "note"))
+    return statements, notes
+
+
 def _attach_suppressions(statements: list[Statement], found: dict[int, Suppression]) -> None:
-    """A comment on a statement's lines belongs to it; one between statements, to the next one."""
+    """A comment on a statement's lines belongs to it (the innermost one: a statement inside a DO block
+    rather than the block); one between statements, to the next one."""
     for line, suppression in sorted(found.items()):
-        owner = next((s for s in statements if s.start_line <= line <= s.end_line), None)
+        owners = [s for s in statements if s.start_line <= line <= s.end_line]
+        owner = min(owners, key=lambda s: s.end_line - s.start_line) if owners else None
+        if owner is not None and owner.first_word == "DO":  # a comment between the statements of a block
+            owner = next((s for s in statements if s.block_line == owner.start_line and s.start_line > line), owner)
         if owner is None:
             owner = next((s for s in statements if s.start_line > line), None)
         if owner is not None:

@@ -63,7 +63,7 @@ def test_text_output_and_exit_1(repo: Path) -> None:
     result = _run(["check-migrations", "migrations", "--dialect", "postgres"], repo)
     assert result.exit_code == 1
     assert "migration_plaintext_pii_column" in result.stdout
-    assert "migrations/V1__customer.sql:2" in result.stdout
+    assert "migrations/V1__customer.sql:4" in result.stdout  # the column's own line
     assert "migration_grant_pii_to_public" not in result.stdout.split("Findings:", 2)[-1]  # suppressed
     assert "(1 suppressed)" in result.stdout
     assert result.stderr == ""
@@ -86,7 +86,7 @@ def test_sarif_has_file_start_line_and_suppression(repo: Path) -> None:
     column = results["migration_plaintext_pii_column"]
     physical = column["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {"uri": "migrations/V1__customer.sql", "uriBaseId": "SCANROOT"}
-    assert physical["region"]["startLine"] == 2  # the CREATE line, after the leading comment
+    assert physical["region"]["startLine"] == 4  # the column's own line, not the CREATE TABLE's
     assert column["properties"]["category"] == "personal-data"
     assert column["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "customer.id_card"
     grant = results["migration_grant_pii_to_public"]
@@ -98,20 +98,20 @@ def test_sarif_has_file_start_line_and_suppression(repo: Path) -> None:
 
 
 def test_sarif_to_stdout_keeps_stderr_for_notices(repo: Path) -> None:
-    (repo / "migrations" / "V3__bad.sql").write_text("SELECT 1;\nCREATE TABLE x (a int;\n")
+    (repo / "migrations" / "V3__bad.sql").write_text("SELECT 1;\nCREATE TABLE x (a text DEFAULT 'oops);\n")
     result = _run(["check-migrations", "migrations", "--dialect", "postgres", "--format", "sarif"], repo)
     assert result.exit_code == 1
     sarif = json.loads(result.stdout)
     notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    assert any("migrations/V3__bad.sql:2: syntax error" in n["message"]["text"] for n in notes)
-    assert "migrations/V3__bad.sql:2: syntax error" in result.stderr
+    assert any("migrations/V3__bad.sql:2: cannot tokenize" in n["message"]["text"] for n in notes)
+    assert "migrations/V3__bad.sql:2: cannot tokenize" in result.stderr
 
 
 def test_github_format_lines(repo: Path) -> None:
     result = _run(["check-migrations", "migrations", "--dialect", "postgres", "--format", "github"], repo)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("::error file=migrations/V1__customer.sql,line=2,title=migration_plaintext_pii_column")
+    assert lines[0].startswith("::error file=migrations/V1__customer.sql,line=4,title=migration_plaintext_pii_column")
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
     assert not any("migration_grant_pii_to_public" in line for line in lines)  # suppressed: not annotated
 

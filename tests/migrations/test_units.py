@@ -128,6 +128,7 @@ def test_rule_metadata_and_categories() -> None:
         "migration_plaintext_pii_column": "personal-data",
         "migration_policy_dropped_on_pii_table": "access",
         "migration_rls_disabled_on_pii_table": "access",
+        "migration_statement_not_analysed": "schema-change",
         "migration_suppression_without_reason": "schema-change",
         "migration_view_exposes_pii_wider": "access",
     }

@@ -1,0 +1,1 @@
+CREATE TABLE "identity_verifiable_addresses" ("id" TEXT PRIMARY KEY, "value" TEXT NOT NULL);

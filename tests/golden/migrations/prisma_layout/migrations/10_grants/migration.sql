@@ -1,0 +1,2 @@
+ALTER TABLE "account" RENAME TO "member";
+GRANT SELECT ON "member" TO PUBLIC;
