@@ -24,11 +24,8 @@ This module is private (leading underscore): the registry does not load it as a 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import fnmatch
-import math
 import re
 from abc import abstractmethod
 from collections import Counter
@@ -47,6 +44,7 @@ from scanner.connector import (
     WorkPart,
 )
 from scanner.detection.fields import classify_field, names_share
+from scanner.detection.protected import classify_protected as shared_classify_protected
 from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
@@ -170,58 +168,16 @@ def table_resource(connector: str, uri: str, database: str, schema: str, table: 
 
 # -- protected values ------------------------------------------------------------------------------
 
-_BCRYPT = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
-_CRYPT = re.compile(r"^\$(?:1|5|6|argon2(?:id|i|d)|scrypt|pbkdf2[-_a-z0-9]*)\$[^\s]{8,}$")
-_HEX = re.compile(r"^(?:\\x)?[0-9a-fA-F]+$")
-_B64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
-_PGP_ARMOR = "-----BEGIN PGP MESSAGE-----"
 _MASK = re.compile(r"[*＊#×xX•]{3,}")
 
 
-def _entropy(text: str) -> float:
-    counts = Counter(text)
-    total = len(text)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
-
-
-def _fallback_protected(value: str) -> str | None:
-    """Minimal ciphertext/hash recognition used until ``scanner.detection.protected`` exists."""
-    v = value.strip()
-    if not v or " " in v:
-        return "pgp-armored" if v.startswith(_PGP_ARMOR) else None
-    if _BCRYPT.match(v):
-        return "bcrypt"
-    if _CRYPT.match(v):
-        return "crypt-hash"
-    if _HEX.match(v):
-        digits = v[2:] if v.startswith("\\x") else v
-        if len(digits) in (32, 40, 56, 64, 96, 128):
-            return {32: "md5-hex", 40: "sha1-hex", 56: "sha224-hex", 64: "sha256-hex", 96: "sha384-hex",
-                    128: "sha512-hex"}[len(digits)]
-        if len(digits) >= 32 and len(digits) % 2 == 0 and _entropy(digits.lower()) > 3.0:
-            return "hex-ciphertext"
-        return None
-    if _B64.match(v) and len(v) >= 24 and _entropy(v) > 4.0:
-        try:
-            raw = base64.b64decode(v + "=" * (-len(v) % 4), altchars=b"-_" if ("-" in v or "_" in v) else None)
-        except (binascii.Error, ValueError):
-            return None
-        if len(raw) >= 16:
-            return "base64-ciphertext"
-    return None
-
-
 def classify_protected(value: str) -> str | None:
-    """Ciphertext/hash label of ``value`` or None; prefers the shared detector module when present."""
+    """Ciphertext/hash label of ``value`` or None (:mod:`scanner.detection.protected`, the one classifier
+    files, logs and databases share)."""
     try:
-        from scanner.detection.protected import classify_protected as shared
-    except ImportError:
-        return _fallback_protected(value)
-    try:
-        label = shared(value)
+        return shared_classify_protected(value)
     except Exception:  # a bug there must not abort a database scan
-        label = None
-    return label or _fallback_protected(value)
+        return None
 
 
 def binary_label(raw: bytes) -> str | None:

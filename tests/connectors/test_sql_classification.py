@@ -44,6 +44,15 @@ def test_order_numbers_failing_checksum_are_nothing() -> None:
     assert v["basis"] == "none" and v["entities"] == {} and v["classes"] == []
 
 
+@pytest.mark.parametrize(("value", "label"), [
+    ("20240101123456789012345678901234", None),  # a 32-digit order number is not an MD5 digest
+    ("c2VjcmV0IGRhdGEgaGVyZSBmb3IgdGVzdA==", None),  # base64 of plain text is not ciphertext
+    ("d41d8cd98f00b204e9800998ecf8427e", "md5-hex"),
+])
+def test_databases_share_the_protected_value_classifier(value: str, label: str | None) -> None:
+    assert classify_protected(value) == label
+
+
 def test_name_whose_values_never_validate_is_weak() -> None:
     v = _verdict("id_card_no", [f"TEST{n:06d}" for n in range(20)])
     assert v["basis"] == "name" and v["confidence"] < 0.5
