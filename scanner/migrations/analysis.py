@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import sqlglot
+import sqlglot.errors
 from sqlglot import exp
 
 from scanner.migrations.events import (
@@ -97,7 +99,22 @@ _RELEVANT_COMMAND = re.compile(
     r"^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP\s+|TEMPORARY\s+|UNLOGGED\s+|"
     r"MATERIALIZED\s+|RECURSIVE\s+)*(?:TABLE|VIEW)\b"
     r"|ALTER\s+TABLE\b.*\b(?:ADD(?!\s+(?:CONSTRAINT|PRIMARY|UNIQUE|FOREIGN|CHECK|EXCLUDE|INDEX|KEY)\b)|TYPE|"
-    r"RENAME)\b)",
+    r"RENAME(?!\s+CONSTRAINT))\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+_ALTER_HEAD = re.compile(rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QNAME})\s+(?P<actions>.+)$",
+                         re.IGNORECASE | re.DOTALL)
+# ALTER TABLE actions that change no column's name, type or content
+_NO_COLUMN_ACTION = re.compile(
+    r"^(?:DROP\s+CONSTRAINT|ADD\s+(?:CONSTRAINT|CHECK|PRIMARY|UNIQUE|FOREIGN|EXCLUDE)|VALIDATE\s+CONSTRAINT|"
+    r"ALTER\s+(?:COLUMN\s+)?\S+\s+(?:SET|DROP)\s+(?:DEFAULT|NOT\s+NULL|STATISTICS|STORAGE|EXPRESSION)|"
+    r"ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+DEFAULT|OWNER\s+TO|SET\s|RESET\s|CLUSTER|REPLICA|INHERIT|NO\s+INHERIT|"
+    r"ATTACH|DETACH|DROP\s+(?:COLUMN\s+)?)\b",
+    re.IGNORECASE,
+)
+_ADD_COLUMN = re.compile(
+    rf"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT})\s+(?P<type>.+?)"
+    r"(?=\s+(?:NOT|NULL|DEFAULT|UNIQUE|REFERENCES|PRIMARY|CHECK|CONSTRAINT|GENERATED|COLLATE)\b|\s*$)",
     re.IGNORECASE | re.DOTALL,
 )
 _KIND = re.compile(r"^(?:(?:CREATE|DROP|ALTER)(?:\s+OR\s+REPLACE)?\s+(?:UNIQUE\s+|MATERIALIZED\s+)?\w+|\w+)",
@@ -689,10 +706,41 @@ class Analyzer:
                         self.state.rename(relation, *_qualified(names[1]))
             return
         if _RELEVANT_COMMAND.match(text):
-            # sqlglot fell back to opaque text: the columns of this table were not read
+            # sqlglot fell back to opaque text: the columns of this table were not read, unless every
+            # action is an ADD COLUMN whose name and type can be read on their own
+            recovered = self._added_columns(text)
+            if recovered is not None:
+                yield from self._alter(stmt, recovered)
+                return
             kind = _KIND.match(text)
             yield NotAnalysed(stmt, "the parser reads it only as opaque text",
                               " ".join(kind.group(0).upper().split()) if kind else "", True)
+
+    def _added_columns(self, text: str) -> exp.Alter | None:
+        """``ALTER TABLE t ADD COLUMN c int UNIQUE REFERENCES x ON UPDATE CASCADE, ...`` that sqlglot reads only
+        as text: the same statement with each column's name and type alone, or None when any action is
+        something else."""
+        head = _ALTER_HEAD.match(text)
+        if head is None:
+            return None
+        columns = []
+        for action in _split_top(head.group("actions")):
+            if re.match(r"^DROP\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)", action, re.IGNORECASE):
+                columns.append(action)  # sqlglot reads a DROP COLUMN
+                continue
+            if _NO_COLUMN_ACTION.match(action):
+                continue
+            added = _ADD_COLUMN.match(action)
+            if added is None:
+                return None
+            columns.append(f"ADD COLUMN {added.group('name')} {added.group('type')}")
+        if not columns:
+            return None
+        try:
+            node = sqlglot.parse_one(f"ALTER TABLE {head.group('table')} {', '.join(columns)}", read=self.dialect)
+        except sqlglot.errors.SqlglotError:
+            return None
+        return node if isinstance(node, exp.Alter) else None
 
     def _default_privileges(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
         if match.group("objects").upper() != "TABLES":
