@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from scanner.fingerprint import SARIF_FINGERPRINT_KEY
+from scanner.review.baseline import compared_state
 
 FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 OBLIGATIONS = tuple(range(1, 10))  # the nine obligations of requirements.md, labelled in the message catalogue
@@ -85,6 +86,7 @@ class FindingView:
     waivers: list[Waiver]
     target: str | None = None  # the scan target that produced it (``properties.target``)
     details: list[tuple[str, str]] = field(default_factory=list)
+    counted: bool = True  # its occurrence count is stable between runs (not a column's sample)
 
     @property
     def waived(self) -> bool:
@@ -346,6 +348,7 @@ def _finding(result: dict[str, Any], run: dict[str, Any], run_rules: list[dict[s
         waivers=[_waiver(s) for s in _list(result.get("suppressions")) if isinstance(s, dict)],
         details=details,
         target=str(props["target"]) if props.get("target") else None,
+        counted=_dict((_list(location.get("logicalLocations")) or [{}])[0]).get("kind") != "column",
     )
 
 
@@ -396,8 +399,8 @@ def _apply_baseline(findings: list[FindingView], previous: dict[str, Any],
             f.state = "new"
             continue
         seen.add(old.fingerprint or "")
-        changed = (old.level, old.grade, old.occurrences) != (f.level, f.grade, f.occurrences)
-        f.state = "updated" if changed else "unchanged"
+        f.state = compared_state((old.level, old.grade, old.occurrences), (f.level, f.grade, f.occurrences),
+                                 counted=f.counted)
     not_covered: list[FindingView] = []
     for fingerprint, old in before.items():
         if fingerprint in seen:

@@ -48,6 +48,18 @@ class BaselineError(ValueError):
         super().__init__(for_humans(message))
 
 
+def compared_state(before: tuple[str, str | None, int | None], now: tuple[str, str | None, int],
+                   counted: bool = True) -> str:
+    """SARIF ``baselineState`` of a result present in both runs, as (level, grade, occurrences): ``updated``
+    when its level or grade changed, or its occurrence count where counts are stable (a file's; a
+    column's count is of a random sample); else ``unchanged``. ``scan --baseline`` and ``report
+    --baseline`` both judge with this one function."""
+    changed = before[0] != now[0] or before[1] != now[1]
+    if counted and before[2] is not None:
+        changed = changed or before[2] != now[2]
+    return "updated" if changed else "unchanged"
+
+
 @dataclass
 class PreviousResult:
     fingerprint: str
@@ -71,10 +83,9 @@ class Baseline:
         previous = self.results.get(finding.fingerprint)
         if previous is None:
             return "new"
-        changed = previous.level != finding.level.value or previous.grade != finding.grade
-        if finding.resource.logical_kind != "column" and previous.occurrences is not None:
-            changed = changed or previous.occurrences != finding.occurrences
-        return "updated" if changed else "unchanged"
+        return compared_state((previous.level, previous.grade, previous.occurrences),
+                              (finding.level.value, finding.grade, finding.occurrences),
+                              counted=finding.resource.logical_kind != "column")
 
     def compare(self, report: ScanReport, *, exclude_rules: frozenset[str] = frozenset()) -> list[Finding]:
         """Set ``baseline_state`` on the report's findings; append the previous results not found now.

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from reports._audit import build_audit
 from scanner.model import Level, Notification, ScanReport
 from scanner.policy import load_policy
-from scanner.review.baseline import BaselineError, load_baseline
+from scanner.review.baseline import BaselineError, compared_state, load_baseline
 from scanner.review.pipeline import apply_review, review_exit_code
 from tests.review.estate import IDS, app_log, customers_csv, sarif, scan, write, write_sarif
 from tests.sarif_multitool import validate_sarif
@@ -83,6 +84,31 @@ def test_baseline_states_across_a_changed_estate(two_reviews: tuple[Path, dict, 
     # nothing from the first review is lost or duplicated
     fingerprints = [r["partialFingerprints"]["privaudit/v1"] for r in current["runs"][0]["results"]]
     assert len(fingerprints) == len(set(fingerprints))
+
+
+def test_report_baseline_and_scan_baseline_agree(two_reviews: tuple[Path, dict, dict]) -> None:
+    """`report --baseline` (states computed from the previous log) judges as `scan --baseline` does."""
+    _, previous, current = two_reviews
+    stripped = json.loads(json.dumps(current))
+    run = stripped["runs"][0]
+    run["results"] = [r for r in run["results"] if r.get("baselineState") != "absent"]
+    expected = {}
+    for result in run["results"]:
+        expected[result["partialFingerprints"]["privaudit/v1"]] = result.pop("baselineState")
+    audit = build_audit(stripped, previous)
+    got = {f.fingerprint: f.state for f in audit.findings if f.state != "absent"}
+    assert got == expected and set(expected.values()) >= {"new", "unchanged"}
+
+
+@pytest.mark.parametrize(("before", "now", "counted", "state"), [
+    (("error", "C2", 5), ("error", "C2", 5), True, "unchanged"),
+    (("error", "C2", 5), ("error", "C2", 7), True, "updated"),
+    (("error", "C2", 5), ("error", "C2", 7), False, "unchanged"),  # a column's sampled count moves
+    (("warning", "C2", 5), ("error", "C2", 5), False, "updated"),
+    (("error", "C2", None), ("error", "C3", 5), True, "updated"),
+])
+def test_compared_state(before: tuple, now: tuple, counted: bool, state: str) -> None:
+    assert compared_state(before, now, counted) == state
 
 
 def test_moved_lines_keep_fingerprints_but_report_the_new_line(two_reviews: tuple[Path, dict, dict]) -> None:
