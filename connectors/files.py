@@ -133,6 +133,9 @@ class FilesConnector(Connector):
     name = "files"
 
     store = "file-share"
+
+    report_key = "file"
+    labels = {"en": "Files", "zh": "文件"}
     config_key = "path"
     target_options = FILE_LIMITS
     schemes = ("file", "")

@@ -98,6 +98,8 @@ class MySQLConnector(SQLConnector):
     name = "mysql"
 
     store = "database"
+
+    labels = {"en": "MySQL / MariaDB", "zh": "MySQL / MariaDB"}
     schemes = ("mysql", "mariadb")
     config_example = "mysql://auditor@db.internal/core"
     target_options = {**SQLConnector.target_options,

@@ -63,6 +63,8 @@ class PostgreSQLConnector(SQLConnector):
     name = "postgresql"
 
     store = "database"
+
+    labels = {"en": "PostgreSQL", "zh": "PostgreSQL"}
     schemes = ("postgresql", "postgres")
     config_example = "postgresql://auditor@db.internal:5432/core"
     target_options = {**SQLConnector.target_options,

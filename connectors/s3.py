@@ -428,6 +428,8 @@ class S3Connector(Connector):
     name = "s3"
 
     store = "object-storage"
+
+    labels = {"en": "S3 object storage", "zh": "S3 对象存储"}
     schemes = ("s3",)
     config_key = "s3"
     config_example = "s3://bucket or s3://bucket/prefix/"

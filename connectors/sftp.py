@@ -89,6 +89,8 @@ class SFTPConnector(Connector):
     name = "sftp"
 
     store = "file-share"
+
+    labels = {"en": "SFTP file shares", "zh": "SFTP 文件共享"}
     schemes = ("sftp",)
     config_key = "sftp"
     config_example = "sftp://user@host[:port]/path"

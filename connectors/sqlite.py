@@ -70,6 +70,8 @@ class SQLiteConnector(SQLConnector):
     name = "sqlite"
 
     store = "database"
+
+    labels = {"en": "SQLite", "zh": "SQLite"}
     schemes = ("sqlite",)
     config_example = "sqlite:///srv/app/app.db (absolute path)"
 

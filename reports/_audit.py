@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,19 +30,42 @@ from scanner.review.baseline import compared_state
 FINGERPRINT_KEY = SARIF_FINGERPRINT_KEY
 OBLIGATIONS = tuple(range(1, 10))  # the nine obligations of requirements.md, labelled in the message catalogue
 GRADE_ORDER = ("C3", "C2", "C1")  # JR/T 0171-2020, most sensitive first; other packs' grades sort after
-STORES = ("file", "postgresql", "mysql", "sqlite", "s3", "sftp")
 LEVEL_ORDER = ("error", "warning", "note", "none")
-# Connector names (SARIF invocation ``targets[].connector``) to data-store kinds.
-_STORE_OF_CONNECTOR = {"files": "file", "file": "file", "mariadb": "mysql"}
-# Rule tags that restrict a rule to one kind of data store; untagged rules judge any content.
-_STORES_OF_TAG = {
-    "postgresql": {"postgresql"},
-    "mysql": {"mysql"},
-    "sqlite": {"sqlite"},
-    "s3": {"s3"},
-    "sftp": {"sftp"},
-    "database": {"postgresql", "mysql", "sqlite"},
-}
+
+
+@dataclass(frozen=True)
+class StoreKeys:
+    """The report's data stores, from what the registered connectors declare (their report keys and
+    labels): a connector added later is grouped, labelled and counted in coverage with no edit here."""
+
+    order: tuple[str, ...]  # sort order of stores in tables and groups: local files first
+    of_connector: dict[str, str]  # connector name (SARIF ``targets[].connector``) -> store key
+    of_scheme: dict[str, str]  # URI scheme -> store key
+    of_tag: dict[str, set[str]]  # rule tag (a store key, or a store kind such as ``database``) -> store keys
+    labels: dict[str, dict[str, str]]  # language -> store key -> label
+
+
+@cache
+def store_keys() -> StoreKeys:
+    from scanner.connector import report_key
+    from scanner.registry import CONNECTORS
+
+    connectors = sorted(CONNECTORS, key=lambda c: (c.config_key != "path", c.name))
+    of_tag: dict[str, set[str]] = {}
+    labels: dict[str, dict[str, str]] = {}
+    for connector in connectors:
+        key = report_key(connector)
+        of_tag.setdefault(key, set()).add(key)
+        of_tag.setdefault(connector.store, set()).add(key)
+        for lang, label in connector.labels.items():
+            labels.setdefault(lang, {})[f"store.{key}"] = label
+    return StoreKeys(
+        order=tuple(report_key(c) for c in connectors),
+        of_connector={c.name: report_key(c) for c in connectors},
+        of_scheme={scheme or "file": report_key(c) for c in connectors for scheme in c.schemes},
+        of_tag=of_tag,
+        labels=labels,
+    )
 _EXPIRY_KEYS = ("expiry", "expires", "expiryDate", "expiresOn", "expires_on", "expiry_date")
 
 
@@ -221,7 +245,7 @@ class AuditReport:
 
 
 def _sort_key(attribute: str):  # type: ignore[no-untyped-def]
-    order = {"grade": GRADE_ORDER, "store": STORES, "level": LEVEL_ORDER}.get(attribute, ())
+    order = {"grade": GRADE_ORDER, "store": store_keys().order, "level": LEVEL_ORDER}.get(attribute, ())
 
     def key(value: str) -> tuple[int, str]:
         return (order.index(value) if value in order else len(order) + (value == "-"), value)
@@ -490,12 +514,12 @@ def stores_of_tags(tags: Any) -> set[str] | None:
     tags = {str(t) for t in tags or ()}
     if "migrations" in tags:
         return {"migrations"}
-    specific = [_STORES_OF_TAG[t] for t in ("postgresql", "mysql", "sqlite", "s3", "sftp") if t in tags]
+    keys = store_keys()
+    specific = [keys.of_tag[t] for t in sorted(tags) if t in keys.order]
     if specific:
         return set().union(*specific)
-    if "database" in tags:
-        return set(_STORES_OF_TAG["database"])
-    return None
+    kinds = [keys.of_tag[t] for t in sorted(tags) if t in keys.of_tag and t not in keys.order]
+    return set().union(*kinds) if kinds else None
 
 
 def _rule_status(rules: dict[str, RuleView], findings: list[FindingView], stores: set[str]) -> None:
@@ -552,7 +576,7 @@ def _target(data: dict[str, Any]) -> TargetView:
     return TargetView(
         target=target,
         connector=connector,
-        store=_STORE_OF_CONNECTOR.get(connector, connector) or _scheme_store(target),
+        store=store_keys().of_connector.get(connector, connector) or _scheme_store(target),
         resources=_int(data.get("resources")),
         items_examined=_int(data.get("itemsExamined")),
         bytes_scanned=_int(data.get("bytesScanned")),
@@ -604,7 +628,7 @@ def display_resource(uri: str, run: dict[str, Any] | None = None) -> str:
 
 def _scheme_store(uri: str) -> str:
     scheme = urlsplit(uri).scheme.lower() if "://" in uri else "file"
-    return {"postgres": "postgresql", "mariadb": "mysql", "": "file"}.get(scheme, scheme)
+    return store_keys().of_scheme.get(scheme, scheme)
 
 
 def _target_roots(target: TargetView) -> list[str]:

@@ -35,11 +35,12 @@ def placeholders(text: str) -> set[str]:
 class Translator:
     """``t("key", name=value)``: the label for ``key`` in one language, with ``{name}`` filled in."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, extra: dict[str, str] | None = None) -> None:
+        """``extra``: labels plug-ins declare (a connector's store name); the catalogue's win."""
         if lang not in LANGUAGES:
             raise ValueError(f"unknown report language {lang!r}; use one of {', '.join(LANGUAGES)}")
         self.lang = lang
-        self.messages = catalogue()[lang]
+        self.messages = {**(extra or {}), **catalogue()[lang]}
 
     def __call__(self, key: str, **values: Any) -> str:
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reports._audit import STORES, AuditReport, Waiver, build_audit
+from reports._audit import AuditReport, Waiver, build_audit, store_keys
 from reports._i18n import Translator
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -117,7 +117,7 @@ def markdown_join(items: Any, separator: str = ", ") -> MarkdownSafe:
 def render_template(name: str, sarif: dict[str, Any], *, lang: str = "en", previous: dict[str, Any] | None = None,
                     source: str = "", baseline_name: str | None = None, markdown: bool = False) -> str:
     audit = build_audit(sarif, previous)
-    t = Translator(lang)
+    t = Translator(lang, extra=store_keys().labels.get(lang, {}))
     env = environment(markdown=markdown)
     return env.get_template(name).render(**context(audit, t, source, baseline_name))
 
@@ -177,7 +177,7 @@ def context(audit: AuditReport, t: Translator, source: str, baseline_name: str |
         "baseline_name": baseline_name,
         "open_findings": open_findings,
         "charts": charts,
-        "stores": STORES,
+        "stores": store_keys().order,
         "notifications": audit.notifications[:MAX_NOTIFICATIONS],
         "notifications_left": max(0, len(audit.notifications) - MAX_NOTIFICATIONS),
         "counts_text": lambda counts, prefix="": counts_text(counts, t, prefix),

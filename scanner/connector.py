@@ -115,6 +115,11 @@ FILE_LIMITS = {
 STORES = ("file-share", "object-storage", "database")
 
 
+def report_key(connector: type[Connector]) -> str:
+    """The key under which reports group a connector's resources (``file``, ``postgresql``, ...)."""
+    return connector.report_key or connector.name
+
+
 def store_of(connector_name: str) -> str | None:
     """The store kind a connector declares; None for a name no connector registered (an old report)."""
     from scanner.registry import CONNECTORS
@@ -136,6 +141,9 @@ class Connector(ABC):
     # URI for error messages (none: a path) and the other keys such a target may carry
     config_key: ClassVar[str]
     config_example: ClassVar[str] = ""
+    # how the auditor's report names its store (key, and label per report language); key "" = ``name``
+    report_key: ClassVar[str] = ""
+    labels: ClassVar[dict[str, str]] = {}
     target_options: ClassVar[dict[str, TargetOption]] = {}
     # the optional distribution extra (``pip install 'privaudit[s3]'``) and the modules it brings
     extra: ClassVar[str | None] = None

@@ -364,13 +364,22 @@ def test_templates_use_only_catalogue_keys() -> None:
     assert used and used <= set(messages), sorted(used - set(messages))
     # keys built from data: every value privaudit itself produces has a label
     dynamic = [f"category.{c.value}" for c in Category] + [f"level.{lv.value}" for lv in Level]
-    dynamic += [f"store.{s}" for s in ("file", "postgresql", "mysql", "sqlite", "s3", "sftp", "migrations")]
+    dynamic += ["store.migrations"]
     dynamic += [f"state.{s}" for s in ("new", "unchanged", "updated", "absent")]
     dynamic += [f"rule.status.{s}" for s in ("fail", "waived", "pass", "not-applicable", "not-run")]
     dynamic += [f"obligation.status.{s}" for s in ("fail", "pass", "not-checked")]
     dynamic += [f"obligation.{n}.{part}" for n in range(1, 10) for part in ("title", "local")]
     dynamic += ["grade.C1", "grade.C2", "grade.C3"]
     assert [k for k in dynamic if k not in messages] == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_connector_labels_its_store_in_every_report_language(lang: str) -> None:
+    from reports._audit import store_keys
+
+    keys = store_keys()
+    assert keys.order[0] == "file" and set(keys.of_connector.values()) == set(keys.order)
+    assert [k for k in keys.order if f"store.{k}" not in keys.labels.get(lang, {})] == []
 
 
 # -- rule applicability, registry, command line ---------------------------------------------------
