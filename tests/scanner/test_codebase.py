@@ -23,6 +23,7 @@ import pytest
 
 import reports
 import scanner.commands
+from reports._i18n import LANGUAGES
 from scanner.connector import STORES, ScanOptions
 from scanner.detection.recognizer import KINDS
 from scanner.registry import CONNECTORS, RECOGNIZERS, REPORTERS, RULES
@@ -100,6 +101,7 @@ def test_connectors_declare_schemes_and_permissions(name: str) -> None:
     assert cls.permissions and all(isinstance(p, str) and p.strip() for p in cls.permissions)
     assert cls.description.strip() and (cls.__doc__ or "").strip()
     assert cls.store in STORES, f"{name}: store (one of {STORES}) selects the rules that judge its resources"
+    assert set(cls.labels) == set(LANGUAGES), f"{name}: a label of its store in each report language {LANGUAGES}"
     assert re.fullmatch(r"[a-z][a-z0-9_]*", cls.config_key), f"{name}: config_key names its targets in scan configs"
     fields = {f.name for f in dataclasses.fields(ScanOptions)}
     for key, option in cls.target_options.items():
