@@ -108,11 +108,13 @@ class ReportFormats:
     """The registered report format names, loaded when first asked for (``click.Choice`` takes it at import
     time; the reporters are imported only when a command line is checked or help is shown)."""
 
-    def __init__(self, *exclude: str) -> None:
+    def __init__(self, *exclude: str, audit: bool = False) -> None:
         self.exclude = exclude
+        self.audit = audit  # only the auditor-report formats (reporters that render a SARIF log)
 
     def _names(self) -> list[str]:
-        return [n for n in REPORTERS.names() if n not in self.exclude]
+        return [n for n in REPORTERS.names() if n not in self.exclude
+                and (not self.audit or hasattr(REPORTERS.get(n), "render_sarif"))]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())

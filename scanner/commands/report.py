@@ -17,8 +17,13 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("html", "markdown")
+from scanner.registry import ReportFormats
+
+#: the auditor-report formats: the registered reporters that render a SARIF log
+FORMATS = ReportFormats(audit=True)
 LANGUAGES = ("en", "zh")
+
+
 def _infer_format(output: str | None) -> str:
     from scanner.registry import report_format_for
 
@@ -55,15 +60,13 @@ def _load(path: str, option: str) -> dict:  # type: ignore[type-arg]
               help="Write the report to FILE (default: stdout).")
 def command(sarif_path: str, baseline: str | None, fmt: str | None, lang: str, output: str | None) -> None:
     """Write the auditor report (HTML or Markdown, English or Chinese) of a SARIF findings file."""
-    from reports.html import render_html
-    from reports.markdown import render_markdown
+    from scanner.registry import REPORTERS
 
     sarif = _load(sarif_path, "FINDINGS.sarif")
     previous = _load(baseline, "--baseline") if baseline else None
     fmt = fmt or _infer_format(output)
-    render = render_html if fmt == "html" else render_markdown
-    text = render(sarif, lang=lang, previous=previous, source=Path(sarif_path).name,
-                  baseline_name=Path(baseline).name if baseline else None)
+    text = REPORTERS.get(fmt)().render_sarif(sarif, lang=lang, previous=previous, source=Path(sarif_path).name,
+                                             baseline_name=Path(baseline).name if baseline else None)
     if previous is not None and any(r.get("baselineState") for run in sarif["runs"] if isinstance(run, dict)
                                     for r in run.get("results") or () if isinstance(r, dict)):
         click.echo(f"privaudit: note: {sarif_path} already records baseline states; --baseline {baseline} "
