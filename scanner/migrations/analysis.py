@@ -50,6 +50,7 @@ from scanner.migrations.schema import (
     Sensitivity,
     StandingGrant,
     column_type,
+    personal_container,
 )
 from scanner.policy import Policy
 
@@ -357,8 +358,9 @@ class Analyzer:
     def _column_event(self, stmt: Statement, relation: Relation, column: Column, action: str,
                       before: Sensitivity | None) -> ColumnChanged:
         line, number = stmt.positions.get(column.name, (None, None))
+        container = not column.sources and personal_container(column.name, column.type, relation.name)
         return ColumnChanged(stmt, relation.display, column.name, column.type.sql, action, before,
-                             self.state.sensitivity(relation, column), line, number)
+                             self.state.sensitivity(relation, column), line, number, container)
 
     # CREATE ---------------------------------------------------------------------------------
 
@@ -383,6 +385,7 @@ class Analyzer:
             for coldef in target.expressions:
                 if isinstance(coldef, exp.ColumnDef):
                     col = Column(_ident_name(coldef.this), column_type(coldef.args.get("kind")), _comment_of(coldef))
+                    col.line_comment = stmt.line_comments.get(col.name)
                     relation.columns[col.name] = col
         elif isinstance(query, exp.Query):
             for col in self._lineage(query):
@@ -474,6 +477,7 @@ class Analyzer:
                     continue
             if isinstance(action, exp.ColumnDef):
                 col = Column(_ident_name(action.this), column_type(action.args.get("kind")), _comment_of(action))
+                col.line_comment = stmt.line_comments.get(col.name)
                 before = None
                 if col.name in relation.columns:
                     before = self.state.sensitivity(relation, relation.columns[col.name])
@@ -508,6 +512,7 @@ class Analyzer:
                     continue
                 before = self.state.sensitivity(relation, col)
                 col.type = column_type(dtype)
+                col.line_comment = None  # it described the old type
                 yield self._column_event(stmt, relation, col, "type", before)
             elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
                 for dropped in action.expressions or action.args.get("tables") or ():

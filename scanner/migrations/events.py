@@ -44,6 +44,8 @@ class ColumnChanged(Event):
     #: where the column is named in the file (its own line, not the CREATE TABLE's), when known
     line: int | None = None
     column_number: int | None = None
+    #: a JSON column of a table of people: may hold contact data the name does not show
+    container: bool = False
 
 
 @dataclass

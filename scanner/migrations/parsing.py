@@ -76,6 +76,8 @@ class Statement:
     unparsed: str | None = None
     #: (line, column) in the file of each column defined or added, by column name
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the ``--`` comment ending a column's line (``client_secret text, -- Encrypted at application level``)
+    line_comments: dict[str, str] = field(default_factory=dict)
     #: the DO block this statement was read from (its first line), if any
     block_line: int | None = None
 
@@ -304,6 +306,10 @@ def _column_positions(stmt: Statement, expression: exp.Expression | None, sql: s
         column = absolute - (sql.rfind("\n", 0, absolute) + 1) + 1
         name = ident.this if isinstance(ident, exp.Identifier) and ident.quoted else coldef.name.lower()
         stmt.positions.setdefault(name, (line, column))
+        line_end = sql.find("\n", absolute)
+        rest = sql[absolute : line_end if line_end >= 0 else len(sql)]
+        if "--" in rest and "'" not in rest.split("--", 1)[0]:
+            stmt.line_comments.setdefault(name, rest.split("--", 1)[1].strip())
 
 
 _BLOCK_VERBS = frozenset({"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT"})

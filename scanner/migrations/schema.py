@@ -17,7 +17,16 @@ do) plus the column type, because the type is what tells a ciphertext column fro
   name (or ``enc_``/``encrypted_``/``hashed_`` prefix) is protected only with a *matching type*:
   binary, or text long enough for an encoded digest/ciphertext (unbounded, or declared length
   >= 32). ``id_card_enc varchar(18)`` has exactly the plaintext's width and is not trusted;
+* a password or credential column whose declared width is exactly a hash encoding's (``VARCHAR(60)``
+  bcrypt, 97/98 argon2id, 106 SHA-512-crypt; a fixed-width ``CHAR(64)`` SHA-256 hex, ``CHAR(40)`` SHA-1
+  hex: ``varchar(64)`` is as common for plaintext), or whose comment says the application encrypts or
+  hashes it, most likely holds the hash: still graded, but ``unconfirmed`` says so and the rules ask
+  to confirm (a note) instead of failing the gate;
 * everything else that the classifier calls personal gets the policy grade of its classes.
+
+JSON columns (``traits``, ``identity_data``, ``raw_user_meta_data jsonb``) are containers the name
+says nothing certain about: :func:`personal_container` tells when one in a table of people (or named
+for one) may hold contact data, for a note.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.detection.fields import classify_field
+from scanner.detection.fields import classify_field, is_person_table
 from scanner.policy import Grade, Policy
 
 BINARY_TYPES = frozenset({"VARBINARY", "BINARY", "BLOB", "LONGBLOB", "MEDIUMBLOB", "TINYBLOB", "BYTEA", "IMAGE"})
@@ -43,6 +52,30 @@ MASKING_FUNCTIONS = ("mask", "md5", "sha", "digest", "hmac", "encrypt", "crypt",
                      "left", "right", "regexp_replace", "sm3", "sm4")
 
 DEFAULT_SCHEMA = {"postgres": "public", "sqlite": "main", "mysql": None}
+
+#: widths no one gives a plaintext column: a column this wide most likely holds that hash
+HASH_WIDTHS = {60: "a bcrypt hash", 97: "an argon2id hash", 98: "an argon2id hash", 106: "a SHA-512-crypt hash"}
+#: digest widths, also common for plaintext (varchar(64)): trusted only in a fixed-width CHAR(n) column
+DIGEST_WIDTHS = {
+    32: "an MD5 hex digest", 40: "a SHA-1 hex digest", 44: "a base64 SHA-256 digest", 56: "a SHA-224 hex digest",
+    64: "a SHA-256 hex digest or HMAC", 88: "a base64 SHA-512 digest", 96: "a SHA-384 hex digest",
+    128: "a SHA-512 hex digest",
+}
+FIXED_WIDTH_TYPES = ("CHAR", "BPCHAR", "NCHAR", "CHARACTER(")
+AUTHENTICATION_CLASSES = frozenset({"PASSWORD", "CREDENTIAL"})
+#: a column comment (or the ``--`` comment on its line) saying the application protects the value
+_SAYS_PROTECTED = re.compile(r"\b(?:encrypted|encrypts?|hashed|hash|digest|bcrypt|argon2|scrypt|hmac|ciphertext)\b|"
+                             r"加密|哈希|密文|摘要", re.IGNORECASE)
+_SAYS_PLAIN = re.compile(r"\b(?:not|un(?:encrypted|hashed)|plain(?:text)?|raw|clear(?:text)?)\b|明文|未加密",
+                         re.IGNORECASE)
+JSON_TYPES = ("JSON", "JSONB", "HSTORE")
+#: JSON column names that hold settings, not facts about a person
+_CONTAINER_NOT_PERSONAL = re.compile(
+    r"(?:^|_)(?:settings?|config(?:uration)?|prefs?|preferences?|options?|flags?|features?|permissions?|"
+    r"roles?|scopes?|state|status|stats|counters?|schema|layout|theme|filters?|query|params|parameters|"
+    r"headers|rules?|policy|policies|template|translations?|i18n|cache|index|keys|mapping|tags|app)(?:$|_)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,8 @@ class Column:
     # masking or hashing function is applied on the way
     sources: tuple[tuple[str, str], ...] = ()
     masked: bool = False
+    #: the ``--`` comment on the column's line when it was defined (dropped when its type changes)
+    line_comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +112,13 @@ class Sensitivity:
     classes: tuple[str, ...]
     protected: bool
     reason: str
+    #: why the plaintext type may hold a hash after all ("its width, 60, is a bcrypt hash's"): confirm, not fail
+    unconfirmed: str | None = None
+
+    @property
+    def credential_only(self) -> bool:
+        """Tokens, secrets and keys only (no password, card code or personal class): their own rule."""
+        return bool(self.classes) and all(c == "CREDENTIAL" for c in self.classes)
 
 
 @dataclass
@@ -184,7 +226,7 @@ def protected_name(name: str) -> bool:
 
 
 def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: Policy,
-                    table: str | None = None) -> Sensitivity | None:
+                    table: str | None = None, line_comment: str | None = None) -> Sensitivity | None:
     """The sensitivity of a stored column, or None when it holds no graded personal data.
 
     The live connectors ask the same classifier with the same evidence (name, comment, declared type,
@@ -204,7 +246,28 @@ def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: P
         matching = ctype.family == "string" and (ctype.length is None or ctype.length >= MIN_ENCODED_LENGTH)
         if matching:
             return Sensitivity(grade, hint.classes, True, f"hashed/encrypted column of type {ctype.sql}")
-    return Sensitivity(grade, hint.classes, False, f"plaintext {ctype.sql or 'untyped'} column")
+    unconfirmed = None
+    said = " ".join(c for c in (comment, line_comment) if c)
+    if said and _SAYS_PROTECTED.search(said) and not _SAYS_PLAIN.search(said):
+        unconfirmed = "its comment says the application encrypts or hashes it"
+    elif ctype.family == "string" and ctype.length is not None and set(hint.classes) <= AUTHENTICATION_CLASSES:
+        fixed = (ctype.sql or "").upper().startswith(FIXED_WIDTH_TYPES)
+        widths = {**HASH_WIDTHS, **DIGEST_WIDTHS} if fixed else HASH_WIDTHS
+        if ctype.length in widths:
+            unconfirmed = (f"its width, {ctype.length}, is exactly that of {widths[ctype.length]}, which it most "
+                           "likely holds")
+    return Sensitivity(grade, hint.classes, False, f"plaintext {ctype.sql or 'untyped'} column", unconfirmed)
+
+
+def personal_container(name: str, ctype: ColumnType, table: str | None) -> bool:
+    """Whether a JSON column may hold a person's contact data: a JSON/JSONB/HSTORE column in a table of
+    people (``auth.users.raw_user_meta_data``, Kratos ``identities.traits``) or named for people
+    (``identity_data``, ``user_metadata``), unless its name says settings, state or configuration."""
+    if ctype.sql is None or not ctype.sql.upper().startswith(JSON_TYPES):
+        return False
+    if _CONTAINER_NOT_PERSONAL.search(name):
+        return False
+    return is_person_table(table) or is_person_table(name)
 
 
 class SchemaState:
@@ -270,8 +333,8 @@ class SchemaState:
 
     def sensitivity(self, relation: Relation, column: Column, _depth: int = 0) -> Sensitivity | None:
         """A stored column's own sensitivity; a view column's is that of what it shows."""
-        own = (classify_column(column.name, column.type, column.comment, self.policy, relation.name)
-               if not column.sources else None)
+        own = (classify_column(column.name, column.type, column.comment, self.policy, relation.name,
+                               column.line_comment) if not column.sources else None)
         if not column.sources or _depth > 8:
             return own
         found: list[Sensitivity] = []

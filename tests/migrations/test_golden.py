@@ -3,7 +3,8 @@
 A case is ``migrations/*.sql`` (replayed in migration order), ``case.yaml`` (``dialect``, optional
 ``policy``, ``fail_on``, ``exit_code``, ``schema_sql``: a file of statements to start from, as
 ``--schema-from`` would) and ``expected.yaml``: the complete list of results
-``{file, line, rule, column?, suppressed?}`` (``column`` for column rules) and notifications
+``{file, line, rule, column?, level?, suppressed?}`` (``column`` for column rules, ``level`` when it is
+not ``error``: notes asking to confirm, warnings) and notifications
 ``{file, line, notification: <kind>}``.
 Adding a directory adds a test; run with ``PRIVAUDIT_GOLDEN_UPDATE=1`` to print the actual list.
 """
@@ -40,6 +41,8 @@ def _actual(case: Path) -> tuple[list[dict], int]:
         entry = {"file": finding.resource.relative_path, "line": finding.locations[0].line, "rule": finding.rule_id}
         if finding.locations[0].field:
             entry["column"] = finding.locations[0].field
+        if finding.level.value != "error":
+            entry["level"] = finding.level.value
         if finding.suppressions:
             entry["suppressed"] = True
         entries.append(entry)
@@ -52,7 +55,7 @@ def _actual(case: Path) -> tuple[list[dict], int]:
 
 def _key(entry: dict) -> tuple:
     return (entry.get("file") or "", entry.get("line") or 0, entry.get("rule") or "", entry.get("column") or "",
-            entry.get("notification") or "", bool(entry.get("suppressed")))
+            entry.get("level") or "", entry.get("notification") or "", bool(entry.get("suppressed")))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

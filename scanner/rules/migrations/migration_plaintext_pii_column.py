@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from scanner.migrations.events import ColumnChanged
 from scanner.migrations.rulebase import MigrationContext, MigrationRule, top_grade
 from scanner.migrations.schema import Sensitivity
-from scanner.model import Finding
+from scanner.model import Finding, Level
 from scanner.policy import Policy
 from scanner.registry import RULES
 
@@ -29,13 +29,20 @@ def became(event: ColumnChanged, test) -> bool:  # type: ignore[no-untyped-def]
     return bool(test(event.after)) and not test(event.before)
 
 
-def column_message(event: ColumnChanged, policy: Policy, requirement: str) -> str:
+def column_message(event: ColumnChanged, policy: Policy, requirement: str, what: str = "personal data") -> str:
     after = event.after
     assert after is not None
     classes = ", ".join(after.classes)
+    if after.unconfirmed:
+        return (
+            f"Column {event.relation}.{event.column} {ACTIONS.get(event.action, 'becomes')} "
+            f"{event.type_sql or 'an untyped column'}, named for {after.grade.id} {what} ({classes}); "
+            f"{after.unconfirmed}: confirm the application never stores the plaintext (policy {policy.name} "
+            f"{requirement}), then suppress with that reason."
+        )
     return (
         f"Column {event.relation}.{event.column} {ACTIONS.get(event.action, 'becomes')} "
-        f"{event.type_sql or 'an untyped column'} and holds {after.grade.id} personal data ({classes}) in "
+        f"{event.type_sql or 'an untyped column'} and holds {after.grade.id} {what} ({classes}) in "
         f"plaintext; policy {policy.name} {requirement}"
     )
 
@@ -50,7 +57,8 @@ class MigrationPlaintextPiiColumn(MigrationRule):
         top = top_grade(policy)
 
         def test(sens: Sensitivity | None) -> bool:
-            return needs_protection(sens, policy) and sens is not None and sens.grade.id != top.id
+            return (needs_protection(sens, policy) and sens is not None and sens.grade.id != top.id
+                    and not sens.credential_only)
 
         if not became(event, test):
             return
@@ -59,7 +67,7 @@ class MigrationPlaintextPiiColumn(MigrationRule):
         yield self.at_statement(
             event.statement, ctx,
             column_message(event, policy, f"requires {after.grade.id} data to be encrypted or hashed at rest"),
-            level=self.level_for(ctx, after.grade),
+            level=Level.NOTE if after.unconfirmed else self.level_for(ctx, after.grade),
             logical_name=f"{event.relation}.{event.column}", logical_kind="column",
             grade=after.grade, entity_type=after.classes[0] if after.classes else None,
             discriminators=(f"{event.relation}.{event.column}",), field=event.column, line=event.line,

@@ -116,6 +116,11 @@ NAME_CASES = [
     ("client_secret", "CREDENTIAL"),
     ("refresh_token", "CREDENTIAL"),
     ("private_key", "CREDENTIAL"),
+    ("twofa_key", "CREDENTIAL"),  # a TOTP seed, RFC 6238
+    ("auth_code", "CREDENTIAL"),  # an OAuth authorization code, RFC 6749 §1.3.1
+    ("authorization_code", "CREDENTIAL"),
+    ("code_verifier", "CREDENTIAL"),  # PKCE, RFC 7636
+    ("csrf_token", NEG),  # binds a form to a session, grants nothing
     # -- suffixes and prefixes that rule a personal word out
     ("phone_confirmed_at", NEG),
     ("phone_change_sent_at", NEG),
