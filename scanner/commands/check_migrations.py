@@ -5,6 +5,9 @@ Replays ``.sql`` migrations in the order migration tools apply them (see
 build when a change stores such data in plaintext or opens it to PUBLIC, any-host accounts, roles
 the policy does not allow, or through views, default privileges, disabled RLS or dropped policies.
 
+Files named one by one (the pre-commit hook passes the staged ones) are judged against the state
+their whole migration directory builds; results are reported for those files only.
+
 Exit codes as ``privaudit scan``: 0 nothing at or above ``--fail-on`` (suppressed and baseline-
 unchanged results do not count), 1 something was (or a migration could not be parsed), 2 usage or
 configuration mistakes, with a message saying how to fix them.
@@ -51,7 +54,7 @@ def _infer_format(output: str | None) -> str:
 def command(paths: tuple[str, ...], dialect: str | None, fmt: str | None, output: str | None, fail_on: str,
             baseline: str | None, schema_from: str | None, policy_name: str | None) -> None:
     """Check SQL migrations for plaintext personal data and over-wide grants (CI gate)."""
-    from scanner.migrations.check import MigrationCheck, gate_exit_code, load_baseline
+    from scanner.migrations.check import MigrationCheck, context_targets, gate_exit_code, load_baseline
     from scanner.migrations.live import SchemaSourceError, read_live_schema
     from scanner.migrations.ordering import collect_sql_files
     from scanner.policy import load_policy
@@ -86,8 +89,9 @@ def command(paths: tuple[str, ...], dialect: str | None, fmt: str | None, output
             live = read_live_schema(schema_from, dialect)
         except SchemaSourceError as exc:
             raise click.UsageError(str(exc)) from None
+    targets, report_only = context_targets(paths)
     report = MigrationCheck(
-        list(paths), dialect, policy, baseline=known, live=live,
+        targets, dialect, policy, baseline=known, live=live, report_only=report_only,
         command_line=["privaudit", "check-migrations", *paths, "--dialect", dialect],
     ).run()
     echo_notifications(report)

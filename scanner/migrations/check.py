@@ -16,6 +16,11 @@ Decisions worth knowing:
   warning notification.
 * With ``--baseline``, results whose fingerprint is in the previous SARIF are ``unchanged`` and do
   not fail the run; the others are ``new``.
+* Files named one by one (the pre-commit hook passes only the staged ones) are judged against the
+  state the *whole* migration directory builds: :func:`context_targets` adds the directory of each
+  file (for Diesel/Prisma, the directory of its version directory), every file there is replayed in
+  order, and results are kept for the named files only (``report_only``). A GRANT in a new file on
+  a table an older, unstaged migration created is judged.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from scanner.migrations.live import LiveSchema, load_into
 from scanner.migrations.ordering import (
     collect_sql_files,
     duplicate_versions,
+    layout_of,
     named_dialect,
     order_migrations,
     other_dialect,
@@ -88,6 +94,8 @@ class MigrationCheck:
     live: LiveSchema | None = None
     command_line: list[str] = field(default_factory=list)
     cwd: Path = field(default_factory=Path.cwd)
+    #: when set, only these files' results and problems are reported (the others build the state)
+    report_only: set[Path] | None = None
 
     def _roots(self) -> dict[Path, _FileRoot]:
         """Each file's SARIF root: the working directory when the file is below it (repository-relative
@@ -155,6 +163,13 @@ class MigrationCheck:
         statements = 0
         for path in ordered:
             display = roots[path].relative
+            if self.report_only is not None and path.resolve() not in self.report_only:
+                try:  # context: replayed for the state, not reported
+                    for stmt in parse_file(path, self.dialect, display).statements:
+                        analyzer.apply(stmt, emit=False)
+                except OSError:
+                    pass
+                continue
             try:
                 parsed: ParsedFile = parse_file(path, self.dialect, display)
             except OSError as exc:
@@ -219,6 +234,20 @@ class MigrationCheck:
                 if finding.rule_id in suppression.rules and not finding.suppressions:
                     finding.suppressions = [{"kind": "inSource", "justification": suppression.reason}]
         return out
+
+
+def context_targets(paths: Sequence[str]) -> tuple[list[str], set[Path] | None]:
+    """Targets to replay and the files to report on. Directories are checked whole; when every path
+    is a file (a pre-commit hook's staged files), the migration directories holding them are replayed
+    too, so the named files are judged against the state older migrations built."""
+    files = [Path(p) for p in paths]
+    if not files or not all(f.is_file() for f in files):
+        return list(paths), None
+    directories: dict[str, None] = {}
+    for file in files:
+        directory = file.parent.parent if layout_of(file) else file.parent
+        directories.setdefault(str(directory), None)
+    return [*directories, *paths], {f.resolve() for f in files}
 
 
 def active_findings(report: ScanReport) -> list[Finding]:

@@ -210,3 +210,19 @@ def test_sarif_passes_the_sarif_multitool_with_github_rules(repo: Path) -> None:
     result = _run(["check-migrations", "migrations", "--dialect", "postgres", "-o", "out.sarif"], repo)
     assert result.exit_code == 1
     assert multitool.validate_sarif(repo / "out.sarif") == []
+
+
+@pytest.mark.parametrize(("named", "expected_rules"), [
+    # the staged file alone: its GRANT is judged against the table V1 created, V1's own results are not shown
+    (["migrations/V3__open.sql"], {"migration_grant_pii_to_public"}),
+    (["migrations/V1__customer.sql"], {"migration_plaintext_pii_column"}),
+    (["migrations/V1__customer.sql", "migrations/V3__open.sql"],
+     {"migration_plaintext_pii_column", "migration_grant_pii_to_public"}),
+])
+def test_named_files_are_judged_against_their_directory(repo: Path, named: list[str], expected_rules: set[str]) -> None:
+    (repo / "migrations" / "V3__open.sql").write_text("GRANT SELECT ON customer TO PUBLIC;\n", encoding="utf-8")
+    result = _run(["check-migrations", *named, "--dialect", "postgres", "--format", "json"], repo)
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert {f["ruleId"] for f in findings} == expected_rules
+    assert {f["resource"] for f in findings} <= set(named)
