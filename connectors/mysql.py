@@ -46,8 +46,9 @@ from connectors._sql import (
     table_uri,
 )
 from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
+from scanner.facts import Observation, ReadAccess, Transport
 from scanner.migrations.schema import mysql_any_host
-from scanner.model import Fact, Level, Notification, Resource
+from scanner.model import Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
@@ -299,14 +300,14 @@ class MySQLConnector(SQLConnector):
 
     # -- facts ----------------------------------------------------------------------------------
 
-    def facts(self) -> Iterator[Fact | Notification]:
+    def facts(self) -> Iterator[Observation | Notification]:
         self._connect()
         if self.tls_fallback:
             yield no_tls_note(self.display_target)
         yield from self._transport()
         yield from self._access()
 
-    def _transport(self) -> Iterator[Fact]:
+    def _transport(self) -> Iterator[Observation]:
         variables = dict(self._rows(
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('require_secure_transport', 'have_ssl', 'have_openssl')"))
         require = variables.get("require_secure_transport", "OFF")
@@ -316,13 +317,11 @@ class MySQLConnector(SQLConnector):
             status = dict(self._rows("SHOW SESSION STATUS LIKE 'Ssl_cipher'"))
             encrypted = bool(status.get("Ssl_cipher"))
         server = f"mysql://{self.host}:{self.port}/{self.database}"
-        yield Fact("transport", server, {
-            "server": "mariadb" if self._mariadb else "mysql", "target": server,
-            "require_secure_transport": require, "have_ssl": have_ssl, "connection_encrypted": encrypted,
-            "accepts_non_tls": require.upper() not in ("ON", "1"),
-        })
+        yield Transport(resource_uri=server, server="mariadb" if self._mariadb else "mysql", target=server,
+                        require_secure_transport=require, have_ssl=have_ssl, connection_encrypted=encrypted,
+                        accepts_non_tls=require.upper() not in ("ON", "1"))
 
-    def _access(self) -> Iterator[Fact | Notification]:
+    def _access(self) -> Iterator[Observation | Notification]:
         import pymysql
 
         try:
@@ -381,25 +380,23 @@ class MySQLConnector(SQLConnector):
                         paths[role] = [*paths[current], role]
                         queue.append(role)
             for schema, table in tables:
-                base = {"grantee": label(account), "grantee_kind": "account", "user": user, "host": host,
-                        "wildcard_host": _wildcard(host), "privilege": "SELECT", "schema": schema, "table": table,
-                        "owner": False, "bypassrls": False}
                 uri = self._uri(schema, table)
+                base = {"resource_uri": uri, "grantee": label(account), "grantee_kind": "account", "user": user,
+                        "host": host, "wildcard_host": _wildcard(host), "privilege": "SELECT", "schema": schema,
+                        "table": table}
                 via = self._table_via(paths, global_select, db_grants, table_grants, schema, table)
                 if via is not None:
                     holder, how = via
-                    path = [label(a) for a in paths[holder]]
-                    yield Fact("access", uri, {**base, "object": f"{schema}.{table}", "column": None,
-                                               "via": how if len(path) == 1 else f"{' → '.join(path)} ({how})",
-                                               "path": path})
+                    path = tuple(label(a) for a in paths[holder])
+                    yield ReadAccess(**base, object=f"{schema}.{table}", column=None,
+                                     via=how if len(path) == 1 else f"{' → '.join(path)} ({how})", path=path)
                     continue
                 for holder, path_accounts in paths.items():
                     for column in sorted(col_grants.get(holder, {}).get((schema, table), ())):
-                        path = [label(a) for a in path_accounts]
+                        path = tuple(label(a) for a in path_accounts)
                         how = f"GRANT SELECT ({column}) ON {schema}.{table}"
-                        yield Fact("access", uri, {**base, "object": f"{schema}.{table}.{column}", "column": column,
-                                                   "via": how if len(path) == 1 else f"{' → '.join(path)} ({how})",
-                                                   "path": path})
+                        yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
+                                         via=how if len(path) == 1 else f"{' → '.join(path)} ({how})", path=path)
 
     def _information_schema_grants(self) -> tuple[list, list, list, list]:
         """Fallback: information_schema.*_PRIVILEGES (MySQL docs: rows for the grants the current account can see)."""

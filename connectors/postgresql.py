@@ -19,7 +19,7 @@ to roles the scanning user is not a member of): ``relacl``/``attacl``/``nspacl``
 ``aclexplode`` (docs, "Privileges" and "System Information Functions"), role membership from
 ``pg_auth_members`` with the path and the member's ``rolinherit``, superusers, ``BYPASSRLS``,
 predefined ``pg_read_all_data``, default privileges (``pg_default_acl``) and row-level security
-flags (``relrowsecurity``/``relforcerowsecurity``). They become :class:`Fact` s that the rules in
+flags (``relrowsecurity``/``relforcerowsecurity``). They become typed facts (:mod:`scanner.facts`) that the rules in
 ``scanner/rules/databases`` join with the column classifications.
 """
 
@@ -45,7 +45,8 @@ from connectors._sql import (
     table_uri,
 )
 from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
-from scanner.model import Fact, Level, Notification, Resource
+from scanner.facts import DefaultPrivilege, HbaLine, Observation, ReadAccess, TableSecurity, Transport
+from scanner.model import Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
@@ -243,14 +244,14 @@ class PostgreSQLConnector(SQLConnector):
 
     # -- facts: transport, roles, grants, RLS ---------------------------------------------------------
 
-    def facts(self) -> Iterator[Fact | Notification]:
+    def facts(self) -> Iterator[Observation | Notification]:
         conn = self._connect()
         if self.tls_fallback:
             yield no_tls_note(self.display_target)
         yield from self._transport_facts(conn)
         yield from self._access_facts(conn)
 
-    def _transport_facts(self, conn: Any) -> Iterator[Fact | Notification]:
+    def _transport_facts(self, conn: Any) -> Iterator[Observation | Notification]:
         import psycopg
 
         ssl = conn.execute("SELECT current_setting('ssl')").fetchone()[0] == "on"
@@ -267,8 +268,8 @@ class PostgreSQLConnector(SQLConnector):
             ):
                 # "host" matches SSL and non-SSL TCP connections, "hostnossl" only non-SSL (pg_hba.conf docs).
                 if typ in ("host", "hostnossl") and method != "reject":
-                    non_tls.append({"line": line, "type": typ, "database": ",".join(databases or []),
-                                    "user": ",".join(users or []), "address": address, "method": method})
+                    non_tls.append(HbaLine(line=line, type=typ, database=",".join(databases or []),
+                                           user=",".join(users or []), address=address, method=method))
         except psycopg.Error:
             hba_readable = False
             yield Notification(
@@ -277,11 +278,9 @@ class PostgreSQLConnector(SQLConnector):
                 self.display_target, level=Level.NOTE, kind="permission",
             )
         server = f"postgresql://{self.host}:{self.port}/{self.database}"
-        yield Fact("transport", server, {
-            "server": "postgresql", "target": server, "ssl": ssl, "hba_readable": hba_readable,
-            "non_tls_rules": non_tls, "connection_encrypted": encrypted,
-            "accepts_non_tls": (not ssl) or bool(non_tls),
-        })
+        yield Transport(resource_uri=server, server="postgresql", target=server, ssl=ssl, hba_readable=hba_readable,
+                        non_tls_rules=tuple(non_tls), connection_encrypted=encrypted,
+                        accepts_non_tls=(not ssl) or bool(non_tls))
 
     def _roles(self, conn: Any) -> dict[str, Any]:
         if self._roles_cache is not None:
@@ -320,7 +319,7 @@ class PostgreSQLConnector(SQLConnector):
                     queue.append(parent)
         return paths
 
-    def _access_facts(self, conn: Any) -> Iterator[Fact]:
+    def _access_facts(self, conn: Any) -> Iterator[Observation]:
         info = self._roles(conn)
         roles, granted = info["roles"], info["granted"]
         names = {oid: r["name"] for oid, r in roles.items()}
@@ -365,13 +364,13 @@ class PostgreSQLConnector(SQLConnector):
 
         for (schema, table), (oid, rls, force, owner, relkind) in sorted(tables.items()):
             uri = self._uri(schema, table)
-            yield Fact("table_security", uri, {
-                "object": f"{schema}.{table}", "schema": schema, "table": table, "relkind": relkind,
-                "rls": rls, "force_rls": force, "rls_policies": int(policies.get(oid, 0)),
-                "owner": names.get(owner), "column_grants": bool(column_grants.get(oid)),
-                "table_grantees": sorted("PUBLIC" if g == 0 else names.get(g, str(g))
-                                         for g in table_grants.get(oid, ()) if g != owner),
-            })
+            yield TableSecurity(
+                resource_uri=uri, object=f"{schema}.{table}", schema=schema, table=table, relkind=relkind,
+                rls=rls, force_rls=force, rls_policies=int(policies.get(oid, 0)),
+                owner=names.get(owner), column_grants=bool(column_grants.get(oid)),
+                table_grantees=tuple(sorted("PUBLIC" if g == 0 else names.get(g, str(g))
+                                            for g in table_grants.get(oid, ()) if g != owner)),
+            )
 
         read_all = {oid for oid, r in roles.items() if r["name"] in READ_ALL_ROLES}
         for oid, role in sorted(roles.items(), key=lambda item: item[1]["name"]):
@@ -382,62 +381,58 @@ class PostgreSQLConnector(SQLConnector):
                 uri = self._uri(schema, table)
                 obj = f"{schema}.{table}"
                 bypass = role["bypassrls"] or role["superuser"] or (owner in paths and not force)
-                base = {"grantee": role["name"], "grantee_kind": "role", "privilege": "SELECT", "schema": schema,
-                        "table": table, "login": role["login"], "bypassrls": role["bypassrls"] or role["superuser"],
-                        "owner": owner in paths, "rows_limited_by_rls": bool(rls) and not bypass}
+                base = {"resource_uri": uri, "grantee": role["name"], "grantee_kind": "role", "privilege": "SELECT",
+                        "schema": schema, "table": table, "login": role["login"],
+                        "bypassrls": role["bypassrls"] or role["superuser"], "owner": owner in paths,
+                        "rows_limited_by_rls": bool(rls) and not bypass}
                 if role["superuser"]:
-                    yield Fact("access", uri, {**base, "object": obj, "column": None, "via": "superuser",
-                                               "path": [role["name"]]})
+                    yield ReadAccess(**base, object=obj, column=None, via="superuser", path=(role["name"],))
                     continue
                 reader = next((r for r in read_all if r in paths), None)
                 if reader is not None:
-                    path = [names[p] for p in paths[reader]]
-                    yield Fact("access", uri, {**base, "object": obj, "column": None,
-                                               "via": " → ".join(path), "path": path})
+                    path = tuple(names[p] for p in paths[reader])
+                    yield ReadAccess(**base, object=obj, column=None, via=" → ".join(path), path=path)
                     continue
                 schema_usage = usage.get(schema, set())
                 if 0 not in schema_usage and not (schema_usage & set(paths)):
                     continue
                 holder = self._best(paths, table_grants.get(toid, set()))
                 if holder is not None:
-                    path = [names[p] for p in paths[holder]]
-                    yield Fact("access", uri, {**base, "object": obj, "column": None,
-                                               "via": "direct" if len(path) == 1 else " → ".join(path),
-                                               "path": path})
+                    path = tuple(names[p] for p in paths[holder])
+                    yield ReadAccess(**base, object=obj, column=None,
+                                     via="direct" if len(path) == 1 else " → ".join(path), path=path)
                     continue
                 for grantee, cols in sorted(column_grants.get(toid, {}).items()):
                     if grantee in paths:
-                        path = [names[p] for p in paths[grantee]]
+                        path = tuple(names[p] for p in paths[grantee])
                         for column in sorted(cols):
-                            yield Fact("access", uri, {**base, "object": f"{obj}.{column}", "column": column,
-                                                       "via": ("direct column grant" if len(path) == 1
-                                                               else " → ".join(path)),
-                                                       "path": path})
+                            yield ReadAccess(**base, object=f"{obj}.{column}", column=column,
+                                             via="direct column grant" if len(path) == 1 else " → ".join(path),
+                                             path=path)
         # PUBLIC (every role, present and future): the grantee 0 in aclexplode.
         for (schema, table), (toid, rls, _force, _owner, _kind) in sorted(tables.items()):
             if 0 not in usage.get(schema, set()):
                 continue
             uri = self._uri(schema, table)
-            base = {"grantee": "PUBLIC", "grantee_kind": "public", "privilege": "SELECT", "schema": schema,
-                    "table": table, "login": True, "bypassrls": False, "owner": False, "path": ["PUBLIC"],
-                    "rows_limited_by_rls": bool(rls)}
+            base = {"resource_uri": uri, "grantee": "PUBLIC", "grantee_kind": "public", "privilege": "SELECT",
+                    "schema": schema, "table": table, "path": ("PUBLIC",), "rows_limited_by_rls": bool(rls)}
             if 0 in table_grants.get(toid, set()):
-                yield Fact("access", uri, {**base, "object": f"{schema}.{table}", "column": None,
-                                           "via": "GRANT SELECT ... TO PUBLIC"})
+                yield ReadAccess(**base, object=f"{schema}.{table}", column=None, via="GRANT SELECT ... TO PUBLIC")
             else:
                 for column in sorted(column_grants.get(toid, {}).get(0, ())):
-                    yield Fact("access", uri, {**base, "object": f"{schema}.{table}.{column}", "column": column,
-                                               "via": "GRANT SELECT (column) ... TO PUBLIC"})
+                    yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
+                                     via="GRANT SELECT (column) ... TO PUBLIC")
         for owner, schema, _objtype, grantee, privilege in conn.execute(
             "SELECT d.defaclrole::regrole::text, n.nspname, d.defaclobjtype, a.grantee, a.privilege_type "
             "FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a "
             "WHERE d.defaclobjtype = 'r' AND a.privilege_type = 'SELECT'"
         ):
             where = f"#{schema}" if schema else ""
-            yield Fact("default_privilege", f"postgresql://{self.host}:{self.port}/{self.database}{where}", {
-                "owner": owner, "schema": schema, "object_type": "table", "privilege": privilege,
-                "grantee": "PUBLIC" if grantee == 0 else names.get(grantee, str(grantee)),
-            })
+            yield DefaultPrivilege(
+                resource_uri=f"postgresql://{self.host}:{self.port}/{self.database}{where}", owner=owner,
+                schema=schema, object_type="table", privilege=privilege,
+                grantee="PUBLIC" if grantee == 0 else names.get(grantee, str(grantee)),
+            )
 
     @staticmethod
     def _best(paths: dict[int, list[int]], grantees: set[int]) -> int | None:

@@ -35,7 +35,8 @@ from connectors._sql import (
     table_resource,
 )
 from scanner.connector import ReadError, ScanOptions
-from scanner.model import Fact, Notification, Resource
+from scanner.facts import DatabaseFile, Observation
+from scanner.model import Notification, Resource
 from scanner.registry import CONNECTORS
 
 SCHEMA = "main"
@@ -174,7 +175,7 @@ class SQLiteConnector(SQLConnector):
             return "vanished"
         return "timeout" if "interrupted" in str(exc) else "unreadable"
 
-    def facts(self) -> Iterator[Fact | Notification]:
+    def facts(self) -> Iterator[Observation | Notification]:
         """Permission bits of the database file and its journal/WAL companions (they hold the same data)."""
         for path in (self.path, self.path + "-wal", self.path + "-journal"):
             try:
@@ -184,7 +185,5 @@ class SQLiteConnector(SQLConnector):
             except OSError as exc:
                 yield Notification(f"{path}: cannot stat ({exc.strerror}).", self.target, kind="permission")
                 continue
-            yield Fact("file", f"file://{quote(path)}", {
-                "path": path, "mode": stat.S_IMODE(st.st_mode), "owner": _owner(st.st_uid),
-                "group": _group(st.st_gid),
-            })
+            yield DatabaseFile(resource_uri=f"file://{quote(path)}", path=path, mode=stat.S_IMODE(st.st_mode),
+                               owner=_owner(st.st_uid), group=_group(st.st_gid))

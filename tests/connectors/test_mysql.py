@@ -69,7 +69,7 @@ def test_grants_roles_wildcards(my: tuple[Any, str]) -> None:
         facts = [f for f in connector.facts() if getattr(f, "kind", "") == "access"]
     finally:
         connector.close()
-    access = {(f.data["grantee"], f.data["object"]): f.data for f in facts}
+    access = {(f.properties()["grantee"], f.properties()["object"]): f.properties() for f in facts}
     app = access[("'ps_app'@'%'", "ps_app.customers")]
     assert app["wildcard_host"] is True and app["via"] == "GRANT SELECT ON ps_app.*"
     report = access[("'ps_report'@'10.0.0.5'", "ps_app.customers")]
@@ -183,7 +183,7 @@ def test_grant_tables_unreadable_falls_back_to_information_schema(my: tuple[Any,
         connector.close()
     notes = [f for f in facts if getattr(f, "kind", "") == "permission"]
     assert notes and "information_schema" in notes[0].message
-    access = [(f.data["grantee"], f.data["object"]) for f in facts if getattr(f, "kind", "") == "access"]
+    access = [(f.grantee, f.object) for f in facts if getattr(f, "kind", "") == "access"]
     assert access == [("'ps_cols'@'127.0.0.1'", "ps_app.customers.mobile")]
     # information_schema.COLUMNS shows an account only the columns it may read: those are sampled
     assert [c["name"] for c in tables["ps_app.customers"].metadata["columns"]] == ["mobile"]

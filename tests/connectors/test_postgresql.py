@@ -108,7 +108,7 @@ def test_access_facts_from_catalogs(pg: tuple[Any, str]) -> None:
         facts = list(connector.facts())
     finally:
         connector.close()
-    access = {(f.data["grantee"], f.data["object"]): f.data for f in facts if getattr(f, "kind", "") == "access"}
+    access = {(f.grantee, f.object): f.properties() for f in facts if getattr(f, "kind", "") == "access"}
     alice = access[("ps_alice", "public.customers")]
     assert alice["rows_limited_by_rls"] is True  # RLS on, no policy: default deny for non-owners
     assert access[("ps_scanner", "public.customers")]["rows_limited_by_rls"] is True
@@ -121,14 +121,14 @@ def test_access_facts_from_catalogs(pg: tuple[Any, str]) -> None:
     assert not any(g == "PUBLIC" and o != "public.contact_log" for g, o in access)
     assert access[("ps_scanner", "public.credentials")]["via"] == "ps_scanner → pg_read_all_data"
     assert access[("postgres", "public.credentials")]["via"] == "superuser"
-    security = {f.data["object"]: f.data for f in facts if getattr(f, "kind", "") == "table_security"}
+    security = {f.object: f.properties() for f in facts if getattr(f, "kind", "") == "table_security"}
     assert security["public.customers"]["rls"] is True
     assert security["public.credentials"]["rls"] is False
     assert security["public.credentials"]["table_grantees"] == ["ps_auth"]
-    defaults = [f.data for f in facts if getattr(f, "kind", "") == "default_privilege"]
+    defaults = [f.properties() for f in facts if getattr(f, "kind", "") == "default_privilege"]
     assert [(d["schema"], d["grantee"], d["privilege"]) for d in defaults] == [("public", "PUBLIC", "SELECT")]
     assert access[("ps_alice", "public.customer_contacts")]["via"] == "direct"
-    transport = next(f.data for f in facts if getattr(f, "kind", "") == "transport")
+    transport = next(f.properties() for f in facts if getattr(f, "kind", "") == "transport")
     assert (transport["ssl"], transport["accepts_non_tls"], transport["hba_readable"]) == (False, True, True)
     assert [r["type"] for r in transport["non_tls_rules"]] == ["host"]
 
@@ -365,7 +365,7 @@ def test_bypassrls_role_shows_in_access_facts_and_findings(pg: tuple[Any, str], 
         facts = [f for f in connector.facts() if getattr(f, "kind", "") == "access"]
     finally:
         connector.close()
-    access = {f.data["grantee"]: f.data for f in facts if f.data["object"] == rls_table}
+    access = {f.properties()["grantee"]: f.properties() for f in facts if f.properties()["object"] == rls_table}
     assert {g: (a["bypassrls"], a["rows_limited_by_rls"], a["via"]) for g, a in access.items()} == RLS_ACCESS
 
     # end to end (default policy: only named roles read C3): the finding says who bypasses RLS

@@ -53,7 +53,7 @@ def test_classification_and_readonly(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
             connector._connect().execute("DELETE FROM customers")
         facts = list(connector.facts())
-        assert facts[0].data["mode"] == 0o600
+        assert facts[0].mode == 0o600
     finally:
         connector.close()
 

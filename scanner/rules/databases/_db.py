@@ -14,6 +14,7 @@ from typing import Any
 from connectors._sql import column_resource, verdicts_of
 from scanner.connector import store_of
 from scanner.detection.fields import entity_type
+from scanner.facts import ReadAccess
 from scanner.model import Level, Resource, ResourceScan
 from scanner.policy import Grade, Policy
 from scanner.rule import TargetScan
@@ -197,30 +198,29 @@ def top_grade(policy: Policy) -> Grade:
     return max(policy.grades.values(), key=lambda g: g.rank)
 
 
-def readable_columns(access: dict[str, Any], columns: list[GradedColumn]) -> list[GradedColumn]:
+def readable_columns(access: ReadAccess, columns: list[GradedColumn]) -> list[GradedColumn]:
     """The graded columns an access fact opens (all of the table's, or the one granted column)."""
-    if access.get("column") is None:
+    if access.column is None:
         return columns
-    return [c for c in columns if c.verdict["column"] == access["column"]]
+    return [c for c in columns if c.verdict["column"] == access.column]
 
 
-def access_message(access: dict[str, Any], column: GradedColumn, audience: str) -> str:
-    via = access["via"]
+def access_message(access: ReadAccess, column: GradedColumn, audience: str) -> str:
+    via = access.via
     how = {"superuser": "as a superuser", "direct": "through a direct grant"}.get(via, f"via {via}")
     rows = ""
-    if access.get("rows_limited_by_rls"):
+    if access.rows_limited_by_rls:
         rows = " (rows limited by row-level security policies)"
-    elif access.get("bypassrls") and via != "superuser":
+    elif access.bypassrls and via != "superuser":
         rows = " (bypasses row-level security)"
-    return (f"{access['grantee']} can {access['privilege']} {column.object} ({column.grade.id}, "
+    return (f"{access.grantee} can {access.privilege} {column.object} ({column.grade.id}, "
             f"{column.entity}) {how}{rows}; {audience}")
 
 
-def access_properties(access: dict[str, Any], column: GradedColumn) -> dict[str, Any]:
-    return {"grantee": access["grantee"], "privilege": access["privilege"], "object": column.object,
-            "via": access["via"], "path": list(access.get("path", ())), "grantedOn": access["object"],
-            "bypassRls": access.get("bypassrls", False),
-            "rowsLimitedByRls": access.get("rows_limited_by_rls", False), **column.properties()}
+def access_properties(access: ReadAccess, column: GradedColumn) -> dict[str, Any]:
+    return {"grantee": access.grantee, "privilege": access.privilege, "object": column.object,
+            "via": access.via, "path": list(access.path), "grantedOn": access.object,
+            "bypassRls": access.bypassrls, "rowsLimitedByRls": access.rows_limited_by_rls, **column.properties()}
 
 
 def role_names(label: str) -> tuple[str, ...]:

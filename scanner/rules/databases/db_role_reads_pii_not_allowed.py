@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from scanner.facts import ReadAccess, of_type
 from scanner.model import Finding
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
 from scanner.rules.databases._db import (
     access_message,
     access_properties,
-    facts_of,
     graded_by_table,
     readable_columns,
     role_names,
@@ -34,16 +34,15 @@ class DbRoleReadsPiiNotAllowed(Rule):
         if policy is None:
             return
         graded = graded_by_table(target, ctx.policy)
-        for fact in facts_of(target, "access"):
-            access = fact.data
-            if access["grantee_kind"] == "public" or access.get("wildcard_host"):
+        for access in of_type(target.facts, ReadAccess):
+            if access.grantee_kind == "public" or access.wildcard_host:
                 continue
-            if access.get("owner") and access["via"] != "superuser":
+            if access.owner and access.via != "superuser":
                 continue
-            path = [name for label in access.get("path") or [access["grantee"]] for name in role_names(label)]
+            path = [name for label in access.path or (access.grantee,) for name in role_names(label)]
             if any(policy.exempt(role) for role in path):
                 continue
-            for column in readable_columns(access, graded.get(fact.resource_uri, [])):
+            for column in readable_columns(access, graded.get(access.resource_uri, [])):
                 if any(policy.role_allowed(role, column.grade.id, column.object) for role in path):
                     continue
                 yield self.finding(
@@ -53,6 +52,6 @@ class DbRoleReadsPiiNotAllowed(Rule):
                     level=ctx.policy.rule_level(self.id, column.grade, self.metadata().default_level),
                     grade=column.grade,
                     entity_type=column.entity,
-                    discriminators=(access["grantee"],),
+                    discriminators=(access.grantee,),
                     properties=access_properties(access, column),
                 )

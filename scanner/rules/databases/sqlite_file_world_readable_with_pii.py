@@ -5,10 +5,11 @@ from __future__ import annotations
 import stat
 from collections.abc import Iterator
 
+from scanner.facts import DatabaseFile, of_type
 from scanner.model import Finding, Resource
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
-from scanner.rules.databases._db import facts_of, graded_by_table
+from scanner.rules.databases._db import graded_by_table
 
 
 @RULES.register
@@ -20,23 +21,22 @@ class SqliteFileWorldReadableWithPii(Rule):
         if not graded:
             return
         top = max(graded, key=lambda c: c.grade.rank)
-        for fact in facts_of(target, "file"):
-            info = fact.data
-            mode = info["mode"]
+        for info in of_type(target.facts, DatabaseFile):
+            mode = info.mode
             if not mode & stat.S_IROTH:
                 continue
-            resource = Resource(uri=fact.resource_uri, kind="file", display_name=info["path"],
-                                connector=target.connector, logical_name=info["path"], logical_kind="database-file",
-                                mode=mode, owner=info.get("owner"), group=info.get("group"))
+            resource = Resource(uri=info.resource_uri, kind="file", display_name=info.path,
+                                connector=target.connector, logical_name=info.path, logical_kind="database-file",
+                                mode=mode, owner=info.owner, group=info.group)
             yield self.finding(
                 resource,
-                f"SQLite database {info['path']} holds {top.grade.id} personal data "
+                f"SQLite database {info.path} holds {top.grade.id} personal data "
                 f"({', '.join(sorted({c.object for c in graded}))}) and is readable by all users "
-                f"(mode {stat.filemode(stat.S_IFREG | mode)}, owner {info.get('owner')})",
+                f"(mode {stat.filemode(stat.S_IFREG | mode)}, owner {info.owner})",
                 level=ctx.policy.rule_level(self.id, top.grade, self.metadata().default_level),
                 grade=top.grade,
                 entity_type=top.entity,
-                properties={"grantee": "other", "privilege": "read", "object": info["path"],
-                            "via": f"file mode {mode:04o}", "mode": f"{mode:04o}", "owner": info.get("owner"),
-                            "group": info.get("group"), "columns": sorted({c.object for c in graded})},
+                properties={"grantee": "other", "privilege": "read", "object": info.path,
+                            "via": f"file mode {mode:04o}", "mode": f"{mode:04o}", "owner": info.owner,
+                            "group": info.group, "columns": sorted({c.object for c in graded})},
             )
