@@ -257,14 +257,20 @@ def _statement(sql: str, group: list[Token], index: int, dialect: str, display: 
                commands: set[TokenType] | frozenset[TokenType]) -> Statement:
     """One statement from its tokens: parsed, or kept unparsed with a short reason."""
     first, last = group[0], group[-1]
-    start_line = _line_of(sql, first.start)
-    end_line = max(start_line, _line_of(sql, last.end))
+    start_line = first.line
+    end_line = max(start_line, last.line)
     raw = sql[first.start : last.end + 1]
     # the tokenizer swallows the rest of e.g. RENAME ... into one string token with an
     # unreliable offset: for those use the source text, comments removed
     text = " ".join(_COMMENTS.sub(" ", raw).split()) if first.token_type in commands else _joined(sql, group)
+    base = first.start  # where the parsed text starts in ``sql`` (token offsets are the file's: 0)
     try:
-        expression = _parse_one(raw, dialect)
+        if first.token_type in commands:
+            expression = _parse_one(raw, dialect)
+        else:  # the file's tokens, not a second tokenizer pass (half of sqlglot's time)
+            base = 0
+            parsed = [e for e in sqlglot.Dialect.get_or_raise(dialect).parser().parse(group, sql) if e is not None]
+            expression = parsed[0] if parsed else None
     except (ParseError, TokenError) as exc:
         # blanked, not removed, so offsets (column positions) stay the file's
         repaired = _PG18_NOT_NULL.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), raw) if dialect == "postgres" \
@@ -273,16 +279,17 @@ def _statement(sql: str, group: list[Token], index: int, dialect: str, display: 
             if repaired == raw:
                 raise exc
             expression = _parse_one(repaired, dialect)
+            base = first.start
         except (ParseError, TokenError):
             line, column, description = _error_position(exc)
-            if line == 1:
-                column += first.start - (sql.rfind("\n", 0, first.start) + 1)
-            where = f"at line {start_line + line - 1}, column {column}"
+            if base:  # positions in the statement's own text
+                if line == 1:
+                    column += first.start - (sql.rfind("\n", 0, first.start) + 1)
+                line = start_line + line - 1
             return Statement(display, index, start_line, end_line, text, None,
-                             unparsed=f"{description} {where}")
-        raw = repaired
+                             unparsed=f"{description} at line {line}, column {column}")
     stmt = Statement(display, index, start_line, end_line, text, expression)
-    _column_positions(stmt, expression, sql, first.start, raw)
+    _column_positions(stmt, expression, sql, base, first.start)
     return stmt
 
 
@@ -291,7 +298,8 @@ def _parse_one(raw: str, dialect: str) -> exp.Expression | None:
     return parsed[0] if parsed else None
 
 
-def _column_positions(stmt: Statement, expression: exp.Expression | None, sql: str, offset: int, raw: str) -> None:
+def _column_positions(stmt: Statement, expression: exp.Expression | None, sql: str, offset: int,
+                      first_start: int) -> None:
     """Where each column of a CREATE TABLE / ALTER TABLE ADD is named, as file (line, column)."""
     if not isinstance(expression, exp.Create | exp.Alter):
         return
@@ -301,8 +309,7 @@ def _column_positions(stmt: Statement, expression: exp.Expression | None, sql: s
         if start is None:
             continue
         absolute = offset + int(start)
-        # a quoted name's meta starts after the quote
-        line = _line_of(sql, absolute)
+        line = stmt.start_line + sql.count("\n", first_start, absolute)
         column = absolute - (sql.rfind("\n", 0, absolute) + 1) + 1
         name = ident.this if isinstance(ident, exp.Identifier) and ident.quoted else coldef.name.lower()
         stmt.positions.setdefault(name, (line, column))
