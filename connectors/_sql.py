@@ -30,7 +30,7 @@ import re
 from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -45,8 +45,9 @@ from scanner.connector import (
 )
 from scanner.detection.fields import classify_field, names_share
 from scanner.detection.protected import classify_protected as shared_classify_protected
+from scanner.facts import ColumnVerdict
 from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
-from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
+from scanner.model import Chunk, Level, Match, Notification, Resource, ResourceScan
 
 DEFAULT_SAMPLE_ROWS = 200
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
@@ -65,9 +66,6 @@ PROTECTED_SHARE = 0.8
 #: people (``branch.name`` holds branch names) to hold names, and the fewest values that can say so
 NAME_VALUES_SHARE = 0.8
 NAME_VALUES_MIN = 3
-
-COLUMN_FACT = "column"
-
 
 @dataclass(frozen=True)
 class ColumnInfo:
@@ -138,20 +136,6 @@ def table_uri(scheme: str, host: str | None, port: int | None, database: str, sc
     return f"{scheme}://{netloc}/{database}#{schema}.{table}"
 
 
-def column_resource(table: Resource, column: str) -> Resource:
-    """The per-column resource findings are reported on (SARIF logicalLocation kind ``column``)."""
-    logical = f"{table.logical_name}.{column}"
-    return Resource(
-        uri=f"{table.uri}.{column}",
-        kind="column",
-        display_name=f"{table.display_name}.{column}",
-        connector=table.connector,
-        logical_name=logical,
-        logical_kind="column",
-        metadata={"table": table.logical_name, "column": column},
-    )
-
-
 def table_resource(connector: str, uri: str, database: str, schema: str, table: str, kind: str,
                    columns: Sequence[ColumnInfo], **metadata: Any) -> Resource:
     return Resource(
@@ -204,33 +188,6 @@ def binary_label(raw: bytes) -> str | None:
 # -- classification ---------------------------------------------------------------------------------
 
 
-@dataclass
-class ColumnVerdict:
-    """What one column holds, as evidence for rules (stored as a :class:`Fact` of kind ``column``)."""
-
-    column: str
-    logical_name: str
-    data_type: str
-    classes: tuple[str, ...] = ()
-    name_entities: tuple[str, ...] = ()
-    entities: dict[str, int] = field(default_factory=dict)
-    holds: tuple[str, ...] = ()
-    basis: str = "none"  # name | content | name+content | free-text | none
-    confidence: float = 0.0
-    protection: str = "plaintext"  # plaintext | protected | masked
-    protection_label: str | None = None
-    sampled_rows: int = 0
-    non_null: int = 0
-    shares: dict[str, float] = field(default_factory=dict)
-
-    def as_fact(self, resource_uri: str) -> Fact:
-        data = asdict(self)
-        data["classes"] = list(self.classes)
-        data["holds"] = list(self.holds)
-        data["name_entities"] = list(self.name_entities)
-        return Fact(kind=COLUMN_FACT, resource_uri=resource_uri, data=data)
-
-
 def _one_line(value: str) -> str:
     return value.replace("\r", " ").replace("\n", " ")[:MAX_VALUE_CHARS]
 
@@ -270,105 +227,138 @@ def classify_column(
         parts = logical_name.rsplit(".", 2)
         table = parts[-2] if len(parts) >= 2 else None
     hint = column_hint(info, table)
-    verdict = ColumnVerdict(column=info.name, logical_name=logical_name, data_type=info.data_type,
-                            classes=hint.classes if hint.personal else (),
-                            name_entities=hint.entities if hint.personal else (), sampled_rows=len(values))
-    texts: list[str] = []
-    protected_labels: Counter[str] = Counter()
-    for value in values:
-        if value is None:
-            continue
-        verdict.non_null += 1
-        if isinstance(value, bytes | bytearray | memoryview):
-            raw = bytes(value)
-            label = binary_label(raw)
-            if label:
-                protected_labels[label] += 1
+    sample = _ColumnSample.read(values)
+    if sample.texts:
+        sample.detect(info, detector, scan)
+    verdict = ColumnVerdict(
+        resource_uri=scan.resource.uri, column=info.name, logical_name=logical_name, data_type=info.data_type,
+        classes=hint.classes if hint.personal else (), name_entities=hint.entities if hint.personal else (),
+        sampled_rows=len(values), non_null=sample.non_null, entities=dict(sample.entities),
+        shares=sample.shares(),
+    )
+    verdict = replace(verdict, **sample.protection(info, bool(values)))
+    verdict = _with_holds(verdict, hint, sample)
+    return replace(verdict, **_basis(verdict, hint))
+
+
+@dataclass
+class _ColumnSample:
+    """The sampled values of one column and what detection found in them."""
+
+    texts: list[str]
+    non_null: int
+    protected_labels: Counter[str]
+    entities: dict[str, int] = field(default_factory=dict)
+    entity_lines: dict[str, set[int]] = field(default_factory=dict)
+    value_lines: dict[str, set[int]] = field(default_factory=dict)  # lines whose value *is* the identifier
+    masked_lines: int = 0
+
+    @classmethod
+    def read(cls, values: Sequence[str | bytes | None]) -> _ColumnSample:
+        """Non-null values as one-line texts; binary values that are ciphertext or digests are counted."""
+        texts: list[str] = []
+        labels: Counter[str] = Counter()
+        non_null = 0
+        for value in values:
+            if value is None:
                 continue
-            value = raw.decode("utf-8", "replace")
-        texts.append(_one_line(str(value)))
-    non_null = verdict.non_null
-    masked_lines = 0
-    entity_lines: dict[str, set[int]] = {}
-    value_lines: dict[str, set[int]] = {}  # lines whose value *is* the identifier, not text around one
-    if texts:
-        # Detection first: a value holding a valid identifier is plaintext whatever it looks like, so the
-        # ciphertext/hash heuristics (which would call a long digit string "hex") never hide a real ID.
-        data = ("\n".join(texts) + "\n").encode("utf-8", "replace")
+            non_null += 1
+            if isinstance(value, bytes | bytearray | memoryview):
+                raw = bytes(value)
+                label = binary_label(raw)
+                if label:
+                    labels[label] += 1
+                    continue
+                value = raw.decode("utf-8", "replace")
+            texts.append(_one_line(str(value)))
+        return cls(texts, non_null, labels)
+
+    def detect(self, info: ColumnInfo, detector: Any, scan: ResourceScan) -> None:
+        """Detection first: a value holding a valid identifier is plaintext whatever it looks like, so the
+        ciphertext/hash heuristics (which would call a long digit string "hex") never hide a real ID."""
+        data = ("\n".join(self.texts) + "\n").encode("utf-8", "replace")
         detections = detector.scan(Chunk(data=data, field=info.name))
-        _add(scan, info.name, detections.matches, detections.masked, len(data), len(texts))
+        _add(scan, info.name, detections.matches, detections.masked, len(data), len(self.texts))
         for match in detections.matches:
-            entity_lines.setdefault(match.entity_type, set()).add(match.line)
-            value = texts[match.line - 1].strip() if 0 < match.line <= len(texts) else ""
+            self.entity_lines.setdefault(match.entity_type, set()).add(match.line)
+            value = self.texts[match.line - 1].strip() if 0 < match.line <= len(self.texts) else ""
             found = data[match.start:match.end].decode("utf-8", "replace")
             if value and len(found) >= WHOLE_VALUE_SHARE * len(value):
-                value_lines.setdefault(match.entity_type, set()).add(match.line)
-            verdict.entities[match.entity_type] = verdict.entities.get(match.entity_type, 0) + 1
-        masked_lines = sum(detections.masked.values())
+                self.value_lines.setdefault(match.entity_type, set()).add(match.line)
+            self.entities[match.entity_type] = self.entities.get(match.entity_type, 0) + 1
+        self.masked_lines = sum(detections.masked.values())
         if not detections.masked and not detections.matches:
-            masked_lines = sum(1 for t in texts if _MASK.search(t))
+            self.masked_lines = sum(1 for t in self.texts if _MASK.search(t))
         if not info.numeric:
-            matched = set().union(*entity_lines.values()) if entity_lines else set()
-            for line, text in enumerate(texts, start=1):
-                if line not in matched:
-                    label = classify_protected(text)
-                    if label:
-                        protected_labels[label] += 1
-    if non_null:
-        for entity, lines in entity_lines.items():
-            verdict.shares[entity] = round(len(lines) / non_null, 3)
-        protected_share = sum(protected_labels.values()) / non_null
-        masked_share = min(1.0, masked_lines / non_null)
-        verdict.shares["protected"] = round(protected_share, 3)
-        verdict.shares["masked"] = round(masked_share, 3)
-        plaintext_hits = sum(len(v) for v in entity_lines.values())
-        if protected_share >= PROTECTED_SHARE:
-            verdict.protection = "protected"
-            verdict.protection_label = protected_labels.most_common(1)[0][0]
-        elif masked_share >= PROTECTED_SHARE and not plaintext_hits:
-            verdict.protection = "masked"
-            verdict.protection_label = "masked"
-    elif info.binary:
-        verdict.protection = "protected"
-        verdict.protection_label = "binary"
-    elif not values and _protected_by_name(info):
-        verdict.protection = "protected"
-        verdict.protection_label = "name"
+            matched = set().union(*self.entity_lines.values()) if self.entity_lines else set()
+            for line, text in enumerate(self.texts, start=1):
+                label = None if line in matched else classify_protected(text)
+                if label:
+                    self.protected_labels[label] += 1
 
+    def shares(self) -> dict[str, float]:
+        """Share of non-null values per entity type found, and protected and masked values."""
+        if not self.non_null:
+            return {}
+        shares = {entity: round(len(lines) / self.non_null, 3) for entity, lines in self.entity_lines.items()}
+        shares["protected"] = round(sum(self.protected_labels.values()) / self.non_null, 3)
+        shares["masked"] = round(min(1.0, self.masked_lines / self.non_null), 3)
+        return shares
+
+    def protection(self, info: ColumnInfo, sampled: bool) -> dict[str, Any]:
+        """``protection`` and its label: by the sampled values, else a binary type, else a hashed name."""
+        if self.non_null:
+            protected_share = sum(self.protected_labels.values()) / self.non_null
+            if protected_share >= PROTECTED_SHARE:
+                return {"protection": "protected", "protection_label": self.protected_labels.most_common(1)[0][0]}
+            masked_share = min(1.0, self.masked_lines / self.non_null)
+            if masked_share >= PROTECTED_SHARE and not any(self.entity_lines.values()):
+                return {"protection": "masked", "protection_label": "masked"}
+        elif info.binary:
+            return {"protection": "protected", "protection_label": "binary"}
+        elif not sampled and _protected_by_name(info):
+            return {"protection": "protected", "protection_label": "name"}
+        return {}
+
+
+def _with_holds(verdict: ColumnVerdict, hint: Any, sample: _ColumnSample) -> ColumnVerdict:
+    """The entity types the column's values *are*: values that merely contain one among other text
+    (``客户来电, 手机 138…``, a JSON document) make it free text; a bare ``name`` outside a table of
+    people holds person names only if the values read as names."""
     holds = []
-    for entity, lines in value_lines.items():
-        # a column *holds* an entity when its values are that identifier; values that merely contain
-        # one among other text (``客户来电, 手机 138…``, a JSON document) make it free text
-        share = len(lines) / non_null
+    for entity, lines in sample.value_lines.items():
+        share = len(lines) / sample.non_null
         named = entity in hint.entities and hint.personal
         if share >= HOLDS_SHARE or (named and share >= HOLDS_SHARE_WITH_NAME):
             holds.append(entity)
-    if hint.conditional and not hint.classes and non_null >= NAME_VALUES_MIN and verdict.protection == "plaintext":
-        # a bare name outside a table of people: person names only if the values read as names
-        share = names_share(texts)
+    shares, classes = dict(verdict.shares), verdict.classes
+    if (hint.conditional and not hint.classes and sample.non_null >= NAME_VALUES_MIN
+            and verdict.protection == "plaintext"):
+        share = names_share(sample.texts)
         if share >= NAME_VALUES_SHARE:
             for cls in hint.conditional:
-                verdict.shares[cls] = round(share, 3)
+                shares[cls] = round(share, 3)
                 holds.append(cls)
-            verdict.classes = tuple(hint.conditional)
-    verdict.holds = tuple(sorted(holds))
+            classes = tuple(hint.conditional)
+    return replace(verdict, holds=tuple(sorted(holds)), shares=shares, classes=classes)
+
+
+def _basis(verdict: ColumnVerdict, hint: Any) -> dict[str, Any]:
+    """What the verdict rests on, and how sure it is."""
     if verdict.holds:
         named = hint.personal and any(e in hint.entities for e in verdict.holds)
-        verdict.basis = "name+content" if named else "content"
         top = max(verdict.shares[e] for e in verdict.holds)
-        verdict.confidence = 1.0 if named else round(min(0.95, 0.5 + top / 2), 2)
-    elif verdict.entities:
-        verdict.basis = "free-text"
-        verdict.confidence = round(max(verdict.shares.get(e, 0.0) for e in verdict.entities), 3)
+        return {"basis": "name+content" if named else "content",
+                "confidence": 1.0 if named else round(min(0.95, 0.5 + top / 2), 2)}
+    if verdict.entities:
         if hint.personal:
-            verdict.basis = "name"
-            verdict.confidence = 0.7
-    elif hint.personal:
-        verdict.basis = "name"
+            return {"basis": "name", "confidence": 0.7}
+        return {"basis": "free-text", "confidence": round(max(verdict.shares.get(e, 0.0) for e in verdict.entities), 3)}
+    if hint.personal:
         # A name whose recognizable entity never validates in a sizeable sample is weak evidence.
-        weak = hint.entities and non_null >= 10 and verdict.protection == "plaintext"
-        verdict.confidence = 0.3 if weak else 0.6
-    return verdict
+        weak = hint.entities and verdict.non_null >= 10 and verdict.protection == "plaintext"
+        return {"basis": "name", "confidence": 0.3 if weak else 0.6}
+    return {}
 
 
 def _add(scan: ResourceScan, column: str, matches: list[Match], masked: Mapping[str, int], size: int,
@@ -416,7 +406,7 @@ def classify_rows(resource: Resource, columns: Sequence[ColumnInfo], rows: Seque
                                   table=resource.metadata.get("table"))
         verdicts.append(verdict)
         if verdict.classes or verdict.entities or verdict.protection != "plaintext":
-            scan.facts.append(verdict.as_fact(resource.uri))
+            scan.facts.append(verdict)
     # Coverage for auditors (TargetSummary.protected): tables whose graded columns include protected ones.
     labels = Counter(v.protection_label for v in verdicts
                      if v.protection == "protected" and v.protection_label and (v.classes or v.name_entities))
@@ -431,11 +421,6 @@ def _text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def verdicts_of(scan: ResourceScan) -> list[dict[str, Any]]:
-    """Column verdicts recorded in a table's scan (what rules read)."""
-    return [f.data for f in scan.facts if getattr(f, "kind", None) == COLUMN_FACT]
 
 
 # -- scanning one table -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ untyped :class:`scanner.model.Fact` remains for observations no rule reads yet.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 F = TypeVar("F", bound="Observation")
@@ -143,3 +143,31 @@ class DatabaseFile(Observation):
     mode: int
     owner: str | None
     group: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnVerdict(Observation):
+    """What one sampled column holds (``resource_uri``: its table), as evidence for the database rules.
+
+    ``classes``: field classes its name, comment or table suggest; ``entities``: values found per entity
+    type in the sample; ``holds``: the types most values are; ``basis``: what the verdict rests on
+    (``name``, ``content``, ``name+content``, ``free-text``, ``none``); ``protection``: ``plaintext``,
+    ``protected`` (hashes, ciphertext, unreadable binary) or ``masked``; ``shares``: the share of
+    non-null sampled values per entity type.
+    """
+
+    kind = "column"
+    column: str
+    logical_name: str
+    data_type: str
+    classes: tuple[str, ...] = ()
+    name_entities: tuple[str, ...] = ()
+    entities: dict[str, int] = field(default_factory=dict)
+    holds: tuple[str, ...] = ()
+    basis: str = "none"
+    confidence: float = 0.0
+    protection: str = "plaintext"
+    protection_label: str | None = None
+    sampled_rows: int = 0
+    non_null: int = 0
+    shares: dict[str, float] = field(default_factory=dict)

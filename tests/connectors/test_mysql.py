@@ -46,7 +46,7 @@ def test_discover_and_classify(my: tuple[Any, str]) -> None:
         assert tables["ps_app.customers"].uri == f"mysql://127.0.0.1:{server.port}/ps_app#ps_app.customers"
         detector = Detector()
         scan = connector.scan_resource(tables["ps_app.customers"], detector)
-        verdicts = {f.data["column"]: f.data for f in scan.facts}
+        verdicts = {f.column: f.properties() for f in scan.facts}
         assert verdicts["id_card_no"]["basis"] == "name+content"
         assert verdicts["card_enc"]["protection"] == "protected"
         assert verdicts["id_masked"]["protection"] == "masked"
@@ -54,7 +54,7 @@ def test_discover_and_classify(my: tuple[Any, str]) -> None:
         assert verdicts["name"]["classes"] == ["PERSON_NAME"]
         assert scan.items_examined == fx.ROWS
         credentials = connector.scan_resource(tables["ps_app.credentials"], detector)
-        creds = {f.data["column"]: f.data for f in credentials.facts}
+        creds = {f.column: f.properties() for f in credentials.facts}
         assert creds["password"]["protection"] == "plaintext"
         assert creds["password_hash"]["protection"] == "protected"
         assert connector.scan_resource(tables["ps_app.orders"], detector).facts == []

@@ -41,7 +41,7 @@ def _resources(connector: PostgreSQLConnector) -> dict[str, Resource]:
 
 def _verdicts(connector: PostgreSQLConnector, resource: Resource, detector: Detector) -> dict[str, dict]:
     scan = connector.scan_resource(resource, detector)
-    return {f.data["column"]: f.data for f in scan.facts if f.kind == "column"}
+    return {f.column: f.properties() for f in scan.facts if f.kind == "column"}
 
 
 def test_discover_tables_columns_and_uris(pg: tuple[Any, str]) -> None:
@@ -272,14 +272,14 @@ def test_permission_denied_table_is_a_notification(pg: tuple[Any, str], detector
         partial = connector.scan_resource(tables["public.customers"], detector)
         assert [n.kind for n in partial.notifications] == ["permission", "rls"]
         assert "id_card_no" in partial.notifications[0].message
-        verdicts = {f.data["column"]: f.data for f in partial.facts}
+        verdicts = {f.column: f.properties() for f in partial.facts}
         assert verdicts["mobile"]["basis"] == "name" and verdicts["id_card_no"]["basis"] == "name"
         assert partial.items_examined == 0
         with server.admin_connect(fx.PG_DB) as admin:
             admin.execute("CREATE POLICY support_all ON customers FOR SELECT TO ps_support USING (true)")
         try:
             partial = connector.scan_resource(tables["public.customers"], detector)
-            verdicts = {f.data["column"]: f.data for f in partial.facts}
+            verdicts = {f.column: f.properties() for f in partial.facts}
             assert verdicts["mobile"]["basis"] == "name+content" and verdicts["id_card_no"]["basis"] == "name"
             assert partial.items_examined == fx.ROWS
         finally:
@@ -407,7 +407,7 @@ def test_sampling_without_bypassrls_warns_naming_the_table(pg: tuple[Any, str], 
         assert note.resource_uri == resource.uri and note.resource_uri.endswith(f"#{rls_table}")
     else:
         assert scan.notifications == []
-    assert {f.data["column"]: f.data["basis"] for f in scan.facts}["id_card_no"] == "name+content"
+    assert {f.column: f.basis for f in scan.facts}["id_card_no"] == "name+content"
 
 
 # -- the CLI: a vanished table or a dropped connection is one stderr line, and the scan goes on ------------------

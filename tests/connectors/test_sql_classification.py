@@ -8,7 +8,8 @@ import pytest
 
 from connectors._sql import ColumnInfo, binary_label, classify_column, classify_protected
 from scanner.detection.engine import Detector
-from scanner.model import Fact, ResourceScan
+from scanner.facts import HbaLine, Transport
+from scanner.model import ResourceScan
 from scanner.policy import load_policy
 from scanner.rule import RuleContext, TargetScan
 from scanner.rules.databases.db_server_accepts_non_tls import DbServerAcceptsNonTls
@@ -21,7 +22,7 @@ def _verdict(name: str, values: list, comment: str | None = None, **kw: bool) ->
     resource = table_resource("sqlite", "sqlite:///x.db#main.t", "x", "main", "t", "table", [])
     scan = ResourceScan(resource=resource)
     verdict = classify_column(ColumnInfo(name, "text", comment, **kw), f"main.t.{name}", values, Detector(), scan)
-    return verdict.as_fact(resource.uri).data
+    return verdict.properties()
 
 
 def test_name_and_valid_values_is_certain() -> None:
@@ -72,13 +73,12 @@ def test_hashes_ciphertext_and_masks_are_protected_or_masked() -> None:
 def test_non_tls_rule_messages() -> None:
     policy = load_policy()
     ctx = RuleContext(policy=policy, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    hba = Fact("transport", "postgresql://db:5432/app", {
-        "server": "postgresql", "target": "postgresql://db:5432/app", "ssl": True, "accepts_non_tls": True,
-        "non_tls_rules": [{"line": 3, "type": "host", "database": "all", "user": "all", "address": "10.0.0.0",
-                           "method": "scram-sha-256"}]})
-    secure = Fact("transport", "mysql://db:3306/app", {
-        "server": "mysql", "target": "mysql://db:3306/app", "require_secure_transport": "ON", "have_ssl": "YES",
-        "accepts_non_tls": False})
+    hba = Transport(resource_uri="postgresql://db:5432/app", server="postgresql", target="postgresql://db:5432/app",
+                    ssl=True, accepts_non_tls=True, connection_encrypted=None,
+                    non_tls_rules=(HbaLine(line=3, type="host", database="all", user="all", address="10.0.0.0",
+                                           method="scram-sha-256"),))
+    secure = Transport(resource_uri="mysql://db:3306/app", server="mysql", target="mysql://db:3306/app",
+                       require_secure_transport="ON", have_ssl="YES", accepts_non_tls=False, connection_encrypted=True)
     findings = list(DbServerAcceptsNonTls().evaluate_target(TargetScan("t", "postgresql", [], [hba, secure]), ctx))
     assert len(findings) == 1 and "line 3 (host all all 10.0.0.0)" in findings[0].message
     assert "hostssl" in findings[0].message
@@ -144,5 +144,5 @@ def test_columns_by_name_type_table_and_values(table: str, column: str, data_typ
     resource = table_resource("postgresql", "postgresql://h/db#s.t", "db", schema or "public", name, "table", [])
     info = ColumnInfo(column, data_type, enum=enum, readable=bool(values))
     verdict = classify_column(info, f"{schema or 'public'}.{name}.{column}", values, Detector(),
-                              ResourceScan(resource)).as_fact(resource.uri).data
+                              ResourceScan(resource)).properties()
     assert (verdict["classes"], verdict["holds"]) == (classes, holds)

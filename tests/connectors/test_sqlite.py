@@ -43,7 +43,7 @@ def test_classification_and_readonly(tmp_path: Path) -> None:
         resources = {r.logical_name: r for r in connector.discover() if isinstance(r, Resource)}
         assert sorted(resources) == ['main.customers', 'main.odd "name"']
         scan = connector.scan_resource(resources["main.customers"], Detector())
-        verdicts = {f.data["column"]: f.data for f in scan.facts}
+        verdicts = {f.column: f.properties() for f in scan.facts}
         assert verdicts["id_card_no"]["holds"] == ["CN_RESIDENT_ID"] and verdicts["id_card_no"]["confidence"] == 1.0
         assert verdicts["pin_code"]["protection"] == "protected"
         assert verdicts["card_enc"]["protection"] == "protected"

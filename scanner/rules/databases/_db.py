@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors._sql import column_resource, verdicts_of
 from scanner.connector import store_of
 from scanner.detection.fields import entity_type
-from scanner.facts import ReadAccess
+from scanner.facts import ColumnVerdict, ReadAccess, of_type
 from scanner.model import Level, Resource, ResourceScan
 from scanner.policy import Grade, Policy
 from scanner.rule import TargetScan
@@ -29,8 +28,9 @@ class GradedColumn:
 
     table: Resource
     resource: Resource
-    verdict: dict[str, Any]
+    verdict: ColumnVerdict
     grade: Grade
+    grades: dict[str, str]  # entity type or field class -> its grade id under the policy
 
     @property
     def object(self) -> str:
@@ -39,34 +39,34 @@ class GradedColumn:
     @property
     def entity(self) -> str | None:
         """The entity type the column is reported as: the graded one it holds, else its first type."""
-        names = [*self.verdict["holds"], *self.verdict["classes"], *self.verdict["entities"]]
+        names = [*self.verdict.holds, *self.verdict.classes, *self.verdict.entities]
         graded = [n for n in names if self.grade_id_of(n) == self.grade.id]
         return (graded or names or [None])[0]
 
     def grade_id_of(self, name: str) -> str | None:
-        return self.verdict.get("_grades", {}).get(name)
+        return self.grades.get(name)
 
     @property
     def plaintext(self) -> bool:
-        return self.verdict["protection"] == "plaintext"
+        return self.verdict.protection == "plaintext"
 
     @property
     def free_text(self) -> bool:
-        return self.verdict["basis"] == "free-text"
+        return self.verdict.basis == "free-text"
 
     def evidence(self) -> str:
         v = self.verdict
-        if v["basis"] == "name":
-            return f"column name/comment suggests {', '.join(v['classes'])}"
-        shares = ", ".join(f"{e} in {v['shares'].get(e, 0):.0%} of {v['non_null']} sampled values"
-                           for e in (v["holds"] or list(v["entities"])))
-        return f"{shares} ({v['basis']})"
+        if v.basis == "name":
+            return f"column name/comment suggests {', '.join(v.classes)}"
+        shares = ", ".join(f"{e} in {v.shares.get(e, 0):.0%} of {v.non_null} sampled values"
+                           for e in (v.holds or list(v.entities)))
+        return f"{shares} ({v.basis})"
 
     def properties(self) -> dict[str, Any]:
         v = self.verdict
-        return {"object": self.object, "column": v["column"], "dataType": v["data_type"], "basis": v["basis"],
-                "confidence": v["confidence"], "protection": v["protection"], "classes": list(v["classes"]),
-                "entities": sorted(v["entities"]), "sampledRows": v["sampled_rows"], "nonNull": v["non_null"]}
+        return {"object": self.object, "column": v.column, "dataType": v.data_type, "basis": v.basis,
+                "confidence": v.confidence, "protection": v.protection, "classes": list(v.classes),
+                "entities": sorted(v.entities), "sampledRows": v.sampled_rows, "nonNull": v.non_null}
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class PersonalColumn:
 
     table: Resource
     resource: Resource
-    verdict: dict[str, Any]
+    verdict: ColumnVerdict
     entity: str
     grade: Grade | None
 
@@ -89,21 +89,21 @@ class PersonalColumn:
 
     @property
     def free_text(self) -> bool:
-        return self.verdict["basis"] == "free-text"
+        return self.verdict.basis == "free-text"
 
     @property
     def count(self) -> int:
         """Values of this entity type found in the sample (name-only: the non-null values sampled)."""
-        return int(self.verdict["entities"].get(self.entity, 0)) or int(self.verdict["non_null"])
+        return int(self.verdict.entities.get(self.entity, 0)) or int(self.verdict.non_null)
 
     def evidence(self) -> str:
         v = self.verdict
-        if v["basis"] == "name" or (self.entity not in v["shares"] and self.entity in v["classes"]):
-            why = "column name/comment" if v["basis"] == "name" else "column name, comment or table"
-            sampled = "; not sampled" if not v["sampled_rows"] else ""
+        if v.basis == "name" or (self.entity not in v.shares and self.entity in v.classes):
+            why = "column name/comment" if v.basis == "name" else "column name, comment or table"
+            sampled = "; not sampled" if not v.sampled_rows else ""
             return f"{why} suggests {self.entity}{sampled}"
-        share = v["shares"].get(self.entity, 0)
-        return f"{self.entity} in {share:.0%} of {v['non_null']} sampled values ({v['basis']})"
+        share = v.shares.get(self.entity, 0)
+        return f"{self.entity} in {share:.0%} of {v.non_null} sampled values ({v.basis})"
 
     def level(self, policy: Policy, rule_id: str, default: Level) -> Level:
         """The grade's level (an explicit ``rules:`` level wins); the rule's default when ungraded."""
@@ -116,9 +116,9 @@ class PersonalColumn:
 
     def properties(self) -> dict[str, Any]:
         v = self.verdict
-        return {"object": self.object, "column": v["column"], "dataType": v["data_type"], "basis": v["basis"],
-                "confidence": v["confidence"], "protection": v["protection"], "classes": list(v["classes"]),
-                "entities": sorted(v["entities"]), "sampledRows": v["sampled_rows"], "nonNull": v["non_null"],
+        return {"object": self.object, "column": v.column, "dataType": v.data_type, "basis": v.basis,
+                "confidence": v.confidence, "protection": v.protection, "classes": list(v.classes),
+                "entities": sorted(v.entities), "sampledRows": v.sampled_rows, "nonNull": v.non_null,
                 "graded": self.grade is not None}
 
 
@@ -129,26 +129,26 @@ def listed_entity(name: str) -> bool:
     return registered is not None and registered.personal and registered.kind != "authentication"
 
 
-def column_entities(verdict: dict[str, Any]) -> list[str]:
+def column_entities(verdict: ColumnVerdict) -> list[str]:
     """The entity types a column verdict says the column holds: found in free text, held by its values,
     or (judged by name, comment or table) its field classes, which are registered entity types."""
-    if verdict["basis"] == "free-text":
-        names = sorted(verdict["entities"])
-    elif verdict["holds"]:
-        names = list(verdict["holds"])
+    if verdict.basis == "free-text":
+        names = sorted(verdict.entities)
+    elif verdict.holds:
+        names = list(verdict.holds)
     else:
-        names = list(verdict["classes"])
+        names = list(verdict.classes)
     return [n for n in names if listed_entity(n)]
 
 
 def personal_columns(scan: ResourceScan, policy: Policy) -> Iterator[PersonalColumn]:
     """Plaintext personal-data columns of one table scan, one per column and entity type."""
-    for verdict in verdicts_of(scan):
-        if verdict["basis"] == "none" or (verdict["confidence"] < MIN_CONFIDENCE and verdict["basis"] != "free-text"):
+    for verdict in of_type(scan.facts, ColumnVerdict):
+        if verdict.basis == "none" or (verdict.confidence < MIN_CONFIDENCE and verdict.basis != "free-text"):
             continue
-        if verdict["protection"] != "plaintext":
+        if verdict.protection != "plaintext":
             continue
-        resource = column_resource(scan.resource, verdict["column"])
+        resource = column_resource(scan.resource, verdict.column)
         for entity in column_entities(verdict):
             yield PersonalColumn(scan.resource, resource, verdict, entity, policy.grade_of(entity))
 
@@ -164,18 +164,17 @@ def stores_data(scan: ResourceScan) -> bool:
 
 def graded_columns(scan: ResourceScan, policy: Policy, *, plaintext_only: bool = True) -> Iterator[GradedColumn]:
     """Graded columns of one table scan (plaintext ones unless asked otherwise)."""
-    for verdict in verdicts_of(scan):
-        if verdict["basis"] == "none" or (verdict["confidence"] < MIN_CONFIDENCE and verdict["basis"] != "free-text"):
+    for verdict in of_type(scan.facts, ColumnVerdict):
+        if verdict.basis == "none" or (verdict.confidence < MIN_CONFIDENCE and verdict.basis != "free-text"):
             continue
-        if plaintext_only and verdict["protection"] != "plaintext":
+        if plaintext_only and verdict.protection != "plaintext":
             continue
-        names = [*verdict["classes"], *verdict["name_entities"], *verdict["entities"]]
+        names = [*verdict.classes, *verdict.name_entities, *verdict.entities]
         grade = policy.highest_grade(names)
         if grade is None:
             continue
         grades = {n: g.id for n in names if (g := policy.grade_of(n)) is not None}
-        yield GradedColumn(scan.resource, column_resource(scan.resource, verdict["column"]),
-                           {**verdict, "_grades": grades}, grade)
+        yield GradedColumn(scan.resource, column_resource(scan.resource, verdict.column), verdict, grade, grades)
 
 
 def graded_by_table(target: TargetScan, policy: Policy) -> dict[str, list[GradedColumn]]:
@@ -198,11 +197,25 @@ def top_grade(policy: Policy) -> Grade:
     return max(policy.grades.values(), key=lambda g: g.rank)
 
 
+def column_resource(table: Resource, column: str) -> Resource:
+    """The per-column resource findings are reported on (SARIF logicalLocation kind ``column``)."""
+    logical = f"{table.logical_name}.{column}"
+    return Resource(
+        uri=f"{table.uri}.{column}",
+        kind="column",
+        display_name=f"{table.display_name}.{column}",
+        connector=table.connector,
+        logical_name=logical,
+        logical_kind="column",
+        metadata={"table": table.logical_name, "column": column},
+    )
+
+
 def readable_columns(access: ReadAccess, columns: list[GradedColumn]) -> list[GradedColumn]:
     """The graded columns an access fact opens (all of the table's, or the one granted column)."""
     if access.column is None:
         return columns
-    return [c for c in columns if c.verdict["column"] == access.column]
+    return [c for c in columns if c.verdict.column == access.column]
 
 
 def access_message(access: ReadAccess, column: GradedColumn, audience: str) -> str:

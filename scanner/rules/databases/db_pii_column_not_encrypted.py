@@ -35,7 +35,7 @@ class DbPiiColumnNotEncrypted(Rule):
                 level=policy.rule_level(self.id, column.grade, self.metadata().default_level),
                 grade=column.grade,
                 entity_type=column.entity,
-                matches=[m for m in scan.matches if m.field == column.verdict["column"]],
-                occurrences=sum(column.verdict["entities"].values()) or column.verdict["non_null"],
+                matches=[m for m in scan.matches if m.field == column.verdict.column],
+                occurrences=sum(column.verdict.entities.values()) or column.verdict.non_null,
                 properties=column.properties(),
             )

@@ -32,13 +32,13 @@ class DbPiiInFreeTextColumn(Rule):
                 column.resource,
                 f"Free-text column {column.object} contains {count:,} {column.entity} value"
                 f"{'s' if count != 1 else ''} ({column.grade_text(policy)}) in "
-                f"{column.verdict['shares'].get(column.entity, 0):.0%} of {column.verdict['non_null']} "
+                f"{column.verdict.shares.get(column.entity, 0):.0%} of {column.verdict.non_null} "
                 f"sampled values",
                 level=policy.rule_level(self.id, None, default if column.grade is not None else Level.NOTE),
                 grade=column.grade,
                 entity_type=column.entity,
                 matches=[m for m in scan.matches
-                         if m.field == column.verdict["column"] and m.entity_type == column.entity],
+                         if m.field == column.verdict.column and m.entity_type == column.entity],
                 occurrences=count,
                 properties=column.properties(),
             )

@@ -28,7 +28,7 @@ class DbPlaintextC3Column(Rule):
                 level=ctx.policy.rule_level(self.id, None, self.metadata().default_level),
                 grade=c3,
                 entity_type=column.entity,
-                matches=[m for m in scan.matches if m.field == column.verdict["column"]],
-                occurrences=column.verdict["non_null"],
+                matches=[m for m in scan.matches if m.field == column.verdict.column],
+                occurrences=column.verdict.non_null,
                 properties=column.properties(),
             )

@@ -38,7 +38,7 @@ class DbPlaintextPiiColumn(Rule):
                 grade=column.grade,
                 entity_type=column.entity,
                 matches=[m for m in scan.matches
-                         if m.field == column.verdict["column"] and m.entity_type == column.entity],
+                         if m.field == column.verdict.column and m.entity_type == column.entity],
                 occurrences=column.count,
                 properties=column.properties(),
             )
