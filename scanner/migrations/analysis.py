@@ -520,7 +520,7 @@ class Analyzer:
 
     def _rename_column_refs(self, relation: Relation, old: str, new: str) -> None:
         key = self.state.key(relation.schema, relation.name)
-        for other in self.state.relations.values():
+        for other in [self.state.relations[k] for k in self.state.derived]:
             for column in other.columns.values():
                 if (key, old) in column.sources:
                     column.sources = tuple((s, new if (s, c) == (key, old) else c) for s, c in column.sources)

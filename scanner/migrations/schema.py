@@ -278,6 +278,10 @@ class SchemaState:
         self.policy = policy
         self.default_schema = DEFAULT_SCHEMA.get(dialect)
         self.relations: dict[str, Relation] = {}
+        # indexes kept by add/remove: keys by relation name (find's fallback), keys of relations with
+        # derived columns (views, CREATE TABLE AS), whose lineage a rename must update
+        self._by_name: dict[str, set[str]] = {}
+        self.derived: set[str] = set()
         self.standing: list[StandingGrant] = []
 
     # -- names -----------------------------------------------------------------------------------
@@ -293,7 +297,7 @@ class SchemaState:
         exact = self.relations.get(self.key(schema, name))
         if exact is not None:
             return exact
-        same_name = [r for r in self.relations.values() if r.name == name]
+        same_name = [self.relations[k] for k in self._by_name.get(name, ())]
         if len(same_name) == 1 and (schema is None or same_name[0].schema is None):
             return same_name[0]
         return None
@@ -312,10 +316,19 @@ class SchemaState:
         ]
 
     def add(self, relation: Relation) -> None:
-        self.relations[self.key(relation.schema, relation.name)] = relation
+        key = self.key(relation.schema, relation.name)
+        if key in self.relations:
+            self.remove(self.relations[key])
+        self.relations[key] = relation
+        self._by_name.setdefault(relation.name, set()).add(key)
+        if any(c.sources for c in relation.columns.values()):
+            self.derived.add(key)
 
     def remove(self, relation: Relation) -> None:
-        self.relations.pop(self.key(relation.schema, relation.name), None)
+        key = self.key(relation.schema, relation.name)
+        if self.relations.pop(key, None) is not None:
+            self._by_name.get(relation.name, set()).discard(key)
+            self.derived.discard(key)
 
     def rename(self, relation: Relation, schema: str | None, name: str) -> None:
         old_key = self.key(relation.schema, relation.name)
@@ -323,7 +336,7 @@ class SchemaState:
         relation.schema = schema if schema is not None else relation.schema
         relation.name = name
         new_key = self.key(relation.schema, relation.name)
-        for other in self.relations.values():  # keep view lineage pointing at the renamed table
+        for other in [self.relations[k] for k in self.derived]:  # keep view lineage pointing at the renamed table
             for column in other.columns.values():
                 if any(src == old_key for src, _ in column.sources):
                     column.sources = tuple((new_key if s == old_key else s, c) for s, c in column.sources)
