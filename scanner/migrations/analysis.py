@@ -124,6 +124,9 @@ _DROP_RELATIONS = re.compile(r"^DROP\s+(?:TABLE|VIEW|MATERIALIZED\s+VIEW)\s+(?:I
                              r"(?:\s+(?:CASCADE|RESTRICT))?$", re.IGNORECASE | re.DOTALL)
 _RENAME_RELATION = re.compile(rf"^ALTER\s+(?:TABLE|VIEW)\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<old>{_QNAME})\s+"
                               rf"RENAME\s+TO\s+(?P<new>{_IDENT})$", re.IGNORECASE)
+# pgcrypto's password hashing (crypt(pw, gen_salt('bf')) is bcrypt), loaded or called
+_HASHING = re.compile(r"\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?pgcrypto\b|\b(?:crypt|gen_salt)\s*\(",
+                      re.IGNORECASE)
 _NON_TABLE_TARGETS = re.compile(
     r"^(?:SCHEMA|DATABASE|SEQUENCE|ALL\s+SEQUENCES|FUNCTION|ALL\s+FUNCTIONS|PROCEDURE|ALL\s+PROCEDURES|ROUTINE|"
     r"ALL\s+ROUTINES|LANGUAGE|LARGE\s+OBJECT|TABLESPACE|TYPE|DOMAIN|FOREIGN\s+DATA\s+WRAPPER|FOREIGN\s+SERVER|"
@@ -308,6 +311,9 @@ class Analyzer:
 
     def _apply(self, stmt: Statement) -> Iterator[Event]:
         node = stmt.expression
+        if self.state.hashing is None and _HASHING.search(stmt.text):
+            self.state.hashing = (f"the schema hashes passwords in SQL ({stmt.file}:{stmt.start_line} loads pgcrypto "
+                                  "or calls crypt()/gen_salt())")
         if node is None:
             if stmt.unparsed is not None:
                 yield from self._unparsed(stmt)

@@ -21,7 +21,8 @@ do) plus the column type, because the type is what tells a ciphertext column fro
   bcrypt, 97/98 argon2id, 106 SHA-512-crypt; a fixed-width ``CHAR(64)`` SHA-256 hex, ``CHAR(40)`` SHA-1
   hex: ``varchar(64)`` is as common for plaintext), or whose comment says the application encrypts or
   hashes it, most likely holds the hash: still graded, but ``unconfirmed`` says so and the rules ask
-  to confirm (a note) instead of failing the gate;
+  to confirm (a note) instead of failing the gate; so is a ``password`` column in a schema that hashes
+  passwords in SQL (it loads pgcrypto, whose ``crypt()``/``gen_salt()`` are bcrypt, or calls them);
 * everything else that the classifier calls personal gets the policy grade of its classes.
 
 JSON columns (``traits``, ``identity_data``, ``raw_user_meta_data jsonb``) are containers the name
@@ -226,7 +227,8 @@ def protected_name(name: str) -> bool:
 
 
 def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: Policy,
-                    table: str | None = None, line_comment: str | None = None) -> Sensitivity | None:
+                    table: str | None = None, line_comment: str | None = None,
+                    hashing: str | None = None) -> Sensitivity | None:
     """The sensitivity of a stored column, or None when it holds no graded personal data.
 
     The live connectors ask the same classifier with the same evidence (name, comment, declared type,
@@ -250,6 +252,8 @@ def classify_column(name: str, ctype: ColumnType, comment: str | None, policy: P
     said = " ".join(c for c in (comment, line_comment) if c)
     if said and _SAYS_PROTECTED.search(said) and not _SAYS_PLAIN.search(said):
         unconfirmed = "its comment says the application encrypts or hashes it"
+    elif hashing and hint.classes == ("PASSWORD",) and re.search(r"pass|pwd|mima|密码|口令", name, re.IGNORECASE):
+        unconfirmed = hashing
     elif ctype.family == "string" and ctype.length is not None and set(hint.classes) <= AUTHENTICATION_CLASSES:
         fixed = (ctype.sql or "").upper().startswith(FIXED_WIDTH_TYPES)
         widths = {**HASH_WIDTHS, **DIGEST_WIDTHS} if fixed else HASH_WIDTHS
@@ -282,6 +286,8 @@ class SchemaState:
         # derived columns (views, CREATE TABLE AS), whose lineage a rename must update
         self._by_name: dict[str, set[str]] = {}
         self.derived: set[str] = set()
+        #: why the schema's passwords are most likely hashed in SQL (pgcrypto loaded, crypt() called)
+        self.hashing: str | None = None
         self.standing: list[StandingGrant] = []
 
     # -- names -----------------------------------------------------------------------------------
@@ -347,7 +353,7 @@ class SchemaState:
     def sensitivity(self, relation: Relation, column: Column, _depth: int = 0) -> Sensitivity | None:
         """A stored column's own sensitivity; a view column's is that of what it shows."""
         own = (classify_column(column.name, column.type, column.comment, self.policy, relation.name,
-                               column.line_comment) if not column.sources else None)
+                               column.line_comment, self.hashing) if not column.sources else None)
         if not column.sources or _depth > 8:
             return own
         found: list[Sensitivity] = []
