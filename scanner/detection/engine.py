@@ -367,6 +367,19 @@ def _boundary(entry: _Entry) -> str:
     return ("*#" if entry.masked else "") + entry.recognizer.boundary
 
 
+def _masked_counts(masked_spans: list[tuple[int, int, int, str]]) -> dict[str, int]:
+    """Masked values per entity, one per masked value: of spans that overlap (``masked_spans`` is sorted), only
+    the first counts, the most specific type."""
+    masked: dict[str, int] = {}
+    last_end = -1
+    for start, end, _priority, entity in masked_spans:
+        if start < last_end:
+            continue
+        last_end = end
+        masked[entity] = masked.get(entity, 0) + 1
+    return masked
+
+
 @dataclass
 class ChunkDetections:
     """What one chunk yielded: plaintext matches, counts of masked values per entity, and how many
@@ -529,13 +542,10 @@ class Detector:
 
     def _candidates(self, data: bytes, chunk: Chunk | None = None) -> list[tuple[int, int, int]]:
         """(start, end, entry index) of every bounded candidate, boundaries stripped."""
-        gated: list[tuple[int, int, int]] = []
         chunk = chunk or Chunk(b"")
         if self.backend == "re":
-            if self._gated:
-                self._re_candidates(data, self._gated, self._gated_ranges(chunk, data, None), gated)
-            self._re_candidates(data, self._ungated, None, gated)
-            return gated
+            return self._candidates_with_re(data, chunk)
+        gated: list[tuple[int, int, int]] = []
         ends: list[tuple[int, int]] = []
         words: list[tuple[int, int]] = []
         append = ends.append
@@ -553,6 +563,20 @@ class Detector:
             self._re_candidates(data, self._gated, self._gated_ranges(chunk, data, words), gated)
         if not ends:
             return gated
+        return self._starts_of(data, ends) + gated
+
+    def _candidates_with_re(self, data: bytes, chunk: Chunk) -> list[tuple[int, int, int]]:
+        """:meth:`_candidates` without Hyperscan: every form searched with ``re``, the gated ones only
+        where their context can be."""
+        found: list[tuple[int, int, int]] = []
+        if self._gated:
+            self._re_candidates(data, self._gated, self._gated_ranges(chunk, data, None), found)
+        self._re_candidates(data, self._ungated, None, found)
+        return found
+
+    def _starts_of(self, data: bytes, ends: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """(start, end, entry index) of the candidates Hyperscan reported as (end, entry index): each
+        located by its entry's regex anchored at that end, once per end and entry."""
         entries = self._entries
         seen: set[tuple[int, int]] = set()
         out: list[tuple[int, int, int]] = []
@@ -571,7 +595,7 @@ class Detector:
                 found = entry.anchored.search(data, data.rfind(b"\n", 0, found.start()) + 1, end)  # type: ignore[union-attr]
             if found is not None:
                 out.append((found.start(), end, index))
-        return out + gated
+        return out
 
     def scan(self, chunk: Chunk) -> ChunkDetections:
         data = chunk.data
@@ -586,6 +610,8 @@ class Detector:
         entries = self._entries
         cache = self._value_cache
         min_score = self.min_score
+        # One flat loop (the hot path): a candidate is accepted and ``continue``s, or falls through to the
+        # end, where a rejected one whose shape claims its span is kept as an owner.
         for start, end, index in self._candidates(data, chunk):
             entry = entries[index]
             rec = entry.recognizer
@@ -598,33 +624,31 @@ class Detector:
             raw = data[start:end]
             key = (entry.rec_index, raw)
             memo = cache.get(key)
-            if entry.context_first and not self._may_have_context(chunk, data, start, entry, field_cache):
-                # (a candidate without it may still claim its span: an IBAN's shape, whatever its case)
-                if entry.can_own:
-                    memo = memo or self._memo(rec, raw, key)
-                    if self._owns(memo, rec):
-                        owned.append((start, end, rec))
-                continue
-            if memo is None:
-                memo = self._memo(rec, raw, key)
-            if memo[2] is None:
-                memo[2] = self._passes(rec, memo[1])
-            if not memo[2]:
-                if entry.can_own and self._owns(memo, rec):
-                    owned.append((start, end, rec))
-                continue
-            if _inside_group_run(data, start, end):
-                continue
-            evidence = self._evidence(chunk, data, start, end, entry, field_cache)
-            field, score, has_context = evidence
-            if (entry.requires_context and not has_context) or score < min_score:
-                if entry.can_own and self._owns(memo, rec):
-                    owned.append((start, end, rec))
-                continue
-            priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
-            accepted.append((start, end, priority, min(score, 1.0), rec, memo[0], field, memo))
+            # (a candidate without its context may still claim its span: an IBAN's shape, whatever its case)
+            if not entry.context_first or self._may_have_context(chunk, data, start, entry, field_cache):
+                memo = memo or self._memo(rec, raw, key)
+                if (memo[2] if memo[2] is not None else self._validate(rec, memo)):
+                    if _inside_group_run(data, start, end):
+                        continue
+                    field, score, has_context = self._evidence(chunk, data, start, end, entry, field_cache)
+                    if score >= min_score and (has_context or not entry.requires_context):
+                        priority = rec.priority + (EVIDENCE_PRIORITY if has_context else 0)
+                        accepted.append((start, end, priority, min(score, 1.0), rec, memo[0], field, memo))
+                        continue
+            if entry.can_own and self._owns(memo or self._memo(rec, raw, key), rec):
+                owned.append((start, end, rec))
 
         masked_spans.sort()
+        accepted = self._unclaimed(data, accepted, masked_spans, owned)
+        matches = self._to_matches(chunk, data, shifts, self._resolve_overlaps(accepted)) if accepted else []
+        failed, self._failed = self._failed, {}
+        return ChunkDetections(matches, _masked_counts(masked_spans), failed)
+
+    def _unclaimed(self, data: bytes, accepted: list, masked_spans: list[tuple[int, int, int, str]],
+                   owned: list[tuple[int, int, Recognizer]]) -> list:
+        """The accepted candidates that no other claim covers: not the visible part of a masked value
+        (``masked_spans`` sorted by start), not a part of a longer token that was not taken, and not a
+        value another recognizer's shape claims around it (unless it has evidence of its own)."""
         if masked_spans and accepted:
             accepted = _outside_masks(accepted, masked_spans)
         if owned and accepted:
@@ -632,16 +656,7 @@ class Detector:
         if self._claimers and accepted:
             accepted = [cand for cand in accepted if cand[2] >= EVIDENCE_PRIORITY or not any(
                 claimer is not cand[4] and claimer.claims_around(data, cand[0], cand[1]) for claimer in self._claimers)]
-        matches = self._to_matches(chunk, data, shifts, self._resolve_overlaps(accepted)) if accepted else []
-        masked: dict[str, int] = {}
-        last_end = -1
-        for start, end, _priority, entity in masked_spans:  # one count per masked value, the most specific type
-            if start < last_end:
-                continue
-            last_end = end
-            masked[entity] = masked.get(entity, 0) + 1
-        failed, self._failed = self._failed, {}
-        return ChunkDetections(matches, masked, failed)
+        return accepted
 
     def _memo(self, rec: Recognizer, raw: bytes, key: tuple[int, bytes]) -> list:
         """What is known about one distinct candidate (values repeat a lot in logs and exports): its text
@@ -666,6 +681,11 @@ class Detector:
         except Exception:
             self._failed[rec.id] = self._failed.get(rec.id, 0) + 1
             return False
+
+    def _validate(self, rec: Recognizer, memo: list) -> bool:
+        """:meth:`_passes` for a memoised candidate asked the first time; the answer is kept in it."""
+        memo[2] = self._passes(rec, memo[1])
+        return memo[2]
 
     @staticmethod
     def _owns(memo: list, rec: Recognizer) -> bool:
