@@ -12,7 +12,7 @@ instance/container roles). Retries are botocore's
 *adaptive* mode, which adds client-side rate limiting on top of exponential back-off, so a scan
 backs off instead of feeding S3 ``SlowDown`` responses.
 
-Posture (target-level :class:`~scanner.model.Fact` of kind ``s3_bucket``) is gathered in the order
+Posture (the target-level fact :class:`~scanner.facts.BucketPosture`) is gathered in the order
 in which S3 itself decides whether a request from the public is allowed:
 
 1. **Block Public Access**, account level (``s3control:GetPublicAccessBlock``) and bucket level
@@ -99,7 +99,8 @@ from scanner.connector import (
     accumulate,
     detect,
 )
-from scanner.model import Chunk, Fact, Level, Notification, Resource, ResourceScan
+from scanner.facts import BucketPosture, ObjectPosture
+from scanner.model import Chunk, Level, Notification, Resource, ResourceScan
 from scanner.registry import CONNECTORS
 
 ENV_ENDPOINT = "PRIVAUDIT_S3_ENDPOINT_URL"
@@ -229,13 +230,6 @@ def parse_target(target: str) -> tuple[str | None, str]:
 
 def object_uri(bucket: str, key: str) -> str:
     return f"s3://{bucket}/{quote_path(key)}"
-
-
-def bucket_resource(bucket: str) -> Resource:
-    """The resource bucket-level findings are attached to."""
-    uri = f"s3://{bucket}"
-    return Resource(uri=uri, kind="bucket", display_name=uri, connector="s3", logical_name=uri,
-                    logical_kind="resource", metadata={"bucket": bucket})
 
 
 # -- posture analysis (pure functions, unit-tested without a server) ------------------------------
@@ -470,7 +464,7 @@ class S3Connector(Connector):
         self._session: Any = None
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._client_lock = threading.Lock()
-        self._facts: list[Fact | Notification] = []
+        self._facts: list[BucketPosture | Notification] = []
         self._own_account: str | None = None
         self._account_checked = False
         self._account_bpa: dict[str, bool] | None = None
@@ -640,7 +634,7 @@ class S3Connector(Connector):
         for bucket, region, (posture, notes) in self._postures(buckets):
             yield from notes
             yield from self._objects(bucket, posture, region)
-            self._facts.append(Fact("s3_bucket", f"s3://{bucket}", posture))
+            self._facts.append(BucketPosture.from_posture(posture))
 
     def _postures(self, buckets: list[str]) -> Iterator[tuple[str, str | None, tuple[dict[str, Any], list[Any]]]]:
         """Posture of each bucket, in bucket order; fetched by a few threads when there are many.
@@ -663,7 +657,7 @@ class S3Connector(Connector):
         with ThreadPoolExecutor(max_workers=self.posture_threads) as pool:
             yield from pool.map(one, buckets)
 
-    def facts(self) -> Iterator[Fact | Notification]:
+    def facts(self) -> Iterator[BucketPosture | Notification]:
         yield from self._facts
 
     def _list_buckets(self) -> list[str]:
@@ -983,7 +977,7 @@ class S3Connector(Connector):
         }
         if scan.occurrences and resource.metadata.get("acls_enabled"):
             object_fact.update(self._object_acl(resource, scan))
-        scan.facts.append(Fact("s3_object", resource.uri, object_fact))
+        scan.facts.append(ObjectPosture.from_record(resource.uri, object_fact))
         self._record_state(resource, scan, object_fact)
         return scan
 
@@ -1110,7 +1104,7 @@ def _scan_from_state(resource: Resource, cached: Mapping[str, Any]) -> ResourceS
     scan.items_examined = 1
     fact = {"bucket": resource.metadata["bucket"], "key": resource.metadata["key"], **cached.get("object", {}),
             "unchanged": True}
-    scan.facts.append(Fact("s3_object", resource.uri, fact))
+    scan.facts.append(ObjectPosture.from_record(resource.uri, fact))
     return scan
 
 

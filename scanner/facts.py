@@ -12,7 +12,7 @@ untyped :class:`scanner.model.Fact` remains for observations no rule reads yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -25,6 +25,14 @@ class Observation:
 
     kind: ClassVar[str]
     resource_uri: str
+
+    @classmethod
+    def from_record(cls: type[F], resource_uri: str, record: Mapping[str, Any]) -> F:
+        """From a connector's working record or a state file's (lists become tuples; keys the record does
+        not have keep their defaults; keys the type does not have are left out)."""
+        names = set(cls.__dataclass_fields__)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
+        return cls(resource_uri=resource_uri, **values)
 
     def properties(self, *leave_out: str) -> dict[str, Any]:
         """The fields as SARIF result properties (lists for tuples), without ``resource_uri``."""
@@ -171,3 +179,66 @@ class ColumnVerdict(Observation):
     sampled_rows: int = 0
     non_null: int = 0
     shares: dict[str, float] = field(default_factory=dict)
+
+
+# -- object storage -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketPosture(Observation):
+    """An S3 bucket's access and encryption posture, decided in S3's own order: Block Public Access
+    (account and bucket, combined in ``effective_bpa``), then Object Ownership (whether ACLs count),
+    then ACL grants and policy statements (``public_via`` names each), then default encryption.
+
+    ``unknown`` lists the permissions whose calls were denied, so a reviewer knows what was not seen;
+    ``missing`` marks a bucket that does not exist. Object counts are the sampling's.
+    """
+
+    kind = "s3_bucket"
+    bucket: str
+    uri: str
+    account: str | None = None
+    region: str | None = None
+    missing: bool = False
+    account_bpa: dict[str, bool] | None = None
+    bucket_bpa: dict[str, bool] | None = None
+    effective_bpa: dict[str, bool] = field(default_factory=dict)
+    object_ownership: str | None = None
+    acls_enabled: bool | None = None
+    acl_public: tuple[str, ...] = ()
+    acl_public_effective: bool = False
+    policy_public: tuple[str, ...] = ()
+    policy_restricted: tuple[str, ...] = ()
+    policy_organizations: tuple[str, ...] = ()
+    policy_public_effective: bool = False
+    public: bool = False
+    public_via: tuple[str, ...] = ()
+    cross_account: dict[str, list[str]] = field(default_factory=dict)
+    encryption: str = "unknown"  # none | SSE-S3 | SSE-KMS | DSSE-KMS | unknown
+    kms_key: str | None = None
+    unknown: tuple[str, ...] = ()
+    objects_listed: int = 0
+    objects_sampled: int = 0
+    objects_unchanged: int = 0
+
+    @classmethod
+    def from_posture(cls, posture: dict[str, Any]) -> BucketPosture:
+        """From the connector's working record of the bucket."""
+        return cls.from_record(f"s3://{posture['bucket']}", posture)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectPosture(Observation):
+    """A sampled S3 object's encryption and, when it holds personal data and ACLs count, its public
+    ACL grants (``acl_public`` None: the ACL could not be read). ``unchanged``: carried from the state
+    of the last run (same ETag), not read again."""
+
+    kind = "s3_object"
+    bucket: str
+    key: str
+    encryption: str | None = None
+    kms_key: str | None = None
+    truncated: bool = False
+    acl_public: tuple[str, ...] | None = None
+    acl_public_effective: bool = False
+    unchanged: bool = False

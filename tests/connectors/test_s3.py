@@ -25,7 +25,8 @@ from stdnum.cn import ric
 from connectors import s3 as s3c
 from reports.sarif import build_sarif
 from scanner.connector import ScanOptions
-from scanner.model import Fact, ScanReport
+from scanner.facts import BucketPosture
+from scanner.model import ScanReport
 from scanner.scan import run_scan
 
 if TYPE_CHECKING:
@@ -73,10 +74,10 @@ def rule_ids(report: ScanReport, bucket: str) -> set[str]:
 def bucket_posture(s3_server: S3Server, bucket: str) -> dict[str, Any]:
     connector = s3c.S3Connector(f"s3://{bucket}", ScanOptions(extra={"s3_endpoint_url": s3_server.endpoint_url}))
     list(connector.discover())
-    facts = [f for f in connector.facts() if isinstance(f, Fact) and f.kind == "s3_bucket"]
+    facts = [f for f in connector.facts() if isinstance(f, BucketPosture)]
     connector.close()
     assert len(facts) == 1
-    return dict(facts[0].data)
+    return facts[0].properties()
 
 
 def put_policy(s3_server: S3Server, bucket: str, *statements: dict[str, Any]) -> None:
@@ -725,7 +726,7 @@ def test_per_object_encryption_is_recorded(s3_server: S3Server) -> None:
         for resource in resources:
             scan_ = connector.scan_resource(resource, detector)
             [fact] = [f for f in scan_.facts if f.kind == "s3_object"]
-            recorded[resource.metadata["key"]] = fact.data["encryption"]
+            recorded[resource.metadata["key"]] = fact.encryption
     finally:
         connector.close()
     assert recorded == {"plain.csv": "none", "sse-s3.csv": "SSE-S3"}

@@ -1,28 +1,26 @@
 """Shared helpers of the S3 rules: bucket posture facts joined with the sampled objects' scans.
 
-The S3 connector reports one ``s3_bucket`` fact per bucket (see ``connectors/s3.py`` for the
-fields and the order in which they decide public access) and one ``s3_object`` fact in each sampled
-object's scan (its encryption and, when it holds personal data, its ACL).
+The S3 connector reports one :class:`~scanner.facts.BucketPosture` per bucket (its fields, and the
+order in which they decide public access) and one :class:`~scanner.facts.ObjectPosture` in each
+sampled object's scan (its encryption and, when it holds personal data, its ACL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from scanner.model import Fact, Match, ResourceScan
+from scanner.facts import BucketPosture, ObjectPosture, of_type
+from scanner.model import Match, Resource, ResourceScan
 from scanner.policy import Grade, Policy
 from scanner.rule import TargetScan, plaintext_by_entity
 
 MAX_EXAMPLES = 10
 
 
-def object_fact(scan: ResourceScan) -> Mapping[str, Any]:
-    for fact in scan.facts:
-        if isinstance(fact, Fact) and fact.kind == "s3_object":
-            return fact.data
-    return {}
+def object_fact(scan: ResourceScan) -> ObjectPosture | None:
+    found = of_type(scan.facts, ObjectPosture)
+    return found[0] if found else None
 
 
 @dataclass
@@ -38,19 +36,28 @@ class GradedObject:
 
     @property
     def encryption(self) -> str | None:
-        return object_fact(self.scan).get("encryption")
+        fact = object_fact(self.scan)
+        return fact.encryption if fact else None
 
 
 @dataclass
 class BucketView:
     """One bucket's posture and its sampled objects with graded data."""
 
-    posture: Mapping[str, Any]
+    posture: BucketPosture
+    connector: str
     graded: list[GradedObject] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        return str(self.posture["bucket"])
+        return self.posture.bucket
+
+    @property
+    def resource(self) -> Resource:
+        """The resource bucket-level findings are attached to."""
+        uri = self.posture.uri
+        return Resource(uri=uri, kind="bucket", display_name=uri, connector=self.connector, logical_name=uri,
+                        logical_kind="resource", metadata={"bucket": self.name})
 
     def top(self, objects: Iterable[GradedObject] | None = None) -> tuple[Grade, str, list[Match]] | None:
         """The highest grade among ``objects`` (default: all graded), its entity and sample matches."""
@@ -68,9 +75,9 @@ class BucketView:
 def buckets(target: TargetScan, policy: Policy) -> list[BucketView]:
     """Bucket views of an S3 target, in bucket name order."""
     views: dict[str, BucketView] = {}
-    for fact in target.facts:
-        if isinstance(fact, Fact) and fact.kind == "s3_bucket" and not fact.data.get("missing"):
-            views[str(fact.data["bucket"])] = BucketView(fact.data)
+    for posture in of_type(target.facts, BucketPosture):
+        if not posture.missing:
+            views[posture.bucket] = BucketView(posture, target.connector)
     for scan in target.scans:
         view = views.get(str(scan.resource.metadata.get("bucket")))
         if view is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.s3 import bucket_resource
 from scanner.model import Finding, Level
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
@@ -23,15 +22,15 @@ class S3AclsEnabled(Rule):
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
         for view in buckets(target, ctx.policy):
-            if view.posture.get("acls_enabled") is not True:
+            if view.posture.acls_enabled is not True:
                 continue
             top = view.top()
-            ownership = view.posture.get("object_ownership") or "not set"
+            ownership = view.posture.object_ownership or "not set"
             count = len(view.graded)
             plural = "s" if count != 1 else ""
             holds = f"; it holds {top[0].id} personal data in {count} sampled object{plural}" if top else ""
             yield self.finding(
-                bucket_resource(view.name),
+                view.resource,
                 f"Bucket s3://{view.name} has ACLs enabled (Object Ownership {ownership}){holds}",
                 level=ctx.policy.rule_level(self.id, None, Level.WARNING if top else Level.NOTE),
                 grade=top[0] if top else None,

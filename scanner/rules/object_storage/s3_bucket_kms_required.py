@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.s3 import bucket_resource
 from scanner.model import Finding
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
@@ -39,7 +38,7 @@ class S3BucketKmsRequired(Rule):
                 continue
             grade, entity, matches = view.top(weak)  # type: ignore[misc]
             yield self.finding(
-                bucket_resource(view.name),
+                view.resource,
                 f"Bucket s3://{view.name}: {summary(view, weak)}, encrypted with SSE-S3 rather than SSE-KMS as the "
                 f"policy requires for {', '.join(sorted(required))}",
                 level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
@@ -48,7 +47,7 @@ class S3BucketKmsRequired(Rule):
                 occurrences=sum(sum(o.scan.occurrences[e] for e in o.found) for o in weak),
                 properties={
                     "evidence": evidence(matches),
-                    "defaultEncryption": view.posture.get("encryption"),
+                    "defaultEncryption": view.posture.encryption,
                     "objects": examples(weak),
                     "kmsRequiredGrades": sorted(required),
                 },

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.s3 import bucket_resource
 from scanner.model import Finding
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
@@ -22,12 +21,12 @@ class S3BucketPublicWithPii(Rule):
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
         for view in buckets(target, ctx.policy):
-            if not view.posture.get("public") or not view.graded:
+            if not view.posture.public or not view.graded:
                 continue
             grade, entity, matches = view.top()  # type: ignore[misc]
-            via = "; ".join(view.posture.get("public_via", []))
+            via = "; ".join(view.posture.public_via)
             yield self.finding(
-                bucket_resource(view.name),
+                view.resource,
                 f"Bucket s3://{view.name} is publicly readable ({via}) and {summary(view, view.graded)}",
                 level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
                 grade=grade,
@@ -35,7 +34,7 @@ class S3BucketPublicWithPii(Rule):
                 occurrences=sum(sum(o.scan.occurrences[e] for e in o.found) for o in view.graded),
                 properties={
                     "evidence": evidence(matches),
-                    "publicVia": list(view.posture.get("public_via", [])),
+                    "publicVia": list(view.posture.public_via),
                     "entityTypes": view.entity_types(),
                     "objects": examples(view.graded),
                 },

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.s3 import bucket_resource
 from scanner.model import Finding, Level
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
@@ -22,7 +21,7 @@ class S3BucketSharedCrossAccount(Rule):
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterator[Finding]:
         for view in buckets(target, ctx.policy):
-            shared = view.posture.get("cross_account") or {}
+            shared = view.posture.cross_account
             for account, via in sorted(shared.items()):
                 top = view.top()
                 holds = f" and {summary(view, view.graded)}" if view.graded else " (no graded data in the sample)"
@@ -32,7 +31,7 @@ class S3BucketSharedCrossAccount(Rule):
                     else ctx.policy.rule_level(self.id, None, Level.NOTE)
                 )
                 yield self.finding(
-                    bucket_resource(view.name),
+                    view.resource,
                     f"Bucket s3://{view.name} is shared with account {account} ({', '.join(via)}){holds}",
                     level=level,
                     grade=top[0] if top else None,

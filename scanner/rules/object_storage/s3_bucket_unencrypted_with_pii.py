@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.s3 import bucket_resource
 from scanner.model import Finding
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, TargetScan
@@ -26,10 +25,10 @@ class S3BucketUnencryptedWithPii(Rule):
             if not plain:
                 continue
             grade, entity, matches = view.top(plain)  # type: ignore[misc]
-            default = view.posture.get("encryption", "unknown")
+            default = view.posture.encryption
             why = "has no default encryption" if default == "none" else f"has default encryption {default}"
             yield self.finding(
-                bucket_resource(view.name),
+                view.resource,
                 f"Bucket s3://{view.name} {why} and {summary(view, plain)}, stored without server-side encryption",
                 level=ctx.policy.rule_level(self.id, grade, self.metadata().default_level),
                 grade=grade,

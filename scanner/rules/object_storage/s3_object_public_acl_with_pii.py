@@ -21,13 +21,13 @@ class S3ObjectPublicAclWithPii(Rule):
 
     def evaluate(self, scan: ResourceScan, ctx: RuleContext) -> Iterator[Finding]:
         fact = object_fact(scan)
-        if not fact.get("acl_public_effective"):
+        if fact is None or not fact.acl_public_effective:
             return
         found = plaintext_by_entity(scan, ctx.policy)
         if not found:
             return
         entity, (grade, matches) = max(found.items(), key=lambda item: (item[1][0].rank, item[0]))
-        grants = ", ".join(fact.get("acl_public") or [])
+        grants = ", ".join(fact.acl_public or ())
         yield self.finding(
             scan.resource,
             f"Object {scan.resource.display_name} holds {grade.id} personal data ({', '.join(sorted(found))}) and its "
@@ -37,5 +37,5 @@ class S3ObjectPublicAclWithPii(Rule):
             entity_type=entity,
             matches=matches,
             occurrences=sum(scan.occurrences[e] for e in found),
-            properties={"aclGrants": list(fact.get("acl_public") or []), "entityTypes": sorted(found)},
+            properties={"aclGrants": list(fact.acl_public or ()), "entityTypes": sorted(found)},
         )

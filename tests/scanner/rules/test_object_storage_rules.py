@@ -19,7 +19,8 @@ from connectors.s3 import (
     encryption_label,
     object_uri,
 )
-from scanner.model import Fact, Level, Match, Resource, ResourceScan
+from scanner.facts import BucketPosture, ObjectPosture
+from scanner.model import Level, Match, Resource, ResourceScan
 from scanner.policy import load_policy
 from scanner.registry import RULES
 from scanner.rule import RuleContext, TargetScan
@@ -133,13 +134,13 @@ def object_scan(bucket: str, key: str, *, pii: bool = True, encryption: str = "S
     fact: dict[str, Any] = {"bucket": bucket, "key": key, "encryption": encryption}
     if acl_public is not None:
         fact.update(acl_public=acl_public, acl_public_effective=bool(acl_public))
-    scan.facts.append(Fact("s3_object", uri, fact))
+    scan.facts.append(ObjectPosture.from_record(uri, fact))
     return scan
 
 
 def evaluate(facts: list[dict[str, Any]], scans: list[ResourceScan], policy: Any = None, **options: Any) -> list[Any]:
     ctx = RuleContext(policy=policy or load_policy(), options=options)
-    target = TargetScan("s3://", "s3", scans, [Fact("s3_bucket", p["uri"], p) for p in facts])
+    target = TargetScan("s3://", "s3", scans, [BucketPosture.from_posture(p) for p in facts])
     findings = []
     for cls in RULES:
         if cls.id in RULE_IDS:
@@ -211,12 +212,19 @@ def test_object_acl_and_acls_enabled_rules() -> None:
     assert [f.level for f in clean if f.rule_id == "s3_acls_enabled"] == [Level.NOTE]
 
 
-def test_rules_ignore_other_connectors() -> None:
-    target = TargetScan("/data", "files", [], [Fact("s3_bucket", "s3://x", posture("x", public=True))])
+def test_rules_judge_bucket_facts_not_other_stores() -> None:
+    """Object-storage rules select by the facts they judge: a file share's target (its files with personal
+    data, no bucket posture) gets none of their findings, whatever the connector is called."""
+    resource = Resource(uri="file:///data/export.csv", kind="file", display_name="export.csv", connector="files",
+                        root_uri="file:///data/", relative_path="export.csv")
+    scan = ResourceScan(resource=resource, occurrences={"CN_RESIDENT_ID": 3},
+                        matches=[Match("CN_RESIDENT_ID", 0, 18, 2, 0.9, "110105********002X", "h")])
+    target = TargetScan("/data", "files", [scan], [])
     ctx = RuleContext(policy=load_policy())
     for cls in RULES:
         if cls.id in RULE_IDS:
             assert list(cls().evaluate_target(target, ctx)) == []
+            assert list(cls().evaluate(scan, ctx)) == []
 
 
 def test_kms_required_grades_come_from_the_policy(tmp_path: Any) -> None:
