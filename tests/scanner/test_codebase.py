@@ -120,6 +120,7 @@ def test_rules_select_resources_by_store_or_facts_never_by_connector_name(path: 
     names = "|".join(CONNECTORS.names())
     assert not re.search(rf"connector\s*(==|!=|not in|in)\s*[(\[]?\s*[\"']({names})[\"']", source)
     assert not re.search(rf"connector=[\"']({names})[\"']", source)
+    assert not re.search(r"^\s*(from|import) connectors\b", source, re.MULTILINE), "rules read facts"
 
 
 def test_no_two_connectors_claim_a_scheme() -> None:
