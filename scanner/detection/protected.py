@@ -62,43 +62,57 @@ def classify_protected(value: str) -> str | None:
     v = value.strip()
     if not v:
         return None
-    if _PGP_ARMOR.search(v):
-        return "pgp-armor"
-    if _AGE_ARMOR in v or v.startswith("age-encryption.org/v1"):
-        return "age"
+    armour = _armour(v)
+    if armour is not None:
+        return armour
     if v.startswith(_DJANGO_WRAPPERS):  # Django's ``<algorithm>$`` prefix around a PHC/bcrypt string
         v = "$" + v.split("$", 1)[1].lstrip("$")
     if v.startswith(("$", "pbkdf2_")):  # PHC/crypt strings, and Django's ``pbkdf2_sha256$<iterations>$…``
-        for label, pattern in _PASSWORD_HASHES:
-            if pattern.match(v):
-                return label
-        return None
+        return next((label for label, pattern in _PASSWORD_HASHES if pattern.match(v)), None)
     if any(c.isspace() for c in v) or v.isdigit():
         return None
     if _HEX.match(v):
-        digits = v[2:] if v[:2] in ("\\x", "0x") else v
-        if digits.isdigit():
-            return None
-        if len(digits) in _HEX_DIGESTS:
-            return _HEX_DIGESTS[len(digits)]
-        if len(digits) >= 32 and len(digits) % 2 == 0 and shannon_entropy(digits.lower()) > HEX_MIN_ENTROPY:
-            return "hex-ciphertext"
-        return None
+        return _hex_label(v[2:] if v[:2] in ("\\x", "0x") else v)
     if len(v) >= MIN_BLOB_LENGTH and _B64.match(v) and shannon_entropy(v) > BASE64_MIN_ENTROPY:
-        # readable words glued together (identifiers, camelCase, CONSTANT_NAMES) are not ciphertext.
-        # (Digits are not required: one random 32-character base64 string in 250 has none.)
-        has_upper = any(c.isupper() for c in v)
-        has_lower = any(c.islower() for c in v)
-        if not (has_upper and has_lower) or _reads_as_words(v):
-            return None
-        altchars = b"-_" if ("-" in v or "_" in v) else None
-        try:
-            raw = base64.b64decode(v + "=" * (-len(v) % 4), altchars=altchars, validate=altchars is None)
-        except (binascii.Error, ValueError):
-            return None
-        if len(raw) >= 16 and not _is_text(raw):
-            return "base64-ciphertext"
+        return _base64_label(v)
     return None
+
+
+def _armour(value: str) -> str | None:
+    """``pgp-armor`` or ``age`` when ``value`` holds an encrypted message's armour or an age header."""
+    if _PGP_ARMOR.search(value):
+        return "pgp-armor"
+    if _AGE_ARMOR in value or value.startswith("age-encryption.org/v1"):
+        return "age"
+    return None
+
+
+def _hex_label(digits: str) -> str | None:
+    """A digest's label when the hex ``digits`` have its length, ``hex-ciphertext`` when they are long,
+    whole bytes and spread over the alphabet; decimal digits are neither (card numbers, IDs)."""
+    if digits.isdigit():
+        return None
+    if len(digits) in _HEX_DIGESTS:
+        return _HEX_DIGESTS[len(digits)]
+    if len(digits) >= 32 and len(digits) % 2 == 0 and shannon_entropy(digits.lower()) > HEX_MIN_ENTROPY:
+        return "hex-ciphertext"
+    return None
+
+
+def _base64_label(value: str) -> str | None:
+    """``base64-ciphertext`` for a long, high-entropy base64 ``value`` that decodes to at least 16 bytes of
+    binary; readable words glued together (identifiers, camelCase, CONSTANT_NAMES) are not ciphertext.
+    (Digits are not required: one random 32-character base64 string in 250 has none.)"""
+    has_upper = any(c.isupper() for c in value)
+    has_lower = any(c.islower() for c in value)
+    if not (has_upper and has_lower) or _reads_as_words(value):
+        return None
+    altchars = b"-_" if ("-" in value or "_" in value) else None
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), altchars=altchars, validate=altchars is None)
+    except (binascii.Error, ValueError):
+        return None
+    return "base64-ciphertext" if len(raw) >= 16 and not _is_text(raw) else None
 
 
 def _reads_as_words(value: str) -> bool:
