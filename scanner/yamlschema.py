@@ -260,6 +260,10 @@ def _dotted(path: tuple) -> str:
     return ".".join(str(p) if len(str(p)) <= _SHOWN else _shown(p)[1:-1] for p in path) or "(top level)"
 
 
+#: a node to walk: its path (None under a mapping key), the node, whether its children are walked already
+_Step = tuple[tuple | None, yaml.Node, bool]
+
+
 def _inspect(root: yaml.Node, source: str) -> _Inspection:
     """One pass over the distinct nodes (an alias is not walked again): the line of every path, duplicate
     keys, scalars the constructor would fail on (made plain text, so construction goes on), and alias
@@ -267,79 +271,115 @@ def _inspect(root: yaml.Node, source: str) -> _Inspection:
 
     Per distinct node it counts how many nodes the node stands for once aliases are expanded (memoised,
     so counting never expands anything) and how deep it nests."""
-    lines: dict[tuple, int] = {}
-    problems: list[str] = []
-    size: dict[int, int] = {}  # id(node) -> nodes once expanded (saturated), for the nodes walked
-    height: dict[int, int] = {}
-    open_: set[int] = set()
-    constructor = SafeConstructor()
-    stack: list[tuple[tuple | None, yaml.Node, bool]] = [((), root, False)]
+    walk = _Walk(source)
+    stack: list[_Step] = [((), root, False)]
     while stack:
         path, node, finished = stack.pop()
-        key = id(node)
         if finished:
-            children = _children(node)
-            size[key] = min(1 + sum(size[id(child)] for child in children), _SATURATED)
-            height[key] = 1 + max((height[id(child)] for child in children), default=0)
-            open_.discard(key)
-            if height[key] > MAX_DEPTH:
-                raise ConfigError(source, [
-                    f"{source}:{_line(node)}: nested more than {MAX_DEPTH} levels deep (with aliases expanded); "
-                    "privaudit's files need a few levels"])
+            walk.finish(node)
             continue
         if path is not None:
-            lines.setdefault(path, _line(node))
-        if key in size:
+            walk.lines.setdefault(path, _line(node))
+        if id(node) in walk.size:
             continue  # an alias of a node walked already
-        if key in open_:  # named at the alias (the key it is the value of), not at the anchor
-            line = lines[path] if path is not None else _line(node)
-            raise ConfigError(source, [
-                f"{source}:{line}: a YAML alias refers to a node that contains it (a recursive structure); "
-                "privaudit's files hold no cycles: write the values out"])
+        if id(node) in walk.open:
+            walk.refuse_recursion(path, node)
         if isinstance(node, yaml.ScalarNode):  # most nodes: a leaf, finished at once
-            size[key] = height[key] = 1
-            if node.tag in _CHECKED_SCALARS:
-                problem = _scalar_problem(constructor, node)
-                if problem is not None:
-                    where = f"{source}:{_line(node)}" + (f": {_dotted(path)}" if path is not None else "")
-                    problems.append(f"{where}: {problem}")
-                    node.tag = "tag:yaml.org,2002:str"
+            walk.scalar(path, node)
             continue
-        open_.add(key)
+        walk.open.add(id(node))
         stack.append((path, node, True))
         if isinstance(node, yaml.MappingNode):
-            first: dict[tuple[str, str], int] = {}
-            pending: list[tuple[tuple | None, yaml.Node, bool]] = []
-            for name_node, value in node.value:
-                name = name_node.value if isinstance(name_node, yaml.ScalarNode) else f"<{name_node.id} key>"
-                child = None if path is None else (*path, name)
-                if child is not None:
-                    lines.setdefault(child, _line(name_node))
-                if isinstance(name_node, yaml.ScalarNode) and name_node.tag != _MERGE:
-                    identity = (name_node.tag, name_node.value)
-                    if identity in first:
-                        where = f"{source}:{_line(name_node)}" + (f": {_dotted(child)}" if child is not None else "")
-                        problems.append(f"{where}: the key {name_node.value!r} is given twice (first at line "
-                                        f"{first[identity]}); YAML keeps only the last one: remove one of them")
-                    else:
-                        first[identity] = _line(name_node)
-                pending.append((child, value, False))
-                pending.append((None, name_node, False))
-            stack.extend(reversed(pending))  # walked in document order: an anchor before its aliases
+            stack.extend(reversed(walk.mapping_children(path, node)))  # in document order: anchors before aliases
         else:
             stack.extend((None if path is None else (*path, index), item, False)
                          for index, item in reversed(list(enumerate(node.value))))
-    written = len(size)
-    limit = min(MAX_ALIAS_RATIO * written, written + MAX_ALIAS_NODES)
-    if size[id(root)] > limit:
-        bomb = root  # report the smallest node that already expands past the limit: where the aliases are
-        while (inner := next((c for c in _children(bomb) if size[id(c)] > limit), None)) is not None:
+    walk.refuse_bomb(root)
+    return _Inspection(walk.lines, walk.problems)
+
+
+class _Walk:
+    """What :func:`_inspect` has learnt so far, and what it does at each kind of node. A path is None
+    under a mapping key (keys have no path of their own)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: dict[tuple, int] = {}
+        self.problems: list[str] = []
+        self.size: dict[int, int] = {}  # id(node) -> nodes once expanded (saturated), for the nodes walked
+        self.height: dict[int, int] = {}
+        self.open: set[int] = set()  # collections entered and not yet finished
+        self.constructor = SafeConstructor()
+
+    def _where(self, node: yaml.Node, path: tuple | None) -> str:
+        return f"{self.source}:{_line(node)}" + (f": {_dotted(path)}" if path is not None else "")
+
+    def finish(self, node: yaml.Node) -> None:
+        """A collection whose children are all walked: its expanded size and its height, refused when too deep."""
+        key = id(node)
+        children = _children(node)
+        self.size[key] = min(1 + sum(self.size[id(child)] for child in children), _SATURATED)
+        self.height[key] = 1 + max((self.height[id(child)] for child in children), default=0)
+        self.open.discard(key)
+        if self.height[key] > MAX_DEPTH:
+            raise ConfigError(self.source, [
+                f"{self.source}:{_line(node)}: nested more than {MAX_DEPTH} levels deep (with aliases expanded); "
+                "privaudit's files need a few levels"])
+
+    def refuse_recursion(self, path: tuple | None, node: yaml.Node) -> None:
+        """An alias of a collection met inside that collection: named at the alias (the key it is the value
+        of), not at the anchor."""
+        line = self.lines[path] if path is not None else _line(node)
+        raise ConfigError(self.source, [
+            f"{self.source}:{line}: a YAML alias refers to a node that contains it (a recursive structure); "
+            "privaudit's files hold no cycles: write the values out"])
+
+    def scalar(self, path: tuple | None, node: yaml.ScalarNode) -> None:
+        """A leaf: size and height 1; a value its tag's constructor would fail on is a problem, kept as text."""
+        self.size[id(node)] = self.height[id(node)] = 1
+        if node.tag not in _CHECKED_SCALARS:
+            return
+        problem = _scalar_problem(self.constructor, node)
+        if problem is not None:
+            self.problems.append(f"{self._where(node, path)}: {problem}")
+            node.tag = "tag:yaml.org,2002:str"
+
+    def mapping_children(self, path: tuple | None, node: yaml.MappingNode) -> list[_Step]:
+        """The values and keys of a mapping to walk, in document order, with the line of each key's path; a
+        key given twice is a problem (YAML keeps the last one silently)."""
+        first: dict[tuple[str, str], int] = {}
+        pending: list[_Step] = []
+        for name_node, value in node.value:
+            name = name_node.value if isinstance(name_node, yaml.ScalarNode) else f"<{name_node.id} key>"
+            child = None if path is None else (*path, name)
+            if child is not None:
+                self.lines.setdefault(child, _line(name_node))
+            if isinstance(name_node, yaml.ScalarNode) and name_node.tag != _MERGE:
+                identity = (name_node.tag, name_node.value)
+                if identity in first:
+                    self.problems.append(f"{self._where(name_node, child)}: the key {name_node.value!r} is given "
+                                         f"twice (first at line {first[identity]}); YAML keeps only the last one: "
+                                         "remove one of them")
+                else:
+                    first[identity] = _line(name_node)
+            pending.append((child, value, False))
+            pending.append((None, name_node, False))
+        return pending
+
+    def refuse_bomb(self, root: yaml.Node) -> None:
+        """Refuse a document whose aliases expand it past the limit, named at the smallest node that already
+        does: where the aliases are."""
+        written = len(self.size)
+        limit = min(MAX_ALIAS_RATIO * written, written + MAX_ALIAS_NODES)
+        if self.size[id(root)] <= limit:
+            return
+        bomb = root
+        while (inner := next((c for c in _children(bomb) if self.size[id(c)] > limit), None)) is not None:
             bomb = inner
-        raise ConfigError(source, [
-            f"{source}:{_line(bomb)}: YAML aliases (*name) expand this node to more than {limit:,} nodes (the "
+        raise ConfigError(self.source, [
+            f"{self.source}:{_line(bomb)}: YAML aliases (*name) expand this node to more than {limit:,} nodes (the "
             f"file writes {written:,}; at most {MAX_ALIAS_RATIO} times that, and at most {MAX_ALIAS_NODES:,} "
             "more, is accepted): an alias bomb is refused; write the values out or use fewer aliases"])
-    return _Inspection(lines, problems)
 
 
 def _scalar_problem(constructor: SafeConstructor, node: yaml.ScalarNode) -> str | None:
