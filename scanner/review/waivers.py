@@ -154,58 +154,19 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
     """Read and validate a waivers file; raise :class:`ConfigError` with file:line for every problem."""
     source = str(path)
     text = read_yaml_file(path, "waivers file")
-    problems: list[str] = []  # dates that are not dates, duplicate keys: reported with the rest
-    broken: set[int] = set()
-    try:
-        data, lines = load_yaml(text, source, problems)
-    except ConfigError:
-        recovered = _parse_entry_by_entry(text, source)
-        if recovered is None:
-            raise
-        data, lines, problems, broken = recovered
-    if data is None:
-        raise ConfigError(source, [f"{source}: the file is empty; it needs `version: 1` and a `waivers:` list"])
+    data, lines, problems, broken = _parsed(text, source)
     data = _dates_as_text(data)
-    errors = list(problems)
     items = data.get("waivers") if isinstance(data, dict) else None
-    try:  # the file without its entries, then each entry: an entry that is not even YAML is left out
-        validate({**data, "waivers": []} if isinstance(items, list) else data, SCHEMA, source, lines)
-    except ConfigError as exc:
-        errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
+    # the file without its entries, then each entry: an entry that is not even YAML is left out
+    errors = [*problems, *_schema_errors({**data, "waivers": []} if isinstance(items, list) else data,
+                                         SCHEMA, source, lines)]
     if known_rules is None:
         from scanner.registry import RULES
 
         known_rules = set(RULES.names())
     for index, item in enumerate(items if isinstance(items, list) else []):
-        if index in broken:
-            continue
-        try:
-            validate(item, _ENTRY, source, lines, ("waivers", index))
-        except ConfigError as exc:
-            errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
-        if not isinstance(item, dict):
-            continue
-        line = lines.get(("waivers", index), "?")
-        has_resource, has_fingerprint = "resource" in item, "fingerprint" in item
-        if has_resource == has_fingerprint:
-            errors.append(f"{source}:{line}: waivers.{index}: give either resource (a glob on the resource URI, "
-                          "its path below the scanned root or its logical name) or fingerprint (the result's "
-                          "partialFingerprints value from the SARIF)" + (", not both" if has_resource else
-                                                                           "; neither is given"))
-        rule = item.get("rule")
-        if isinstance(rule, str) and rule not in known_rules:
-            close = difflib.get_close_matches(rule, sorted(known_rules), n=3, cutoff=0.75)
-            hint = f"did you mean {' or '.join(close)}?" if close else "use a ruleId from the SARIF, e.g. pii_in_log"
-            errors.append(f"{source}:{lines.get(('waivers', index, 'rule'), line)}: waivers.{index}.rule: unknown "
-                          f"rule {rule!r}; {hint}")
-        expires = item.get("expires")
-        if isinstance(expires, str):
-            try:
-                dt.date.fromisoformat(expires)
-            except ValueError:
-                where = f"{source}:{lines.get(('waivers', index, 'expires'), line)}: waivers.{index}.expires:"
-                if not any(p.startswith(where) for p in problems):  # the YAML loader said why already
-                    errors.append(f"{where} {expires!r} is not a calendar date (YYYY-MM-DD)")
+        if index not in broken:
+            errors += _entry_errors(item, index, source, lines, known_rules, problems)
     if errors:
         raise ConfigError(source, by_line(errors, source))
     return WaiverSet(source, [
@@ -215,6 +176,71 @@ def load_waivers(path: str | Path, known_rules: set[str] | None = None) -> Waive
                entity_type=item.get("entity_type"), ticket=item.get("ticket"))
         for index, item in enumerate(data["waivers"])
     ])
+
+
+def _parsed(text: str, source: str) -> tuple[Any, dict[tuple, int], list[str], set[int]]:
+    """(data, lines, problems, indexes of entries that are not YAML) of a waivers file: values that cannot be
+    read and duplicate keys are problems reported with the rest; a syntax error inside entries is reported
+    per entry (:func:`_parse_entry_by_entry`), any other raises."""
+    problems: list[str] = []  # dates that are not dates, duplicate keys: reported with the rest
+    try:
+        data, lines = load_yaml(text, source, problems)
+    except ConfigError:
+        recovered = _parse_entry_by_entry(text, source)
+        if recovered is None:
+            raise
+        data, lines, problems, broken = recovered
+    else:
+        broken = set()
+    if data is None:
+        raise ConfigError(source, [f"{source}: the file is empty; it needs `version: 1` and a `waivers:` list"])
+    return data, lines, problems, broken
+
+
+def _schema_errors(data: Any, schema: dict[str, Any], source: str, lines: dict[tuple, int],
+                   prefix: tuple = ()) -> list[str]:
+    """The schema's complaints about ``data`` (at ``prefix``), patterns said in words."""
+    try:
+        validate(data, schema, source, lines, prefix)
+    except ConfigError as exc:
+        return [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
+    return []
+
+
+def _entry_errors(item: Any, index: int, source: str, lines: dict[tuple, int], known_rules: set[str],
+                  problems: list[str]) -> list[str]:
+    """What is wrong with waiver ``index``: its schema, then what a schema cannot say (resource or fingerprint,
+    a rule that exists, a real calendar date) unless the YAML loader said it already (``problems``)."""
+    errors = _schema_errors(item, _ENTRY, source, lines, ("waivers", index))
+    if not isinstance(item, dict):
+        return errors
+    line = lines.get(("waivers", index), "?")
+    has_resource, has_fingerprint = "resource" in item, "fingerprint" in item
+    if has_resource == has_fingerprint:
+        errors.append(f"{source}:{line}: waivers.{index}: give either resource (a glob on the resource URI, "
+                      "its path below the scanned root or its logical name) or fingerprint (the result's "
+                      "partialFingerprints value from the SARIF)" + (", not both" if has_resource else
+                                                                       "; neither is given"))
+    rule = item.get("rule")
+    if isinstance(rule, str) and rule not in known_rules:
+        close = difflib.get_close_matches(rule, sorted(known_rules), n=3, cutoff=0.75)
+        hint = f"did you mean {' or '.join(close)}?" if close else "use a ruleId from the SARIF, e.g. pii_in_log"
+        errors.append(f"{source}:{lines.get(('waivers', index, 'rule'), line)}: waivers.{index}.rule: unknown "
+                      f"rule {rule!r}; {hint}")
+    expires = item.get("expires")
+    if isinstance(expires, str) and not _is_date(expires):
+        where = f"{source}:{lines.get(('waivers', index, 'expires'), line)}: waivers.{index}.expires:"
+        if not any(p.startswith(where) for p in problems):  # the YAML loader said why already
+            errors.append(f"{where} {expires!r} is not a calendar date (YYYY-MM-DD)")
+    return errors
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 _ITEM = re.compile(r"-(?:[ \t]|$)")
@@ -228,34 +254,57 @@ def _parse_entry_by_entry(text: str, source: str) -> tuple[Any, dict[tuple, int]
     entry (or the file is not laid out as a block list): then the whole file's syntax error stands."""
     rows = text.split("\n")
     head = next((i for i, row in enumerate(rows) if re.fullmatch(r"waivers[ \t]*:[ \t]*(#.*)?", row)), None)
-    if head is None:
+    block = None if head is None else _block_list(rows, head)
+    if block is None:
         return None
-    starts: list[int] = []
-    end, indent = len(rows), None
-    for number in range(head + 1, len(rows)):
-        row = rows[number]
-        body = row.lstrip(" ")
-        if not body or body.startswith("#"):
-            continue
-        depth = len(row) - len(body)
-        if indent is None:
-            if not _ITEM.match(body):
-                return None
-            indent = depth
-        if depth < indent or (depth == indent and not _ITEM.match(body)):
-            end = number
-            break
-        if depth == indent:
-            starts.append(number)
+    starts, end = block
     problems: list[str] = []
     outline = [*rows[:head], "waivers: []", *[""] * (end - head - 1), *rows[end:]]  # same line numbers
     try:
         data, lines = load_yaml("\n".join(outline), source, problems)
     except ConfigError:
         return None
-    if not isinstance(data, dict):
+    entries = _parse_entries(rows, starts, end, source) if isinstance(data, dict) else None
+    if entries is None:
         return None
+    items, entry_lines, entry_problems, broken = entries
+    if not broken:
+        return None
+    data["waivers"] = items
+    lines.update(entry_lines)
+    return data, lines, problems + entry_problems, broken
+
+
+def _block_list(rows: list[str], head: int) -> tuple[list[int], int] | None:
+    """(row of each entry's ``-``, row where the list ends) of the block list under ``waivers:`` at row
+    ``head``, or None when what follows it is not a block list."""
+    starts: list[int] = []
+    indent = None
+    for number in range(head + 1, len(rows)):
+        row = rows[number]
+        body = row.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        depth = len(row) - len(body)
+        indent = depth if indent is None else indent
+        item = _ITEM.match(body) is not None
+        if not starts and not item:
+            return None  # the first entry is not a list item
+        if depth < indent or (depth == indent and not item):
+            return starts, number
+        if depth == indent:
+            starts.append(number)
+    return starts, len(rows)
+
+
+def _parse_entries(rows: list[str], starts: list[int], end: int,
+                   source: str) -> tuple[list[Any], dict[tuple, int], list[str], set[int]] | None:
+    """Each entry (``rows[start:next start]``) parsed on its own at its own line numbers: (entries, their
+    lines, problems named as in the file, indexes of the entries that are not YAML); None when an entry
+    reads as something other than one list item."""
     items: list[Any] = []
+    lines: dict[tuple, int] = {}
+    problems: list[str] = []
     broken: set[int] = set()
     for index, start in enumerate(starts):
         stop = starts[index + 1] if index + 1 < len(starts) else end
@@ -273,10 +322,7 @@ def _parse_entry_by_entry(text: str, source: str) -> tuple[Any, dict[tuple, int]
         problems += [re.sub(rf"^({re.escape(source)}:\d+: )0(?=[.:])", rf"\g<1>waivers.{index}", p) for p in found]
         items.append(entry[0])
         lines.update({("waivers", index, *path[1:]): line for path, line in entry_lines.items() if path})
-    if not broken:
-        return None
-    data["waivers"] = items
-    return data, lines, problems, broken
+    return items, lines, problems, broken
 
 
 def _dates_as_text(data: Any) -> Any:
