@@ -121,7 +121,7 @@ def _region(location: Location | None) -> om.Region | None:
     if location is None or location.line is None:
         return None
     snippet = om.ArtifactContent(text=location.evidence) if location.evidence else None
-    return om.Region(start_line=location.line, snippet=snippet)
+    return om.Region(start_line=location.line, start_column=location.column, snippet=snippet)
 
 
 def _logical_locations(finding: Finding) -> list[om.LogicalLocation] | None:

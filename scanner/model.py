@@ -216,6 +216,7 @@ class Location:
     end_line: int | None = None
     field: str | None = None
     evidence: str | None = None
+    column: int | None = None  # 1-based, where known (a column's name in a migration)
 
 
 @dataclass(slots=True)

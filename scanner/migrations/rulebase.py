@@ -62,12 +62,14 @@ class MigrationRule(Rule):
         properties: dict[str, Any] | None = None,
         line: int | None = None,
         field: str | None = None,
+        column: int | None = None,
     ) -> Finding:
         """A finding located at the statement's first line (``line`` overrides, e.g. a comment's)."""
         resource = ctx.resource_for(statement, logical_name, logical_kind)
         finding = self.finding(resource, message, level=level, grade=grade, entity_type=entity_type, occurrences=1,
                                discriminators=discriminators, properties=properties)
-        finding.locations = [Location(line=line or statement.start_line, end_line=statement.end_line, field=field)]
+        finding.locations = [Location(line=line or statement.start_line, end_line=statement.end_line, field=field,
+                                      column=column if line else None)]
         return finding
 
 

@@ -226,3 +226,19 @@ def test_named_files_are_judged_against_their_directory(repo: Path, named: list[
     findings = json.loads(result.stdout)["findings"]
     assert {f["ruleId"] for f in findings} == expected_rules
     assert {f["resource"] for f in findings} <= set(named)
+
+
+def test_column_results_point_at_the_columns_line_and_column(tmp_path: Path) -> None:
+    """Editors, GitHub annotations and reviewers land on the column itself (SARIF region startColumn)."""
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "V1__people.sql").write_text(
+        "CREATE TABLE customer (\n    id bigint,\n    id_card_no varchar(18),\n      mobile varchar(11)\n);\n")
+    result = _run(["check-migrations", "migrations", "--dialect", "postgres", "--format", "sarif", "-o", "out.sarif"],
+                  tmp_path)
+    assert result.exit_code == 1, result.output
+    results = json.loads((tmp_path / "out.sarif").read_text("utf-8"))["runs"][0]["results"]
+    regions = {r["properties"]["column"]: r["locations"][0]["physicalLocation"]["region"] for r in results
+               if r["ruleId"] == "migration_plaintext_pii_column"}
+    assert {c: (r["startLine"], r.get("startColumn")) for c, r in regions.items()} == {
+        "id_card_no": (3, 5), "mobile": (4, 7)}

@@ -34,7 +34,8 @@ class MigrationJsonColumnMayHoldPii(MigrationRule):
             f"no column name shows. Record which fields it holds and encrypt the personal ones, or suppress with "
             f"that reason.",
             level=self.level_for(ctx, None), logical_name=f"{event.relation}.{event.column}", logical_kind="column",
-            discriminators=(f"{event.relation}.{event.column}",), field=event.column, line=event.line,
+            discriminators=(f"{event.relation}.{event.column}",), field=event.column,
+            line=event.line, column=event.column_number,
             properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
                         "action": event.action},
         )

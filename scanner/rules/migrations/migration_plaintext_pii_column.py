@@ -70,7 +70,8 @@ class MigrationPlaintextPiiColumn(MigrationRule):
             level=Level.NOTE if after.unconfirmed else self.level_for(ctx, after.grade),
             logical_name=f"{event.relation}.{event.column}", logical_kind="column",
             grade=after.grade, entity_type=after.classes[0] if after.classes else None,
-            discriminators=(f"{event.relation}.{event.column}",), field=event.column, line=event.line,
+            discriminators=(f"{event.relation}.{event.column}",), field=event.column,
+            line=event.line, column=event.column_number,
             properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
                         "classes": list(after.classes), "action": event.action},
         )
