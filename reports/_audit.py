@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -281,38 +282,17 @@ def load_sarif(path: str | Path) -> dict[str, Any]:
 def build_audit(sarif: dict[str, Any], previous: dict[str, Any] | None = None) -> AuditReport:
     """The auditor's view of ``sarif``; ``previous`` (an earlier review's log) fills baseline states
     when the log has none (a scan run without ``--baseline``)."""
-    runs = [r for r in sarif.get("runs") or () if isinstance(r, dict)]
+    runs = _runs(sarif)
     targets = [_target(t) for run in runs for inv in _invocations(run) for t in _list(_props(inv).get("targets"))
                if isinstance(t, dict)]
     notifications = [_note(n) for run in runs for inv in _invocations(run)
                      for n in _list(inv.get("toolExecutionNotifications")) if isinstance(n, dict)]
     rules: dict[str, RuleView] = {}
-    findings: list[FindingView] = []
-    for run in runs:
-        run_rules = [r for r in _list(_dict(_dict(run.get("tool")).get("driver")).get("rules")) if isinstance(r, dict)]
-        for rule in run_rules:
-            view = _rule_from_sarif(rule)
-            rules.setdefault(view.id, view)
-        for result in _list(run.get("results")):
-            if isinstance(result, dict):
-                findings.append(_finding(result, run, run_rules, targets))
-
-    baseline_source: str | None = None
-    not_covered: list[FindingView] = []
-    if any(f.state for f in findings):
-        baseline_source = "sarif"
-    elif previous is not None:
-        baseline_source = "file"
-        not_covered = _apply_baseline(findings, previous, targets)
-
-    for rule_id in {f.rule_id for f in findings} - set(rules):
-        rules[rule_id] = _rule_from_registry(rule_id, ran=True) or _unknown_rule(rule_id)
-    for rule in _registry_rules():
-        rules.setdefault(rule.id, rule)
-    for rule in rules.values():
-        if not rule.obligations:
-            known = _rule_from_registry(rule.id, ran=rule.ran)
-            rule.obligations = known.obligations if known else []
+    for view in (_rule_from_sarif(rule) for run in runs for rule in _run_rules(run)):
+        rules.setdefault(view.id, view)
+    findings = [_finding(result, run, run_rules, targets) for result, run, run_rules in _results(runs)]
+    baseline_source, not_covered = _baseline(findings, previous, targets)
+    _complete_rules(rules, findings)
     stores_scanned = sorted({t.store for t in targets if not t.failed}, key=_sort_key("store"))
     _rule_status(rules, findings, set(stores_scanned))
     obligations = [_obligation(n, rules) for n in OBLIGATIONS]
@@ -401,21 +381,52 @@ def _waiver(suppression: dict[str, Any]) -> Waiver:
     )
 
 
+def _runs(log: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in log.get("runs") or () if isinstance(r, dict)]
+
+
+def _run_rules(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in _list(_dict(_dict(run.get("tool")).get("driver")).get("rules")) if isinstance(r, dict)]
+
+
+def _results(runs: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]]:
+    """(result, its run, the run's rules) of every result object of ``runs``."""
+    for run in runs:
+        run_rules = _run_rules(run)
+        for result in _list(run.get("results")):
+            if isinstance(result, dict):
+                yield result, run, run_rules
+
+
+def _baseline(findings: list[FindingView], previous: dict[str, Any] | None,
+              targets: list[TargetView]) -> tuple[str | None, list[FindingView]]:
+    """Where the findings' baseline states come from: the log itself (``sarif``), the ``previous`` log
+    (``file``: states set here, and the previous findings whose target this scan did not cover), or nowhere."""
+    if any(f.state for f in findings):
+        return "sarif", []
+    if previous is None:
+        return None, []
+    return "file", _apply_baseline(findings, previous, targets)
+
+
+def _complete_rules(rules: dict[str, RuleView], findings: list[FindingView]) -> None:
+    """Add to the log's rules those its results name without describing them and every rule privaudit knows
+    (the "not run" rows), and obligations from the registry where the log gives none."""
+    for rule_id in {f.rule_id for f in findings} - set(rules):
+        rules[rule_id] = _rule_from_registry(rule_id, ran=True) or _unknown_rule(rule_id)
+    for rule in _registry_rules():
+        rules.setdefault(rule.id, rule)
+    for rule in rules.values():
+        if not rule.obligations:
+            known = _rule_from_registry(rule.id, ran=rule.ran)
+            rule.obligations = known.obligations if known else []
+
+
 def _apply_baseline(findings: list[FindingView], previous: dict[str, Any],
                     targets: list[TargetView]) -> list[FindingView]:
     """Set ``state`` by matching fingerprints against the previous log; returns the previous findings
     whose target was not covered this time (those are not "resolved": nobody looked)."""
-    before: dict[str, FindingView] = {}
-    for run in previous.get("runs") or ():
-        if not isinstance(run, dict):
-            continue
-        run_rules = [r for r in _list(_dict(_dict(run.get("tool")).get("driver")).get("rules")) if isinstance(r, dict)]
-        for result in _list(run.get("results")):
-            if not isinstance(result, dict) or result.get("baselineState") == "absent":
-                continue
-            old = _finding(result, run, run_rules, targets)
-            if old.fingerprint:
-                before.setdefault(old.fingerprint, old)
+    before = _previous_findings(previous, targets)
     seen: set[str] = set()
     for f in findings:
         old = before.get(f.fingerprint or "")
@@ -438,6 +449,18 @@ def _apply_baseline(findings: list[FindingView], previous: dict[str, Any],
             old.waivers = []
             findings.append(old)
     return not_covered
+
+
+def _previous_findings(previous: dict[str, Any], targets: list[TargetView]) -> dict[str, FindingView]:
+    """The previous log's findings that were present then, by fingerprint (the first of each)."""
+    before: dict[str, FindingView] = {}
+    for result, run, run_rules in _results(_runs(previous)):
+        if result.get("baselineState") == "absent":
+            continue
+        old = _finding(result, run, run_rules, targets)
+        if old.fingerprint:
+            before.setdefault(old.fingerprint, old)
+    return before
 
 
 def _rule_from_sarif(rule: dict[str, Any]) -> RuleView:
