@@ -13,7 +13,7 @@ They run inside worker processes: the constructor must be cheap and picklable ar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -195,30 +195,45 @@ class Connector(ABC):
         return None
 
     def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
-        """Read and detect one resource (or part). Connectors with richer structure override this."""
+        """Read and detect one resource (or part). Connectors with richer structure override this and
+        still read through :func:`detect_chunks`, so every connector reports failures alike."""
         scan = ResourceScan(resource=resource)
-        try:
-            for chunk in self.read(resource, part):
-                accumulate(scan, chunk, detect(detector, chunk))
-        except ContentProtected as exc:
-            scan.protected = exc.label
-        except ContentSkipped as exc:
-            scan.skipped = exc.reason
-        except ReadError as exc:
-            scan.notifications.append(
-                Notification(message=_sentence(f"{resource.display_name}: {exc}"), resource_uri=resource.uri,
-                             kind=exc.kind, level=exc.level)
-            )
-        except OSError as exc:
-            scan.notifications.append(
-                Notification(
-                    message=_sentence(f"{resource.display_name}: {exc.strerror or exc}"),
-                    resource_uri=resource.uri,
-                    kind="permission" if isinstance(exc, PermissionError) else "unreadable",
-                    exception=type(exc).__name__,
-                )
-            )
+        detect_chunks(scan, self.read(resource, part), detector)
         return scan
+
+
+def detect_chunks(scan: ResourceScan, chunks: Iterable[Chunk], detector: Any) -> bool:
+    """Detect every chunk of ``scan``'s resource into it; True when it was read to the end.
+
+    The one place that says what a failed read is: encrypted or skipped content is recorded on the scan
+    (not an error), a :class:`ReadError` or an ``OSError`` becomes a notification naming the resource
+    (``permission`` for a denied open, else the error's kind), and the matches found before it are kept.
+    """
+    resource = scan.resource
+    try:
+        for chunk in chunks:
+            accumulate(scan, chunk, detect(detector, chunk))
+    except ContentProtected as exc:
+        scan.protected = exc.label
+    except ContentSkipped as exc:
+        scan.skipped = exc.reason
+    except ReadError as exc:
+        scan.notifications.append(
+            Notification(message=_sentence(f"{resource.display_name}: {exc}"), resource_uri=resource.uri,
+                         kind=exc.kind, level=exc.level)
+        )
+        return False
+    except OSError as exc:
+        scan.notifications.append(
+            Notification(
+                message=_sentence(f"{resource.display_name}: {exc.strerror or exc}"),
+                resource_uri=resource.uri,
+                kind="permission" if isinstance(exc, PermissionError) else "unreadable",
+                exception=type(exc).__name__,
+            )
+        )
+        return False
+    return True
 
 
 class DetectionError(RuntimeError):

@@ -43,15 +43,13 @@ from scanner.connector import (
     FILE_PATH,
     POSITIVE,
     Connector,
-    ContentProtected,
     ContentSkipped,
     ReadError,
     ScanOptions,
     TargetOption,
     WorkPart,
     _sentence,
-    accumulate,
-    detect,
+    detect_chunks,
 )
 from scanner.facts import BucketPosture, ObjectPosture
 from scanner.model import Chunk, Level, Notification, Resource, ResourceScan
@@ -655,16 +653,7 @@ class S3Connector(Connector):
             return _scan_from_state(resource, cached)
         scan = ResourceScan(resource=resource)
         info: dict[str, Any] = {}
-        try:
-            for chunk in self._read(resource, info):
-                accumulate(scan, chunk, detect(detector, chunk))
-        except ContentProtected as exc:
-            scan.protected = exc.label
-        except ContentSkipped as exc:
-            scan.skipped = exc.reason
-        except ReadError as exc:
-            scan.notifications.append(Notification(_sentence(f"{resource.display_name}: {exc}"), resource.uri,
-                                                   kind=exc.kind))
+        if not detect_chunks(scan, self._read(resource, info), detector):
             return scan
         if info.get("expanded_cut"):
             scan.notifications.append(Notification(
