@@ -87,37 +87,39 @@ def zip_chunks(data: BinaryIO, name: str) -> Iterator[Chunk]:
     protected = False
     with archive:
         infos = [i for i in archive.infolist() if not i.filename.endswith("/")][:ZIP_MAX_MEMBERS]
-        for info, problem in zip_member_problems(infos):
-            if problem is not None:
-                continue
+        for info in (info for info, problem in zip_member_problems(infos) if problem is None):
             if info.flag_bits & 0x1:
                 protected = True
                 continue
-            try:
-                with archive.open(info) as member:
-                    counted.count = 0
-                    consumed = lambda: counted.count  # noqa: E731
-                    content = CappedStream(member, consumed, DecompressionLimits())  # type: ignore[arg-type]
-                    stream, inner = _decompressing(content, info.filename, consumed=consumed)  # type: ignore[arg-type]
-                    for chunk in _chunks(stream, inner, nested=True):
-                        produced = True
-                        chunk.line_offset += lines
-                        chunk.byte_offset += offset
-                        yield chunk
-                        lines += chunk.data.count(b"\n")
-                        offset += len(chunk.data) - chunk.repeated
-            except (ContentSkipped, ContentProtected):
-                continue
-            except ReadError as exc:
-                if exc.kind != "nested-archive":
-                    raise
-                continue
-            except ZIP_ERRORS as exc:
-                raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc
+            for chunk in _member_chunks(archive, info, counted):
+                produced = True
+                chunk.line_offset += lines
+                chunk.byte_offset += offset
+                yield chunk
+                lines += chunk.data.count(b"\n")
+                offset += len(chunk.data) - chunk.repeated
     if not produced:
-        if protected:
-            raise ContentProtected("zip-encrypted")
-        raise ContentSkipped("binary")
+        raise ContentProtected("zip-encrypted") if protected else ContentSkipped("binary")
+
+
+def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, counted: CountingReader) -> Iterator[Chunk]:
+    """The chunks of one archive member, decompressed within the zip-bomb limits (``counted`` counts the
+    archive's bytes it consumes); none when it is not text to scan (binary, empty, encrypted content, an
+    archive in the archive). A member that cannot be read makes the archive unreadable."""
+    try:
+        with archive.open(info) as member:
+            counted.count = 0
+            consumed = lambda: counted.count  # noqa: E731
+            content = CappedStream(member, consumed, DecompressionLimits())  # type: ignore[arg-type]
+            stream, inner = _decompressing(content, info.filename, consumed=consumed)  # type: ignore[arg-type]
+            yield from _chunks(stream, inner, nested=True)
+    except (ContentSkipped, ContentProtected):
+        return
+    except ReadError as exc:
+        if exc.kind != "nested-archive":
+            raise
+    except ZIP_ERRORS as exc:
+        raise ReadError(f"archive member {info.filename} could not be read: {exc}", kind="corrupt") from exc
 
 
 def stream_chunks(raw: BinaryIO, name: str, *, truncated: bool = False) -> Iterator[Chunk]:
