@@ -29,6 +29,7 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -320,108 +321,80 @@ class PostgreSQLConnector(SQLConnector):
         return paths
 
     def _access_facts(self, conn: Any) -> Iterator[Observation]:
+        """Who can read each selected table (and column), its row security, and default privileges,
+        resolved from the catalogs as PostgreSQL resolves them (role membership with INHERIT, USAGE on
+        the schema, table and column ACLs, PUBLIC, superusers and pg_read_all_data)."""
         info = self._roles(conn)
-        roles, granted = info["roles"], info["granted"]
-        names = {oid: r["name"] for oid, r in roles.items()}
-        tables = {
-            (schema, table): (oid, rls, force, owner, relkind)
-            for oid, schema, table, rls, force, owner, relkind in conn.execute(
-                """
-                SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relowner, c.relkind
-                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE c.relkind = ANY(%s) AND NOT c.relispartition AND n.nspname <> ALL(%s)
-                   AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'
-                """,
-                (list(self.relkinds), list(SYSTEM_SCHEMAS)),
-            )
-            if selected(schema, table, self.options.include, self.options.exclude)
-        }
-        oids = [v[0] for v in tables.values()]
-        policies = dict(conn.execute(
-            "SELECT polrelid, count(*) FROM pg_policy WHERE polrelid = ANY(%s) GROUP BY polrelid", (oids,)).fetchall())
-        # USAGE on the schema is needed to reach any table in it.
-        usage: dict[str, set[int]] = {}
-        for schema, grantee in conn.execute(
-            "SELECT n.nspname, a.grantee FROM pg_namespace n, "
-            "aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE a.privilege_type = 'USAGE'"
-        ):
-            usage.setdefault(schema, set()).add(grantee)
-        table_grants: dict[int, set[int]] = {}
-        for oid, grantee in conn.execute(
-            "SELECT c.oid, a.grantee FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a "
-            "WHERE c.oid = ANY(%s) AND a.privilege_type = 'SELECT'",
-            (oids,),
-        ):
-            table_grants.setdefault(oid, set()).add(grantee)
-        column_grants: dict[int, dict[int, set[str]]] = {}
-        for oid, column, grantee in conn.execute(
-            "SELECT a.attrelid, a.attname, x.grantee FROM pg_attribute a, aclexplode(a.attacl) x "
-            "WHERE a.attrelid = ANY(%s) AND a.attacl IS NOT NULL AND x.privilege_type = 'SELECT' "
-            "AND NOT a.attisdropped",
-            (oids,),
-        ):
-            column_grants.setdefault(oid, {}).setdefault(grantee, set()).add(column)
+        acl = _Acl.read(conn, self.relkinds, self.options)
+        names = {oid: r["name"] for oid, r in info["roles"].items()}
+        yield from self._table_security(acl, names)
+        read_all = {oid for oid, r in info["roles"].items() if r["name"] in READ_ALL_ROLES}
+        for oid, role in sorted(info["roles"].items(), key=lambda item: item[1]["name"]):
+            if not role["name"].startswith("pg_"):  # predefined roles: reported through their members
+                yield from self._role_access(role, self._paths(oid, info["granted"]), acl, names, read_all)
+        yield from self._public_access(acl)
+        yield from self._default_privileges(conn, names)
 
-        for (schema, table), (oid, rls, force, owner, relkind) in sorted(tables.items()):
-            uri = self._uri(schema, table)
+    def _table_security(self, acl: _Acl, names: dict[int, str]) -> Iterator[TableSecurity]:
+        for (schema, table), (oid, rls, force, owner, relkind) in sorted(acl.tables.items()):
             yield TableSecurity(
-                resource_uri=uri, object=f"{schema}.{table}", schema=schema, table=table, relkind=relkind,
-                rls=rls, force_rls=force, rls_policies=int(policies.get(oid, 0)),
-                owner=names.get(owner), column_grants=bool(column_grants.get(oid)),
+                resource_uri=self._uri(schema, table), object=f"{schema}.{table}", schema=schema, table=table,
+                relkind=relkind, rls=rls, force_rls=force, rls_policies=int(acl.policies.get(oid, 0)),
+                owner=names.get(owner), column_grants=bool(acl.column_grants.get(oid)),
                 table_grantees=tuple(sorted("PUBLIC" if g == 0 else names.get(g, str(g))
-                                            for g in table_grants.get(oid, ()) if g != owner)),
+                                            for g in acl.table_grants.get(oid, ()) if g != owner)),
             )
 
-        read_all = {oid for oid, r in roles.items() if r["name"] in READ_ALL_ROLES}
-        for oid, role in sorted(roles.items(), key=lambda item: item[1]["name"]):
-            if role["name"].startswith("pg_"):
-                continue  # predefined roles: reported through their members
-            paths = self._paths(oid, granted)
-            for (schema, table), (toid, rls, force, owner, _kind) in sorted(tables.items()):
-                uri = self._uri(schema, table)
-                obj = f"{schema}.{table}"
-                bypass = role["bypassrls"] or role["superuser"] or (owner in paths and not force)
-                base = {"resource_uri": uri, "grantee": role["name"], "grantee_kind": "role", "privilege": "SELECT",
-                        "schema": schema, "table": table, "login": role["login"],
-                        "bypassrls": role["bypassrls"] or role["superuser"], "owner": owner in paths,
-                        "rows_limited_by_rls": bool(rls) and not bypass}
-                if role["superuser"]:
-                    yield ReadAccess(**base, object=obj, column=None, via="superuser", path=(role["name"],))
-                    continue
-                reader = next((r for r in read_all if r in paths), None)
-                if reader is not None:
-                    path = tuple(names[p] for p in paths[reader])
-                    yield ReadAccess(**base, object=obj, column=None, via=" → ".join(path), path=path)
-                    continue
-                schema_usage = usage.get(schema, set())
+    def _role_access(self, role: dict[str, Any], paths: dict[int, list[int]], acl: _Acl, names: dict[int, str],
+                     read_all: set[int]) -> Iterator[ReadAccess]:
+        """What one role can read, table by table: everything as a superuser or through pg_read_all_data,
+        else what a table grant held on its membership path opens, else its column grants."""
+        for (schema, table), (toid, rls, force, owner, _kind) in sorted(acl.tables.items()):
+            obj = f"{schema}.{table}"
+            bypass = role["bypassrls"] or role["superuser"] or (owner in paths and not force)
+            base = {"resource_uri": self._uri(schema, table), "grantee": role["name"], "grantee_kind": "role",
+                    "privilege": "SELECT", "schema": schema, "table": table, "login": role["login"],
+                    "bypassrls": role["bypassrls"] or role["superuser"], "owner": owner in paths,
+                    "rows_limited_by_rls": bool(rls) and not bypass}
+            if role["superuser"]:
+                yield ReadAccess(**base, object=obj, column=None, via="superuser", path=(role["name"],))
+                continue
+            holder = next((r for r in read_all if r in paths), None)
+            if holder is None:
+                schema_usage = acl.usage.get(schema, set())
                 if 0 not in schema_usage and not (schema_usage & set(paths)):
                     continue
-                holder = self._best(paths, table_grants.get(toid, set()))
-                if holder is not None:
-                    path = tuple(names[p] for p in paths[holder])
-                    yield ReadAccess(**base, object=obj, column=None,
-                                     via="direct" if len(path) == 1 else " → ".join(path), path=path)
-                    continue
-                for grantee, cols in sorted(column_grants.get(toid, {}).items()):
-                    if grantee in paths:
-                        path = tuple(names[p] for p in paths[grantee])
-                        for column in sorted(cols):
-                            yield ReadAccess(**base, object=f"{obj}.{column}", column=column,
-                                             via="direct column grant" if len(path) == 1 else " → ".join(path),
-                                             path=path)
-        # PUBLIC (every role, present and future): the grantee 0 in aclexplode.
-        for (schema, table), (toid, rls, _force, _owner, _kind) in sorted(tables.items()):
-            if 0 not in usage.get(schema, set()):
+                holder = self._best(paths, acl.table_grants.get(toid, set()))
+            if holder is not None:
+                path = tuple(names[p] for p in paths[holder])
+                direct = len(path) == 1 and holder not in read_all
+                yield ReadAccess(**base, object=obj, column=None, via="direct" if direct else " → ".join(path),
+                                 path=path)
                 continue
-            uri = self._uri(schema, table)
-            base = {"resource_uri": uri, "grantee": "PUBLIC", "grantee_kind": "public", "privilege": "SELECT",
-                    "schema": schema, "table": table, "path": ("PUBLIC",), "rows_limited_by_rls": bool(rls)}
-            if 0 in table_grants.get(toid, set()):
+            for grantee, cols in sorted(acl.column_grants.get(toid, {}).items()):
+                if grantee in paths:
+                    path = tuple(names[p] for p in paths[grantee])
+                    for column in sorted(cols):
+                        yield ReadAccess(**base, object=f"{obj}.{column}", column=column,
+                                         via="direct column grant" if len(path) == 1 else " → ".join(path),
+                                         path=path)
+
+    def _public_access(self, acl: _Acl) -> Iterator[ReadAccess]:
+        """PUBLIC (every role, present and future): the grantee 0 in aclexplode."""
+        for (schema, table), (toid, rls, _force, _owner, _kind) in sorted(acl.tables.items()):
+            if 0 not in acl.usage.get(schema, set()):
+                continue
+            base = {"resource_uri": self._uri(schema, table), "grantee": "PUBLIC", "grantee_kind": "public",
+                    "privilege": "SELECT", "schema": schema, "table": table, "path": ("PUBLIC",),
+                    "rows_limited_by_rls": bool(rls)}
+            if 0 in acl.table_grants.get(toid, set()):
                 yield ReadAccess(**base, object=f"{schema}.{table}", column=None, via="GRANT SELECT ... TO PUBLIC")
-            else:
-                for column in sorted(column_grants.get(toid, {}).get(0, ())):
-                    yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
-                                     via="GRANT SELECT (column) ... TO PUBLIC")
+                continue
+            for column in sorted(acl.column_grants.get(toid, {}).get(0, ())):
+                yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
+                                 via="GRANT SELECT (column) ... TO PUBLIC")
+
+    def _default_privileges(self, conn: Any, names: dict[int, str]) -> Iterator[DefaultPrivilege]:
         for owner, schema, _objtype, grantee, privilege in conn.execute(
             "SELECT d.defaclrole::regrole::text, n.nspname, d.defaclobjtype, a.grantee, a.privilege_type "
             "FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a "
@@ -444,3 +417,57 @@ class PostgreSQLConnector(SQLConnector):
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+@dataclass
+class _Acl:
+    """The catalog rows access resolution needs, read once per scan: the selected tables (oid, RLS, FORCE,
+    owner, relkind by schema and name), their policy counts, USAGE on schemas, table-level SELECT
+    grantees and column-level SELECT grants (grantee 0 is PUBLIC)."""
+
+    tables: dict[tuple[str, str], tuple[int, bool, bool, int, str]]
+    policies: dict[int, int]
+    usage: dict[str, set[int]]
+    table_grants: dict[int, set[int]]
+    column_grants: dict[int, dict[int, set[str]]]
+
+    @classmethod
+    def read(cls, conn: Any, relkinds: Any, options: ScanOptions) -> _Acl:
+        tables = {
+            (schema, table): (oid, rls, force, owner, relkind)
+            for oid, schema, table, rls, force, owner, relkind in conn.execute(
+                """
+                SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relowner, c.relkind
+                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind = ANY(%s) AND NOT c.relispartition AND n.nspname <> ALL(%s)
+                   AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'
+                """,
+                (list(relkinds), list(SYSTEM_SCHEMAS)),
+            )
+            if selected(schema, table, options.include, options.exclude)
+        }
+        oids = [v[0] for v in tables.values()]
+        policies = dict(conn.execute(
+            "SELECT polrelid, count(*) FROM pg_policy WHERE polrelid = ANY(%s) GROUP BY polrelid", (oids,)).fetchall())
+        usage: dict[str, set[int]] = {}
+        for schema, grantee in conn.execute(
+            "SELECT n.nspname, a.grantee FROM pg_namespace n, "
+            "aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a WHERE a.privilege_type = 'USAGE'"
+        ):
+            usage.setdefault(schema, set()).add(grantee)
+        table_grants: dict[int, set[int]] = {}
+        for oid, grantee in conn.execute(
+            "SELECT c.oid, a.grantee FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a "
+            "WHERE c.oid = ANY(%s) AND a.privilege_type = 'SELECT'",
+            (oids,),
+        ):
+            table_grants.setdefault(oid, set()).add(grantee)
+        column_grants: dict[int, dict[int, set[str]]] = {}
+        for oid, column, grantee in conn.execute(
+            "SELECT a.attrelid, a.attname, x.grantee FROM pg_attribute a, aclexplode(a.attacl) x "
+            "WHERE a.attrelid = ANY(%s) AND a.attacl IS NOT NULL AND x.privilege_type = 'SELECT' "
+            "AND NOT a.attisdropped",
+            (oids,),
+        ):
+            column_grants.setdefault(oid, {}).setdefault(grantee, set()).add(column)
+        return cls(tables, policies, usage, table_grants, column_grants)
