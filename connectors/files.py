@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes, urlparse
 
 from connectors._packages import InstalledFiles
@@ -173,22 +173,16 @@ class FilesConnector(Connector):
         stack: list[tuple[Path, int]] = [(self.root, 0)]
         self._third_party_skipped = self._packaged_skipped = 0
         yield from self._walk(stack, seen_dirs)
-        if self._third_party_skipped:
-            yield Notification(
-                message=(f"{self._third_party_skipped} third-party or documentation files and directories (the "
-                         "policy's locations.third_party: package docs, site-packages, node_modules, .git, licences, "
-                         "changelogs) were not scanned; --include-third-party scans them."),
-                resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE,
-                count=self._third_party_skipped,
-            )
-        if self._packaged_skipped:
-            yield Notification(
-                message=(f"{self._packaged_skipped} files installed by the system's package manager (dpkg), "
-                         "configuration files excepted, were not scanned as third-party software; "
-                         "--include-third-party scans them."),
-                resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE,
-                count=self._packaged_skipped,
-            )
+        skipped = (
+            (self._third_party_skipped, "third-party or documentation files and directories (the policy's "
+             "locations.third_party: package docs, site-packages, node_modules, .git, licences, changelogs) were "
+             "not scanned"),
+            (self._packaged_skipped, "files installed by the system's package manager (dpkg), configuration files "
+             "excepted, were not scanned as third-party software"),
+        )
+        yield from (Notification(message=f"{count} {what}; --include-third-party scans them.",
+                                 resource_uri=self.root.as_uri(), kind="third-party", level=Level.NOTE, count=count)
+                    for count, what in skipped if count)
 
     def _walk(
         self, stack: list[tuple[Path, int]], seen_dirs: set[tuple[int, int]]
@@ -699,30 +693,12 @@ def _chunks(
     """
     head = _read(stream, SNIFF_SIZE)
     if first_offset == 0:
-        if not head:
-            raise ContentSkipped("empty")
-        label = looks_encrypted_file(head)
-        if label:
-            raise ContentProtected(label)
-        archive = _archive_format(head)
-        if archive:
-            where = "inside an archive or compressed file" if nested else "under a name that does not say so"
-            raise ReadError(f"is a {archive} archive ({where}); not opened: extract it to scan its content",
-                            kind="nested-archive", level=Level.NOTE)
+        _refuse_unreadable_start(head, nested)
     encoding = _sniff_encoding(head)
     if first_offset == 0:
-        share = _binary_share(head, encoding)
-        if share > BINARY_SHARE:
-            if name.endswith(TEXT_SUFFIXES) and share < 1.0:
-                raise ReadError(f"looks binary ({share:.0%} control bytes in its first 8 KiB) although its name "
-                                "says text; not scanned", kind="binary-text")
-            raise ContentSkipped("binary")
+        _refuse_binary(head, name, encoding)
     decoder = None if encoding == "utf-8" else codecs.getincrementaldecoder(encoding)(errors="replace")
-    delimiter = DELIMITED.get(Path(name).suffix.lower())
-    if delimiter is not None:
-        delimiter = _sniffed_delimiter((header or b"") + head[:8192], encoding, delimiter)
-    layout = "text" if delimiter is None else "delimited"
-    fields = None if delimiter is None else _header_fields(head, header, delimiter, encoding)
+    layout = _layout(name, head, header, encoding)
     line_offset, byte_offset, carry = 0, first_offset, b""
     relative_limit = None if limit is None else limit - first_offset
     pieces = _line_blocks(stream, head, relative_limit)
@@ -731,19 +707,56 @@ def _chunks(
         if not text:
             continue
         data = carry + text
-        yield Chunk(
-            data=data, line_offset=line_offset, byte_offset=byte_offset - len(carry), layout=layout, fields=fields,
-            delimiter=delimiter or b",", repeated=len(carry), own_start=max(0, len(carry) - CUT_OVERLAP),
-            own_end=len(data) - CUT_OVERLAP if mid_line else None,
-        )
+        yield _chunk(data, len(carry), line_offset, byte_offset, layout, cut=bool(mid_line))
         line_offset += text.count(b"\n")
         byte_offset += len(text)
         carry = data[-(CUT_OVERLAP + CUT_GUARD) :] if mid_line else b""
     if carry:  # the stream ended right after a cut: the values in the overlap are reported here
-        yield Chunk(
-            data=carry, line_offset=line_offset, byte_offset=byte_offset - len(carry), layout=layout, fields=fields,
-            delimiter=delimiter or b",", repeated=len(carry), own_start=max(0, len(carry) - CUT_OVERLAP),
-        )
+        yield _chunk(carry, len(carry), line_offset, byte_offset, layout, cut=False)
+
+
+def _refuse_unreadable_start(head: bytes, nested: bool) -> None:
+    """Raise when a stream's first bytes say it is not text to scan: empty, encrypted, or an archive."""
+    if not head:
+        raise ContentSkipped("empty")
+    label = looks_encrypted_file(head)
+    if label:
+        raise ContentProtected(label)
+    archive = _archive_format(head)
+    if archive:
+        where = "inside an archive or compressed file" if nested else "under a name that does not say so"
+        raise ReadError(f"is a {archive} archive ({where}); not opened: extract it to scan its content",
+                        kind="nested-archive", level=Level.NOTE)
+
+
+def _refuse_binary(head: bytes, name: str, encoding: str) -> None:
+    """Raise when a stream's first bytes are binary: skipped, or an error when its name says text."""
+    share = _binary_share(head, encoding)
+    if share > BINARY_SHARE:
+        if name.endswith(TEXT_SUFFIXES) and share < 1.0:
+            raise ReadError(f"looks binary ({share:.0%} control bytes in its first 8 KiB) although its name "
+                            "says text; not scanned", kind="binary-text")
+        raise ContentSkipped("binary")
+
+
+def _layout(name: str, head: bytes, header: bytes | None, encoding: str) -> dict[str, Any]:
+    """The :class:`Chunk` fields that say how a stream's text is laid out: plain text, or delimited (by its
+    suffix, the delimiter sniffed) with the column names of its header line."""
+    delimiter = DELIMITED.get(Path(name).suffix.lower())
+    if delimiter is None:
+        return {"layout": "text", "fields": None, "delimiter": b","}
+    delimiter = _sniffed_delimiter((header or b"") + head[:8192], encoding, delimiter)
+    return {"layout": "delimited", "fields": _header_fields(head, header, delimiter, encoding),
+            "delimiter": delimiter or b","}
+
+
+def _chunk(data: bytes, carried: int, line_offset: int, byte_offset: int, layout: dict[str, Any], *,
+           cut: bool) -> Chunk:
+    """A chunk of ``data`` (``byte_offset``: where the new bytes after the first ``carried`` start), which
+    repeats the last ``carried`` bytes of a line cut before it: it owns the values starting in the last
+    ``CUT_OVERLAP`` of those, and, when ``cut`` inside a line itself, not those in its own last ``CUT_OVERLAP``."""
+    return Chunk(data=data, line_offset=line_offset, byte_offset=byte_offset - carried, repeated=carried,
+                 own_start=max(0, carried - CUT_OVERLAP), own_end=len(data) - CUT_OVERLAP if cut else None, **layout)
 
 
 def _with_final(
