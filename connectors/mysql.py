@@ -28,7 +28,8 @@ import os
 import random
 import ssl
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -322,6 +323,17 @@ class MySQLConnector(SQLConnector):
                         accepts_non_tls=require.upper() not in ("ON", "1"))
 
     def _access(self) -> Iterator[Observation | Notification]:
+        """Who can read each table (and column): global, database, table and column SELECT privileges,
+        held by an account directly or through the roles granted to it (MariaDB roles_mapping, MySQL 8
+        role_edges)."""
+        grants = yield from self._grants()
+        tables = [(s, t) for s, t, *_ in self._tables()]
+        for user, host, _select, is_role in sorted(grants.users):
+            if is_role != "Y":
+                yield from self._account_access((user, host), grants, tables)
+
+    def _grants(self) -> Generator[Notification, None, _Grants]:
+        """The grant tables, or what information_schema shows the scanning account (with a warning)."""
         import pymysql
 
         try:
@@ -339,64 +351,41 @@ class MySQLConnector(SQLConnector):
                 "(grant SELECT ON mysql.* for a complete audit).",
                 self.display_target, level=Level.WARNING, kind="permission")
             users, db_privs, table_privs, column_privs = self._information_schema_grants()
-        role_edges: list[tuple[str, str, str, str]] = []  # (member user, member host, role user, role host)
+        return _Grants.of(users, db_privs, table_privs, column_privs, self._role_edges())
+
+    def _role_edges(self) -> list[tuple[str, str, str, str]]:
+        """(member user, member host, role user, role host) of every role grant the server records."""
+        import pymysql
+
         with contextlib.suppress(pymysql.MySQLError):
             if self._has_table("roles_mapping"):
-                mapping = self._rows("SELECT User, Host, Role FROM mysql.roles_mapping")
-                role_edges = [(u, h, r, "") for u, h, r in mapping]
-            elif self._has_table("role_edges"):
-                role_edges = [(tu, th, fu, fh) for fu, fh, tu, th in self._rows(
+                return [(u, h, r, "") for u, h, r in self._rows("SELECT User, Host, Role FROM mysql.roles_mapping")]
+            if self._has_table("role_edges"):
+                return [(tu, th, fu, fh) for fu, fh, tu, th in self._rows(
                     "SELECT FROM_USER, FROM_HOST, TO_USER, TO_HOST FROM mysql.role_edges")]
-        roles = {(u, h) for u, h, _s, is_role in users if is_role == "Y"}
-        granted: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for mu, mh, ru, rh in role_edges:
-            granted.setdefault((mu, mh), []).append((ru, rh))
+        return []
 
-        tables = [(s, t) for s, t, *_ in self._tables()]
-        global_select = {(u, h) for u, h, s, _r in users if s == "Y"}
-        db_grants: dict[tuple[str, str], list[str]] = {}
-        for u, h, db in db_privs:
-            db_grants.setdefault((u, h), []).append(db)
-        table_grants: dict[tuple[str, str], set[tuple[str, str]]] = {}
-        for u, h, db, table in table_privs:
-            table_grants.setdefault((u, h), set()).add((db, table))
-        col_grants: dict[tuple[str, str], dict[tuple[str, str], set[str]]] = {}
-        for u, h, db, table, column in column_privs:
-            col_grants.setdefault((u, h), {}).setdefault((db, table), set()).add(column)
-
-        def label(account: tuple[str, str]) -> str:
-            return account[0] if account in roles else f"'{account[0]}'@'{account[1]}'"
-
-        for user, host, _select, is_role in sorted(users):
-            if is_role == "Y":
+    def _account_access(self, account: tuple[str, str], grants: _Grants,
+                        tables: list[tuple[str, str]]) -> Iterator[ReadAccess]:
+        user, host = account
+        paths = grants.paths(account)
+        for schema, table in tables:
+            base = {"resource_uri": self._uri(schema, table), "grantee": grants.label(account),
+                    "grantee_kind": "account", "user": user, "host": host, "wildcard_host": _wildcard(host),
+                    "privilege": "SELECT", "schema": schema, "table": table}
+            via = self._table_via(paths, grants.global_select, grants.db, grants.table, schema, table)
+            if via is not None:
+                holder, how = via
+                path = tuple(grants.label(a) for a in paths[holder])
+                yield ReadAccess(**base, object=f"{schema}.{table}", column=None,
+                                 via=how if len(path) == 1 else f"{' → '.join(path)} ({how})", path=path)
                 continue
-            account = (user, host)
-            paths = {account: [account]}
-            queue = deque([account])
-            while queue:
-                current = queue.popleft()
-                for role in granted.get(current, ()):
-                    if role not in paths:
-                        paths[role] = [*paths[current], role]
-                        queue.append(role)
-            for schema, table in tables:
-                uri = self._uri(schema, table)
-                base = {"resource_uri": uri, "grantee": label(account), "grantee_kind": "account", "user": user,
-                        "host": host, "wildcard_host": _wildcard(host), "privilege": "SELECT", "schema": schema,
-                        "table": table}
-                via = self._table_via(paths, global_select, db_grants, table_grants, schema, table)
-                if via is not None:
-                    holder, how = via
-                    path = tuple(label(a) for a in paths[holder])
-                    yield ReadAccess(**base, object=f"{schema}.{table}", column=None,
+            for holder, path_accounts in paths.items():
+                for column in sorted(grants.column.get(holder, {}).get((schema, table), ())):
+                    path = tuple(grants.label(a) for a in path_accounts)
+                    how = f"GRANT SELECT ({column}) ON {schema}.{table}"
+                    yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
                                      via=how if len(path) == 1 else f"{' → '.join(path)} ({how})", path=path)
-                    continue
-                for holder, path_accounts in paths.items():
-                    for column in sorted(col_grants.get(holder, {}).get((schema, table), ())):
-                        path = tuple(label(a) for a in path_accounts)
-                        how = f"GRANT SELECT ({column}) ON {schema}.{table}"
-                        yield ReadAccess(**base, object=f"{schema}.{table}.{column}", column=column,
-                                         via=how if len(path) == 1 else f"{' → '.join(path)} ({how})", path=path)
 
     def _information_schema_grants(self) -> tuple[list, list, list, list]:
         """Fallback: information_schema.*_PRIVILEGES (MySQL docs: rows for the grants the current account can see)."""
@@ -445,3 +434,52 @@ def _short(exc: BaseException) -> str:
     if len(args) >= 2:
         return f"({args[0]}) {args[1]}"
     return str(exc) or type(exc).__name__
+
+
+Account = tuple[str, str]
+
+
+@dataclass
+class _Grants:
+    """SELECT privileges by account (user, host), and which roles each account holds."""
+
+    users: list[tuple[str, str, str, str]]  # user, host, Select_priv, is_role
+    roles: set[Account]
+    granted: dict[Account, list[Account]]
+    global_select: set[Account]
+    db: dict[Account, list[str]]
+    table: dict[Account, set[tuple[str, str]]]
+    column: dict[Account, dict[tuple[str, str], set[str]]]
+
+    @classmethod
+    def of(cls, users: list, db_privs: list, table_privs: list, column_privs: list,
+           role_edges: list[tuple[str, str, str, str]]) -> _Grants:
+        granted: dict[Account, list[Account]] = {}
+        for mu, mh, ru, rh in role_edges:
+            granted.setdefault((mu, mh), []).append((ru, rh))
+        db: dict[Account, list[str]] = {}
+        for u, h, name in db_privs:
+            db.setdefault((u, h), []).append(name)
+        table: dict[Account, set[tuple[str, str]]] = {}
+        for u, h, name, tbl in table_privs:
+            table.setdefault((u, h), set()).add((name, tbl))
+        column: dict[Account, dict[tuple[str, str], set[str]]] = {}
+        for u, h, name, tbl, col in column_privs:
+            column.setdefault((u, h), {}).setdefault((name, tbl), set()).add(col)
+        return cls(users=list(users), roles={(u, h) for u, h, _s, r in users if r == "Y"}, granted=granted,
+                   global_select={(u, h) for u, h, s, _r in users if s == "Y"}, db=db, table=table, column=column)
+
+    def label(self, account: Account) -> str:
+        return account[0] if account in self.roles else f"'{account[0]}'@'{account[1]}'"
+
+    def paths(self, account: Account) -> dict[Account, list[Account]]:
+        """Each account or role whose privileges ``account`` holds, with the chain of role grants to it."""
+        paths = {account: [account]}
+        queue = deque([account])
+        while queue:
+            current = queue.popleft()
+            for role in self.granted.get(current, ()):
+                if role not in paths:
+                    paths[role] = [*paths[current], role]
+                    queue.append(role)
+        return paths
