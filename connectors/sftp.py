@@ -266,6 +266,10 @@ class SFTPConnector(Connector):
         if not stat.S_ISDIR(top.st_mode or 0):
             yield from self._file(root, root.rsplit("/", 1)[-1], top)
             return
+        yield from self._walk(root)
+
+    def _walk(self, root: str) -> Iterator[Resource | Notification]:
+        """Depth-first, by name, loop-safe when following symlinks (each real directory once)."""
         seen = {root}
         stack: list[tuple[str, int]] = [(root, 0)]
         while stack:
@@ -282,45 +286,56 @@ class SFTPConnector(Connector):
             subdirs: list[tuple[str, int]] = []
             for attr in sorted(entries, key=lambda a: a.filename):
                 path = f"{directory.rstrip('/')}/{attr.filename}"
-                relative = path[len(root):].lstrip("/")
-                mode = attr.st_mode or 0
-                if stat.S_ISLNK(mode):
-                    if not self.options.follow_symlinks:
-                        continue
-                    try:
-                        target_attr = self._retry(lambda s, p=path: s.stat(p))
-                    except OSError:
-                        continue  # dangling link
-                    target_attr.filename, target_attr.longname = attr.filename, getattr(attr, "longname", "")
-                    attr, mode = target_attr, target_attr.st_mode or 0
-                if stat.S_ISDIR(mode):
-                    if self.options.exclude and _glob_match(relative, self.options.exclude):
-                        continue
-                    if depth + 1 > self.options.max_depth:
-                        continue
-                    real = path
-                    if self.options.follow_symlinks:
-                        try:
-                            real = self._retry(lambda s, p=path: s.normalize(p))
-                        except OSError:
-                            continue
-                    if real in seen:
-                        yield Notification(
-                            f"Directory {self.host}:{path} was already visited as {real} (symlink loop); skipped.",
-                            self._uri(path), level=Level.NOTE, kind="symlink-loop",
-                        )
-                        continue
-                    seen.add(real)
-                    subdirs.append((path, depth + 1))
-                    continue
-                if not stat.S_ISREG(mode):
-                    continue
-                if self.options.include and not _glob_match(relative, self.options.include):
-                    continue
-                if self.options.exclude and _glob_match(relative, self.options.exclude):
-                    continue
-                yield from self._file(path, relative, attr)
+                yield from self._entry(path, path[len(root):].lstrip("/"), attr, depth, seen, subdirs)
             stack.extend(reversed(subdirs))
+
+    def _entry(self, path: str, relative: str, attr: Any, depth: int, seen: set[str],
+               subdirs: list[tuple[str, int]]) -> Iterator[Resource | Notification]:
+        """One directory entry: a subdirectory to walk, a file's resources, or nothing (links not followed,
+        special files, excluded names)."""
+        attr = self._followed(path, attr)
+        mode = (attr.st_mode or 0) if attr is not None else 0
+        if stat.S_ISDIR(mode):
+            yield from self._subdirectory(path, relative, depth, seen, subdirs)
+        elif stat.S_ISREG(mode) and self._selected(relative):
+            yield from self._file(path, relative, attr)
+
+    def _followed(self, path: str, attr: Any) -> Any:
+        """``attr``, or for a symlink the attributes of what it points to (None: not followed, dangling)."""
+        if not stat.S_ISLNK(attr.st_mode or 0):
+            return attr
+        if not self.options.follow_symlinks:
+            return None
+        try:
+            target_attr = self._retry(lambda s, p=path: s.stat(p))
+        except OSError:
+            return None  # dangling link
+        target_attr.filename, target_attr.longname = attr.filename, getattr(attr, "longname", "")
+        return target_attr
+
+    def _subdirectory(self, path: str, relative: str, depth: int, seen: set[str],
+                      subdirs: list[tuple[str, int]]) -> Iterator[Notification]:
+        if (self.options.exclude and _glob_match(relative, self.options.exclude)) or depth + 1 > self.options.max_depth:
+            return
+        real = path
+        if self.options.follow_symlinks:
+            try:
+                real = self._retry(lambda s, p=path: s.normalize(p))
+            except OSError:
+                return
+        if real in seen:
+            yield Notification(
+                f"Directory {self.host}:{path} was already visited as {real} (symlink loop); skipped.",
+                self._uri(path), level=Level.NOTE, kind="symlink-loop",
+            )
+            return
+        seen.add(real)
+        subdirs.append((path, depth + 1))
+
+    def _selected(self, relative: str) -> bool:
+        if self.options.include and not _glob_match(relative, self.options.include):
+            return False
+        return not (self.options.exclude and _glob_match(relative, self.options.exclude))
 
     def _file(self, path: str, relative: str, attr: Any) -> Iterator[Resource | Notification]:
         owner, group = _names_from_longname(getattr(attr, "longname", "") or "")
