@@ -398,6 +398,8 @@ class S3Connector(Connector):
                                    f"Account-level Block Public Access of account {self._own_account}", self.target)
 
     def _bucket_posture(self, bucket: str, region: str | None) -> tuple[dict[str, Any], list[Notification]]:
+        """The bucket's posture in S3's own order of decision (see the package docstring); a denied or
+        unsupported call leaves its part unknown with one notification, the rest is still decided."""
         uri = f"s3://{bucket}"
         notes: list[Notification] = []
         unknown: list[str] = []
@@ -416,8 +418,8 @@ class S3Connector(Connector):
                 notes.append(self._notify(exc, "s3", operation, f"{what} of bucket {bucket}", uri))
                 return False
 
-        posture: dict[str, Any] = {"bucket": bucket, "uri": uri, "account": self._own_account, "region": region}
-        posture["account_bpa"] = self._account_bpa
+        posture: dict[str, Any] = {"bucket": bucket, "uri": uri, "account": self._own_account, "region": region,
+                                   "account_bpa": self._account_bpa}
         if self._account_bpa is None:
             unknown.append("s3:GetAccountPublicAccessBlock")
         try:
@@ -425,37 +427,10 @@ class S3Connector(Connector):
         except _CallFailed:
             notes.append(Notification(f"Bucket {bucket} does not exist.", uri, level=Level.ERROR, kind="missing"))
             return {**posture, "missing": True}, notes
-        bucket_bpa = (
-            {k: bool(v) for k, v in bpa.get("PublicAccessBlockConfiguration", {}).items()}
-            if bpa
-            else (dict.fromkeys(_BPA_FLAGS, False) if bpa is None else None)
-        )
-        posture["bucket_bpa"] = bucket_bpa
-        effective = combine_bpa(self._account_bpa, bucket_bpa)
-        posture["effective_bpa"] = effective
-
-        ownership = get("GetBucketOwnershipControls", "get_bucket_ownership_controls", "Object Ownership")
-        owner_setting = None
-        if ownership:
-            rules = ownership.get("OwnershipControls", {}).get("Rules", [])
-            owner_setting = rules[0].get("ObjectOwnership") if rules else None
-        elif ownership is None:
-            owner_setting = "ObjectWriter"  # no ownership controls: the pre-2023 default, ACLs enabled
-        posture["object_ownership"] = owner_setting
-        acls_enabled = owner_setting != "BucketOwnerEnforced"
-        posture["acls_enabled"] = acls_enabled if owner_setting is not None else None
-
+        posture.update(_block_public_access(self._account_bpa, bpa))
+        posture.update(_ownership(get("GetBucketOwnershipControls", "get_bucket_ownership_controls",
+                                      "Object Ownership")))
         acl = get("GetBucketAcl", "get_bucket_acl", "The ACL")
-        acl_public: list[str] = []
-        acl_shared: list[str] = []
-        if acl:
-            grants = acl.get("Grants", [])
-            acl_public = acl_public_permissions(grants)
-            acl_shared = acl_other_grantees(grants, acl.get("Owner", {}).get("ID"))
-        posture["acl_public"] = acl_public
-        acl_effective = bool(acl_public) and acls_enabled and not effective["IgnorePublicAcls"]
-        posture["acl_public_effective"] = acl_effective
-
         policy = get("GetBucketPolicy", "get_bucket_policy", "The bucket policy")
         analysis: dict[str, Any] = {"public": [], "restricted": [], "cross_account": {}, "organizations": []}
         if policy:
@@ -464,33 +439,9 @@ class S3Connector(Connector):
             except (ValueError, TypeError) as exc:
                 notes.append(Notification(f"The bucket policy of {bucket} could not be parsed: {exc}.", uri,
                                           kind="corrupt"))
-        posture["policy_public"] = analysis["public"]
-        posture["policy_restricted"] = analysis["restricted"]
-        posture["policy_organizations"] = analysis["organizations"]
-        policy_effective = bool(analysis["public"]) and not effective["RestrictPublicBuckets"]
-        posture["policy_public_effective"] = policy_effective
-
-        public_via = [f"ACL grant {g}" for g in acl_public] if acl_effective else []
-        public_via += [f"policy statement {s}" for s in analysis["public"]] if policy_effective else []
-        posture["public"] = acl_effective or policy_effective
-        posture["public_via"] = public_via
-        cross: dict[str, list[str]] = {}
-        if not (analysis["public"] and effective["RestrictPublicBuckets"]):
-            for account, labels in analysis["cross_account"].items():
-                cross.setdefault(account, []).extend(f"policy statement {s}" for s in labels)
-        if acls_enabled:
-            for grantee in acl_shared:
-                cross.setdefault(grantee, []).append("ACL grant")
-        posture["cross_account"] = {k: sorted(set(v)) for k, v in sorted(cross.items())}
-
-        encryption = get("GetBucketEncryption", "get_bucket_encryption", "Default encryption")
-        if encryption is False:
-            posture["encryption"], posture["kms_key"] = "unknown", None
-        elif encryption is None:
-            posture["encryption"], posture["kms_key"] = "none", None
-        else:
-            rules = encryption.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-            posture["encryption"], posture["kms_key"] = encryption_label(rules)
+        posture.update(_exposure(posture, acl, analysis))
+        posture.update(_default_encryption(get("GetBucketEncryption", "get_bucket_encryption",
+                                               "Default encryption")))
         posture["unknown"] = sorted(set(unknown))
         return posture, notes
 
@@ -776,6 +727,68 @@ class S3Connector(Connector):
             with contextlib.suppress(Exception):
                 client.close()
         self._clients.clear()
+
+
+
+def _block_public_access(account_bpa: dict[str, bool] | None, answer: Any) -> dict[str, Any]:
+    """The bucket's Block Public Access (all off when it has none; None when it could not be read) and
+    the effective combination with the account's (S3 applies the most restrictive)."""
+    if answer:
+        bucket_bpa = {k: bool(v) for k, v in answer.get("PublicAccessBlockConfiguration", {}).items()}
+    else:
+        bucket_bpa = dict.fromkeys(_BPA_FLAGS, False) if answer is None else None
+    return {"bucket_bpa": bucket_bpa, "effective_bpa": combine_bpa(account_bpa, bucket_bpa)}
+
+
+def _ownership(answer: Any) -> dict[str, Any]:
+    """Object Ownership, and whether ACLs count (everything but BucketOwnerEnforced; unknown when unread)."""
+    owner_setting = None
+    if answer:
+        rules = answer.get("OwnershipControls", {}).get("Rules", [])
+        owner_setting = rules[0].get("ObjectOwnership") if rules else None
+    elif answer is None:
+        owner_setting = "ObjectWriter"  # no ownership controls: the pre-2023 default, ACLs enabled
+    acls_enabled = owner_setting != "BucketOwnerEnforced"
+    return {"object_ownership": owner_setting, "acls_enabled": acls_enabled if owner_setting is not None else None}
+
+
+def _exposure(posture: dict[str, Any], acl: Any, analysis: dict[str, Any]) -> dict[str, Any]:
+    """Public through an ACL grant (when ACLs count and BPA does not ignore them) or a policy statement
+    (unless BPA restricts public buckets), each way named; other accounts the bucket is shared with."""
+    effective, acls_enabled = posture["effective_bpa"], posture["acls_enabled"] is not False
+    acl_public: list[str] = []
+    acl_shared: list[str] = []
+    if acl:
+        grants = acl.get("Grants", [])
+        acl_public = acl_public_permissions(grants)
+        acl_shared = acl_other_grantees(grants, acl.get("Owner", {}).get("ID"))
+    acl_effective = bool(acl_public) and acls_enabled and not effective["IgnorePublicAcls"]
+    policy_effective = bool(analysis["public"]) and not effective["RestrictPublicBuckets"]
+    public_via = [f"ACL grant {g}" for g in acl_public] if acl_effective else []
+    public_via += [f"policy statement {s}" for s in analysis["public"]] if policy_effective else []
+    cross: dict[str, list[str]] = {}
+    if not (analysis["public"] and effective["RestrictPublicBuckets"]):
+        for account, labels in analysis["cross_account"].items():
+            cross.setdefault(account, []).extend(f"policy statement {s}" for s in labels)
+    if acls_enabled:
+        for grantee in acl_shared:
+            cross.setdefault(grantee, []).append("ACL grant")
+    return {
+        "acl_public": acl_public, "acl_public_effective": acl_effective,
+        "policy_public": analysis["public"], "policy_restricted": analysis["restricted"],
+        "policy_organizations": analysis["organizations"], "policy_public_effective": policy_effective,
+        "public": acl_effective or policy_effective, "public_via": public_via,
+        "cross_account": {k: sorted(set(v)) for k, v in sorted(cross.items())},
+    }
+
+
+def _default_encryption(answer: Any) -> dict[str, Any]:
+    if answer is False:
+        return {"encryption": "unknown", "kms_key": None}
+    if answer is None:
+        return {"encryption": "none", "kms_key": None}
+    encryption, key = encryption_label(answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []))
+    return {"encryption": encryption, "kms_key": key}
 
 
 def _state_key(bucket: str, key: str) -> str:
