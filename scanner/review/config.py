@@ -98,6 +98,8 @@ SCHEMA: dict[str, Any] = {
         "fail_on": {"enum": list(FAIL_ON)},
         "fail_on_new_only": {"type": "boolean"},
         "concurrency": {"type": "integer", "minimum": 0},
+        # the scan's state directory (--state): resume an interrupted run, re-read only what changed
+        "state": {"type": "string", "minLength": 1},
         "min_score": {"type": "number", "minimum": 0, "maximum": 1},
         "ner_model": {"type": "string", "minLength": 1},
         "outputs": {
@@ -174,6 +176,7 @@ class ScanConfig:
     baseline: Path | None = None
     outputs: list[OutputConfig] = field(default_factory=list)
     concurrency: int | None = None
+    state: Path | None = None
     min_score: float | None = None
     fail_on: str | None = None
     fail_on_new_only: bool = False
@@ -413,6 +416,7 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
         outputs=[OutputConfig(Path(_resolve(base, o["path"])), o.get("format") or infer_format(o["path"]))
                  for o in data.get("outputs", [])],
         concurrency=data.get("concurrency"),
+        state=Path(_resolve(base, data["state"])) if "state" in data else None,
         min_score=data.get("min_score"),
         fail_on=data.get("fail_on"),
         fail_on_new_only=bool(data.get("fail_on_new_only", False)),
