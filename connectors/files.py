@@ -315,7 +315,9 @@ class FilesConnector(Connector):
             mode=stat.S_IMODE(st.st_mode),
             owner=_user(st.st_uid),
             group=_group(st.st_gid),
-            metadata={"uid": st.st_uid, "gid": st.st_gid},
+            # what --state compares to tell an unchanged file (scanner.state.change_key)
+            metadata={"uid": st.st_uid, "gid": st.st_gid,
+                      "change": (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)},
         )
         if st.st_size > self.options.max_file_size:
             yield Notification(
