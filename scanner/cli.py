@@ -28,6 +28,7 @@ from scanner.output import (
     echo_summary,
     exit_code,
     remote_extra,
+    scan_with_progress,
     size_limits,
     target_problems,
     write_report,
@@ -165,6 +166,10 @@ def main() -> None:
 @click.option("--ssh-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="Private key for sftp:// targets (passphrase or password only from the environment: "
                    "PRIVAUDIT_SSH_KEY_PASSPHRASE, PRIVAUDIT_SFTP_PASSWORD).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Private state directory (0700): an interrupted scan resumes, unchanged resources are not read "
+                   "again (their results are carried).")
+@click.option("--full", is_flag=True, help="With --state: read everything again (an interrupted run still resumes).")
 @click.option("--ner-model", metavar="MODEL", default=None,
               help="Installed spaCy model (package name or saved pipeline path) for PERSON/LOCATION; "
                    "never downloaded.")
@@ -175,7 +180,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
          follow_symlinks: bool, include_third_party: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
          s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None,
-         quiet: bool, category: str | None, sarif_root: str | None) -> None:
+         quiet: bool, category: str | None, sarif_root: str | None, state_dir: str | None, full: bool) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
     if not targets and not config_path and Path(DEFAULT_CONFIG).is_file():
@@ -189,7 +194,7 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         run_review_scan(ctx)
     from scanner.connector import ScanOptions
     from scanner.policy import load_policy
-    from scanner.scan import UsageError, connector_for, run_scan
+    from scanner.scan import UsageError, connector_for
     from scanner.yamlschema import ConfigError
 
     if not targets:
@@ -205,6 +210,8 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
             _fail(problem)
     if output and output != "-" and not Path(output).absolute().parent.is_dir():
         _fail(f"cannot write --output {output}: its directory does not exist; create it or choose another path.")
+    if full and not state_dir:
+        _fail("--full only applies with --state DIR (it reads everything again instead of carrying results).")
     fmt = fmt or _infer_format(output)
     try:
         policy = load_policy(policy_name)
@@ -216,15 +223,9 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
         "min_score": min_score, "extra": remote,
     }
     options_kwargs.update(size_limits(ctx.params))
-    progress, update = _progress_callback(quiet)
-    if progress is not None:
-        progress.start()
-    try:
-        report = run_scan(list(targets), ScanOptions(**options_kwargs), policy, progress=update,
-                          command_line=["privaudit", "scan", *targets])
-    finally:
-        if progress is not None:
-            progress.stop()
+    report = scan_with_progress(list(targets), ScanOptions(**options_kwargs), policy, quiet=quiet,
+                                command_line=["privaudit", "scan", *targets], state=state_dir, full=full,
+                                bar=_progress_callback)
     report.category, report.sarif_root = category, sarif_root
     echo_notifications(report, quiet)
     try:

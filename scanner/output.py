@@ -21,15 +21,37 @@ def _fail(message: str) -> None:
     raise click.UsageError(message)
 
 
+def scan_with_progress(targets: list[Any], options: Any, policy: Any, *, quiet: bool, command_line: list[str],
+                       state: str | None = None, full: bool = False, bar: Any = None) -> Any:
+    """``run_scan`` with the progress bar (on a terminal) and a state directory that cannot be used as a
+    usage error (exit 2, saying how to fix it). ``bar``: what makes the bar (the command's own, which tests
+    replace)."""
+    from scanner.scan import run_scan
+    from scanner.state import StateError
+
+    progress, update = (bar or _progress_callback)(quiet)
+    if progress is not None:
+        progress.start()
+    try:
+        return run_scan(targets, options, policy, progress=update, command_line=command_line, state=state,
+                        full=full)
+    except StateError as exc:
+        _fail(f"{exc}.")
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
 def _progress_callback(quiet: bool = False):  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr when it is a terminal (resources done of resources found, rate, time
-    left); nothing otherwise."""
+    """A rich progress bar on stderr when it is a terminal: resources done of resources found ("≥N" while
+    discovery is still listing), resources/s, bytes/s, elapsed and time left; nothing otherwise."""
     if quiet or not sys.stderr.isatty():
         return None, None
+    import time
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
         ProgressColumn,
         TimeElapsedColumn,
@@ -41,16 +63,36 @@ def _progress_callback(quiet: bool = False):  # type: ignore[no-untyped-def]
         def render(self, task: Any) -> Text:
             return Text(f"{task.speed:,.0f}/s" if task.speed else "")
 
+    class FoundColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            found = task.fields.get("found", 0)
+            at_least = "≥" if task.fields.get("discovering") else ""
+            return Text(f"{int(task.completed):,}/{at_least}{found:,}")
+
+    class BytesColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            seconds = time.monotonic() - task.fields.get("t0", time.monotonic())
+            rate = task.fields.get("bytes", 0) / seconds if seconds > 0 else 0
+            return Text(f"{rate / 1048576:,.1f} MiB/s")
+
     progress = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), RateColumn(),
+        "[progress.description]{task.description}", BarColumn(), FoundColumn(), RateColumn(), BytesColumn(),
         TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
     )
-    task = progress.add_task("scanning", total=None)
+    task = progress.add_task("scanning", total=None, found=0, bytes=0, discovering=True, t0=time.monotonic())
 
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
+    class Update:
+        """``run_scan``'s progress sink: called with the scan's :class:`scanner.scan.Progress`."""
 
-    return progress, update
+        def __call__(self, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, found=total)
+
+        def advance(self, state: Any) -> None:
+            # no total (an indeterminate bar, no time left) while discovery is still finding resources
+            progress.update(task, completed=state.done, total=None if state.discovering else state.found,
+                            found=state.found, bytes=state.bytes, discovering=state.discovering)
+
+    return progress, Update()
 
 
 def render_report(report: Any, fmt: str, anchor: str | None = None) -> str:

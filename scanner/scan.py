@@ -1,8 +1,19 @@
-"""Scan orchestration: targets -> connectors -> resources -> detection (in parallel) -> rules.
+"""Scan orchestration, one pipeline for every command that scans: plan → execute → evaluate.
 
-Work is spread over processes (both cores by default): each worker builds the detector once and
-keeps one connector per target, so database or SFTP sessions are reused across resources. A
-resource that fails becomes a notification; the scan goes on.
+* **Plan**: each target's connector discovers resources *while the executor runs* (a large share
+  starts scanning at once); small resources are batched into work items (up to :data:`BATCH_BYTES` or
+  :data:`BATCH_FILES`), large files are split into parts, each its own item. With a state directory
+  (:mod:`scanner.state`), a resource unchanged since it was last scanned is not read again: its stored
+  result is carried.
+* **Execute**: an executor (:mod:`scanner.executor`, the seam for a cluster) runs batches in worker
+  processes; each worker scans its items and evaluates the per-resource rules where the resource was
+  read, so what returns is findings plus, for a resource with something in it, its scan.
+* **Evaluate**: results stream into an on-disk store (:mod:`scanner.results`); clean resources are
+  counters in their target's summary; target-level rules then judge each target's kept scans and facts,
+  and the report is built from the store. The parent's memory does not grow with the number of
+  resources, only with what was found.
+
+A resource that fails becomes a notification; the scan goes on.
 """
 
 from __future__ import annotations
@@ -10,26 +21,34 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import gc
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from scanner import __version__
-from scanner.connector import Connector, ReadError, ScanOptions, WorkPart, merge_parts
+from scanner import executor as _executor
+from scanner.connector import Connector, ScanOptions, WorkPart, merge_parts
+from scanner.executor import Batch, Job, Outcome, WorkItem, _frozen_heap, evaluate_resource, executor_for, notable
 from scanner.fingerprint import key_warnings, load_key
-from scanner.model import Finding, Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
+from scanner.model import Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
 from scanner.policy import Policy, load_policy
 from scanner.registry import CONNECTORS, RULES
+from scanner.results import PHASE_RESOURCE, PHASE_SCAN, PHASE_TARGET, ResultStore
 from scanner.rule import RuleContext, TargetScan
 
 ProgressCallback = Callable[[int, int], None]
+
+__all__ = ["SKIPPED_WHILE_LISTING", "UsageError", "_frozen_heap", "connector_for", "run_scan"]
+
+#: a batch closes at this many bytes or files (whichever comes first): per-item overhead is paid per batch
+BATCH_BYTES = 64 * 1024 * 1024
+BATCH_FILES = 2000
+#: resources larger than this (or of unknown size: tables, remote objects) are work items of their own
+SMALL = 1024 * 1024
 
 
 class UsageError(ValueError):
@@ -48,137 +67,229 @@ def connector_for(target: str) -> type[Connector]:
     )
 
 
-# -- worker side --------------------------------------------------------------------------------
-
+#: the detector this process built (None: build it again, e.g. after a recognizer was patched in a test)
 _worker_detector: Any = None
-_worker_connectors: dict[tuple[str, str], Connector] = {}
 
 
 def _worker_init(min_score: float, ner_model: str | None = None) -> None:
-    """Build the detector once per process. Forked workers inherit the one the parent built."""
+    """Build the detector in this process before workers are forked (they inherit it)."""
     global _worker_detector
-    if _worker_detector is not None and _detector_config(_worker_detector) == (min_score, ner_model):
-        return
-    from scanner.detection.engine import Detector
-
-    detector: Any = Detector(min_score=min_score)
-    detector.prepare()
-    if ner_model:
-        from scanner.detection.presidio import NerDetector
-
-        detector = NerDetector(detector, ner_model)
-    _worker_detector = detector
+    _executor._prepare(Job([], [], None, min_score, ner_model))
+    _worker_detector = _executor._detector
 
 
-def _detector_config(detector: Any) -> tuple[float, str | None]:
-    return detector.min_score, getattr(detector, "ner_model", None)
-
-
-def _pool_worker_init(min_score: float, ner_model: str | None = None) -> None:
-    """Pool initializer: the detector, and closing this worker's connectors when the worker exits.
-
-    Pool workers end through multiprocessing, which skips ``atexit`` but runs its own finalizers;
-    without this the SSH sessions, database connections and S3 state-file handles of each worker
-    would only be dropped by the operating system.
-    """
-    import multiprocessing.util
-
-    _worker_init(min_score, ner_model)
-    multiprocessing.util.Finalize(None, _close_worker_connectors, exitpriority=10)
-
-
-def _pool_context() -> multiprocessing.context.BaseContext | None:
-    """``fork`` where it is safe (Linux): workers start in milliseconds and share, copy-on-write, the
-    detector the parent built (importing Presidio and compiling the Hyperscan database costs ~1.5 s
-    and ~100 MiB per process otherwise). Elsewhere the platform default."""
-    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return None
-
-
-@contextlib.contextmanager
-def _frozen_heap(forking: bool) -> Iterator[None]:
-    """While forked workers run, the parent's objects (detector, registries, reference tables) sit in
-    the GC's permanent generation (``gc.freeze``, as the ``gc`` docs advise before ``fork``): the
-    workers' collections then skip them instead of walking, and thereby copying, the inherited heap.
-    Measured: 2-job scans ~4 % faster relative to 1 job, and less memory per worker."""
-    if not forking:
-        yield
-        return
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 # notification kinds of items left out while listing, counted per kind in the target's summary
 SKIPPED_WHILE_LISTING = ("too-large", "zip-bomb", "limit", "symlink-loop", "special-file", "nested-archive",
                          "third-party")
 
 
-def _work_weight(resource: Resource, part: WorkPart | None) -> int:
-    """Rough cost of a work item, to hand out the largest first (compressed data expands)."""
-    if part is not None:
-        return part.end - part.start
-    size = resource.size or 0
-    return size * 6 if resource.uri.lower().endswith(_COMPRESSED_SUFFIXES) else size
-
-
-def _scan_one(target: str, options: ScanOptions, resource: Resource, part: WorkPart | None) -> ResourceScan:
-    ner_model = options.extra.get("ner_model")
-    if _worker_detector is None or _detector_config(_worker_detector) != (options.min_score, ner_model):
-        _worker_init(options.min_score, ner_model)
-    key = (resource.connector, target)
-    connector = _worker_connectors.get(key)
-    if connector is None:
-        connector = CONNECTORS.get(resource.connector)(target, options)
-        _worker_connectors[key] = connector
-    try:
-        return connector.scan_resource(resource, _worker_detector, part)
-    except ReadError as exc:
-        scan = ResourceScan(resource=resource)
-        scan.notifications.append(Notification(f"{resource.display_name}: {exc}.", resource.uri, kind=exc.kind,
-                                               level=exc.level))
-        return scan
-    except Exception as exc:  # one resource must never abort the scan
-        scan = ResourceScan(resource=resource)
-        scan.notifications.append(
-            Notification(
-                f"{resource.display_name} could not be scanned: {type(exc).__name__}: {exc}.",
-                resource.uri,
-                level=Level.ERROR,
-                kind="internal-error",
-                exception=type(exc).__name__,
-            )
-        )
-        return scan
-
-
-def _close_worker_connectors() -> None:
-    for connector in _worker_connectors.values():
-        with contextlib.suppress(Exception):
-            connector.close()
-    _worker_connectors.clear()
-
-
-# -- orchestration -------------------------------------------------------------------------------
-
-
 @dataclass
 class _Target:
+    index: int
     target: str
     connector: Connector
     summary: TargetSummary
-    resources: list[Resource] = field(default_factory=list)
-    parts: dict[str, list[ResourceScan]] = field(default_factory=dict)
-    expected_parts: dict[str, int] = field(default_factory=dict)
-    part_order: dict[str, dict[int, int]] = field(default_factory=dict)
-    scans: list[ResourceScan] = field(default_factory=list)
+    options: ScanOptions
+    state_key: str = ""
     facts: list[Any] = field(default_factory=list)
-    options: ScanOptions | None = None  # per-target options (scan configs); None: the scan's options
+    listed: bool = False  # discovery went through to the end (vanished resources may be forgotten)
+
+
+@dataclass
+class Progress:
+    """What the progress display shows: resources done, found so far (still growing while discovery runs),
+    bytes read, and resources carried from the state."""
+
+    done: int = 0
+    found: int = 0
+    bytes: int = 0
+    reused: int = 0
+    discovering: bool = True
+
+
+class _Run:
+    """One scan: the targets, the store, the state, the parts of large files waiting for their siblings."""
+
+    def __init__(self, options: ScanOptions, policy: Policy, ctx: RuleContext, rules: list[Any],
+                 progress: Any, state: Any, notifications: list[Notification]) -> None:
+        self.options, self.policy, self.ctx = options, policy, ctx
+        self.rules = rules
+        self.resource_rules = [r for r in rules if type(r).evaluate is not _BASE_EVALUATE]
+        self.store = ResultStore()
+        self.state = state
+        self.targets: list[_Target] = []
+        self.parts: dict[tuple[int, str], dict[int, ResourceScan]] = {}
+        self.expected: dict[tuple[int, str], int] = {}
+        self.progress = Progress()
+        self._callback = progress
+        self.store.add_notes(PHASE_SCAN, 0, "", notifications)
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    def open_targets(self, specs: Iterable[str | tuple[str, ScanOptions]]) -> None:
+        for index, spec in enumerate(specs):
+            target, options = spec if isinstance(spec, tuple) else (spec, self.options)
+            if not self.options.extra.get("include_third_party") and not options.third_party:
+                options = dataclasses.replace(options, third_party=self.policy.third_party_globs)
+            cls = connector_for(target)
+            connector = cls(target, options)
+            entry = _Target(index, target, connector, TargetSummary(target=connector.display_target,
+                                                                    connector=cls.name), options)
+            if self.state is not None:
+                entry.state_key = self.state.target_key(target, options)
+            self.targets.append(entry)
+
+    def batches(self) -> Iterator[Batch]:
+        """Work for the executor, as discovery finds it: small resources batched, large ones alone."""
+        batch = Batch()
+        for entry in self.targets:
+            for item in self._items(entry):
+                size = item.resource.size
+                if item.part is not None or size is None or size > SMALL:
+                    yield Batch([item], weight=size or 0)
+                    continue
+                batch.items.append(item)
+                batch.weight += size
+                if len(batch.items) >= self._batch_files() or batch.weight >= BATCH_BYTES:
+                    yield batch
+                    batch = Batch()
+        self.progress.discovering = False
+        if hasattr(self._callback, "advance"):
+            self._report_progress()
+        if batch.items:
+            yield from self._split_last(batch)
+
+    def _batch_files(self) -> int:
+        """Batches grow with the estate: small while little is known (every worker gets work at once),
+        :data:`BATCH_FILES` once discovery is well ahead."""
+        jobs = max(1, self.options.jobs or os.cpu_count() or 1)
+        return max(8, min(BATCH_FILES, self.progress.found // (jobs * 8)))
+
+    def _split_last(self, batch: Batch) -> Iterator[Batch]:
+        """The last batch, spread over the workers so none waits for one big batch at the end."""
+        jobs = max(1, self.options.jobs or os.cpu_count() or 1)
+        step = max(1, -(-len(batch.items) // jobs))
+        for start in range(0, len(batch.items), step):
+            yield Batch(batch.items[start:start + step])
+
+    def _items(self, entry: _Target) -> Iterator[WorkItem]:
+        """Discover one target's resources (and then its facts); carried resources are finished here."""
+        try:
+            for found in entry.connector.discover():
+                if isinstance(found, Notification):
+                    self._listing_note(entry, found)
+                    continue
+                self.progress.found += 1
+                if self.state is not None:
+                    carried = self.state.lookup(entry.state_key, found)
+                    if carried is not None:
+                        self.progress.reused += 1
+                        self._finish(entry, carried, evaluate_resource(carried, self.resource_rules, self.ctx))
+                        continue
+                parts = entry.connector.parts(found)
+                self.expected[(entry.index, found.uri)] = len(parts)
+                for part in parts:
+                    yield WorkItem(entry.index, found, part)
+            notes = []
+            for fact in entry.connector.facts():
+                if isinstance(fact, Notification):
+                    notes.append(fact)
+                else:
+                    entry.facts.append(fact)
+            self.store.add_notes(PHASE_TARGET, entry.index, "", notes)
+            entry.listed = not entry.summary.failed
+        except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
+            entry.summary.failed = True
+            self.store.add_notes(PHASE_TARGET, entry.index, "", [Notification(
+                f"Target {entry.connector.display_target} could not be scanned: {exc}.",
+                entry.connector.display_target, level=Level.ERROR, kind="target-failed",
+                exception=type(exc).__name__)])
+
+    def _listing_note(self, entry: _Target, note: Notification) -> None:
+        self.store.add_notes(PHASE_TARGET, entry.index, "", [note])
+        if note.kind in SKIPPED_WHILE_LISTING:
+            entry.summary.skipped[note.kind] = entry.summary.skipped.get(note.kind, 0) + note.count
+        if note.kind == "missing":
+            entry.summary.failed = True
+
+    # -- results ------------------------------------------------------------------------------
+
+    def collect(self, batch: Batch, outcomes: list[Outcome]) -> None:
+        for item, outcome in zip(batch.items, outcomes, strict=True):
+            entry = self.targets[item.target]
+            if item.part is not None:
+                self._part(entry, item.resource, item.part, outcome)
+                continue
+            scan = outcome.scan or _clean_scan(item.resource, outcome.counters)
+            if self.state is not None:
+                self.state.record(entry.state_key, scan)
+            self._finish(entry, scan, outcome.findings)
+
+    def _part(self, entry: _Target, resource: Resource, part: WorkPart, outcome: Outcome) -> None:
+        """Parts of a large file wait for their siblings; then they are merged (in file order) and judged."""
+        key = (entry.index, resource.uri)
+        bucket = self.parts.setdefault(key, {})
+        assert outcome.scan is not None
+        bucket[part.index] = outcome.scan
+        if len(bucket) < self.expected[key]:
+            return
+        del self.parts[key]
+        scans = [bucket[i] for i in sorted(bucket)]
+        scan = merge_parts(scans) if len(scans) > 1 else scans[0]
+        if self.state is not None:
+            self.state.record(entry.state_key, scan)
+        self._finish(entry, scan, evaluate_resource(scan, self.resource_rules, self.ctx))
+
+    def _finish(self, entry: _Target, scan: ResourceScan, findings: list[Any]) -> None:
+        """A whole resource is done: its counters, findings, notifications and (with something in it) its
+        scan for the target-level rules go to the store."""
+        _summarize(entry.summary, scan)
+        for finding in findings:
+            finding.properties.setdefault("target", entry.summary.target)
+        self.store.add_findings(findings)
+        if notable(scan):
+            self.store.add_notes(PHASE_RESOURCE, entry.index, scan.resource.uri, scan.notifications)
+            if scan.occurrences or scan.facts:
+                self.store.add_scan(entry.index, scan)
+        self.progress.done += 1
+        self.progress.bytes += scan.bytes_scanned
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        callback = self._callback
+        if callback is None:
+            return
+        if hasattr(callback, "advance"):
+            callback.advance(self.progress)
+        else:
+            callback(self.progress.done, self.progress.found)
+
+    # -- evaluate -----------------------------------------------------------------------------
+
+    def evaluate_targets(self) -> None:
+        """The target-level rules, over each target's kept scans (by URI) and its facts."""
+        for entry in self.targets:
+            target_scan = TargetScan(entry.target, entry.connector.name, self.store.scans(entry.index), entry.facts)
+            findings = [f for rule in self.rules for f in rule.evaluate_target(target_scan, self.ctx)
+                        if f.level is not Level.NONE]
+            for finding in findings:
+                finding.properties.setdefault("target", entry.summary.target)
+            self.store.add_findings(findings)
+
+
+def _clean_scan(resource: Resource, counters: tuple) -> ResourceScan:
+    done, lines, items, skipped, protected, masked = counters
+    return ResourceScan(resource=resource, bytes_scanned=done, lines_scanned=lines, items_examined=items,
+                        skipped=skipped, protected=protected, masked=masked)
+
+
+def _base_evaluate() -> Any:
+    from scanner.rule import Rule
+
+    return Rule.evaluate
+
+
+_BASE_EVALUATE = _base_evaluate()
 
 
 def run_scan(
@@ -187,216 +298,79 @@ def run_scan(
     policy: Policy | None = None,
     *,
     now: dt.datetime | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Any = None,
     command_line: list[str] | None = None,
+    state: str | Path | None = None,
+    full: bool = False,
 ) -> ScanReport:
     """Scan every target and evaluate every rule; never raises for unreadable data.
 
     A target is a string, or ``(target, options)`` when it has its own include/exclude and limits (scan
     configs); worker count and ``min_score`` always come from ``options``. Every finding records its
     target's display name in ``properties.target`` so a baseline can tell "resolved" from "not scanned".
-    Raises :class:`~scanner.fingerprint.FingerprintKeyError` before any work when the key is unusable.
+    ``state``: a state directory (:mod:`scanner.state`): resume an interrupted run, carry unchanged
+    resources (``full``: read everything again). ``progress``: ``callback(done, found)``, or an object
+    with ``advance(Progress)``.
+    Raises :class:`~scanner.fingerprint.FingerprintKeyError` before any work when the key is unusable, and
+    :class:`~scanner.state.StateError` when the state directory cannot be used.
     """
+    global _worker_detector
     options = options or ScanOptions()
     policy = policy or load_policy()
     started = dt.datetime.now(dt.UTC)
-    load_key()  # created here, once, before workers could race to create it
+    key = load_key()  # created here, once, before workers could race to create it
     notifications = [Notification(w, "", kind="key-exposed") for w in key_warnings()]
-    planned = [_plan(spec, options, notifications, policy) for spec in targets]
-    work: list[WorkItem] = []
-    for entry in planned:
-        for resource in entry.resources:
-            parts = entry.connector.parts(resource)
-            entry.expected_parts[resource.uri] = len(parts)
-            work.extend((entry, resource, part) for part in parts)
-    _execute(work, options, _Collector(sum(len(e.resources) for e in planned), progress))
-    for entry in planned:
-        with contextlib.suppress(Exception):
-            entry.connector.close()
+    ner_model = options.extra.get("ner_model")
+    stored = None
+    if state is not None:
+        from scanner.state import State, detection_key
+
+        stored = State(Path(state), key)
+        stored.begin(detection_key(policy, options.min_score, ner_model), full)
+        notifications.extend(stored.notifications)
     rules = [cls() for cls in RULES
              if policy.rule_enabled(cls.id) and getattr(cls, "scope", None) not in ("migrations", "review")]
     ctx = RuleContext(policy=policy, now=now or dt.datetime.now(dt.UTC), options=dict(options.extra))
-    findings = _evaluate(planned, rules, ctx, notifications)
-    return ScanReport(
-        findings=findings,
-        notifications=notifications,
-        targets=[e.summary for e in planned],
-        rules=[type(r) for r in rules],
-        started=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        tool_version=__version__,
-        policy_name=policy.name,
-        command_line=command_line if command_line is not None else list(sys.argv),
-        working_directory=os.getcwd(),
-    )
-
-
-WorkItem = tuple[_Target, Resource, WorkPart | None]
-
-
-def _plan(spec: str | tuple[str, ScanOptions], options: ScanOptions, notifications: list[Notification],
-          policy: Policy) -> _Target:
-    """Discover one target's resources and facts; a target that cannot be reached is reported."""
-    target, target_options = spec if isinstance(spec, tuple) else (spec, options)
-    if not options.extra.get("include_third_party") and not target_options.third_party:
-        target_options = dataclasses.replace(target_options, third_party=policy.third_party_globs)
-    cls = connector_for(target)
-    connector = cls(target, target_options)
-    summary = TargetSummary(target=connector.display_target, connector=cls.name)
-    entry = _Target(target, connector, summary, options=target_options)
+    run = _Run(options, policy, ctx, rules, progress, stored, notifications)
     try:
-        for item in connector.discover():
-            if isinstance(item, Notification):
-                notifications.append(item)
-                if item.kind in SKIPPED_WHILE_LISTING:
-                    summary.skipped[item.kind] = summary.skipped.get(item.kind, 0) + item.count
-                if item.kind == "missing":
-                    summary.failed = True
-            else:
-                entry.resources.append(item)
-        for fact in connector.facts():
-            if isinstance(fact, Notification):
-                notifications.append(fact)
-            else:
-                entry.facts.append(fact)
-    except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
-        summary.failed = True
-        notifications.append(
-            Notification(
-                f"Target {connector.display_target} could not be scanned: {exc}.",
-                connector.display_target,
-                level=Level.ERROR,
-                kind="target-failed",
-                exception=type(exc).__name__,
-            )
+        run.open_targets(targets)
+        job = Job([(e.target, e.options) for e in run.targets], run.resource_rules, ctx, options.min_score, ner_model)
+        _executor._detector = _worker_detector  # None: built again (e.g. a test patched a recognizer)
+        executor = executor_for(job, options.jobs or os.cpu_count() or 1)
+        try:
+            for batch, outcomes in executor.run(run.batches()):
+                run.collect(batch, outcomes)
+        finally:
+            executor.close()
+            _worker_detector = _executor._detector
+            for entry in run.targets:
+                with contextlib.suppress(Exception):  # closing is best effort
+                    entry.connector.close()
+        run.evaluate_targets()
+        if stored is not None:
+            stored.finish(e.state_key for e in run.targets if e.listed)
+            if stored.reused:
+                run.store.add_notes(PHASE_SCAN, 0, "", [Notification(
+                    f"{stored.reused:,} unchanged resources were not read again: their results were carried from "
+                    f"the state in {stored.path}" + (" (an interrupted run resumed)" if stored.resuming else "") + ".",
+                    str(stored.path), level=Level.NOTE, kind="state-reused", count=stored.reused)])
+        report = ScanReport(
+            findings=list(run.store.findings()),
+            notifications=list(run.store.notifications()),
+            targets=[e.summary for e in run.targets],
+            rules=[type(r) for r in rules],
+            started=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            tool_version=__version__,
+            policy_name=policy.name,
+            command_line=command_line if command_line is not None else list(sys.argv),
+            working_directory=os.getcwd(),
         )
-    return entry
-
-
-class _Collector:
-    """Gathers work results per resource; a resource whose parts are all back is merged (in file order)
-    and counts as done for the progress callback (``total``: the resources found)."""
-
-    def __init__(self, total: int, progress: ProgressCallback | None) -> None:
-        self.total, self.done, self.progress = total, 0, progress
-
-    def __call__(self, entry: _Target, scan: ResourceScan, part: WorkPart | None) -> None:
-        uri = scan.resource.uri
-        bucket = entry.parts.setdefault(uri, [])
-        bucket.append(scan)
-        if part is not None:
-            entry.part_order.setdefault(uri, {})[id(scan)] = part.index
-        if len(bucket) < entry.expected_parts[uri]:
-            return
-        self.done += 1
-        if self.progress:
-            self.progress(self.done, self.total)
-        order = entry.part_order.pop(uri, {})
-        if len(bucket) > 1:
-            bucket.sort(key=lambda s: order.get(id(s), 0))
-            entry.scans.append(merge_parts(bucket))
-        else:
-            entry.scans.append(bucket[0])
-        del entry.parts[uri]
-
-
-def _execute(work: list[WorkItem], options: ScanOptions, collect: _Collector) -> None:
-    """Scan every work item, in this process (one job) or in a pool of worker processes.
-
-    A worker that dies (SIGKILL, SIGSEGV, the OOM killer) breaks the whole pool and every item in
-    flight with it. Those items are retried one at a time, each in a fresh single-worker pool, so the
-    one that kills its worker again is known; it becomes a ``worker-lost`` error notification and the
-    rest of the scan goes on in a new pool.
-    """
-    jobs = options.jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(work) <= 1:
-        for entry, resource, part in work:
-            collect(entry, _scan_one(entry.target, entry.options or options, resource, part), part)
-        _close_worker_connectors()
-        return
-    # Largest items first (longest-processing-time order) so no worker is left with a big file
-    # at the end while the others idle; parts of large files are merged back in file order.
-    remaining = sorted(work, key=lambda item: -_work_weight(item[1], item[2]))
-    while remaining:
-        suspects, remaining = _run_pool(remaining, options, jobs, collect)
-        for item in suspects:
-            lost, _ = _run_pool([item], options, 1, collect)
-            for entry, resource, part in lost:
-                collect(entry, _lost(resource), part)
-
-
-def _run_pool(
-    work: list[WorkItem], options: ScanOptions, jobs: int, collect: _Collector
-) -> tuple[list[WorkItem], list[WorkItem]]:
-    """Run ``work`` in one pool until done or broken; return (items in flight when it broke, items
-    not yet submitted)."""
-    context = _pool_context()
-    ner_model = options.extra.get("ner_model")
-    if context is not None:
-        _worker_init(options.min_score, ner_model)  # inherited by forked workers
-    suspects: list[WorkItem] = []
-    queue = iter(work)
-    with _frozen_heap(context is not None), ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_pool_worker_init, initargs=(options.min_score, ner_model),
-    ) as pool:
-        pending: dict[Future, WorkItem] = {}
-
-        def refill() -> None:
-            for item in queue:
-                entry, resource, part = item
-                pending[pool.submit(_scan_one, entry.target, entry.options or options, resource, part)] = item
-                if len(pending) >= jobs * 4:
-                    break
-
-        refill()
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                item = pending.pop(future)
-                try:
-                    scan = future.result()
-                except BrokenProcessPool:
-                    suspects.append(item)
-                    continue
-                collect(item[0], scan, item[2])
-            if suspects:
-                suspects.extend(pending.values())  # all of them fail with the pool: none gets a result
-                return suspects, list(queue)
-            refill()
-    return suspects, []
-
-
-def _lost(resource: Resource) -> ResourceScan:
-    scan = ResourceScan(resource=resource)
-    scan.notifications.append(Notification(
-        f"{resource.display_name}: the worker process scanning it died twice (killed by a signal or the "
-        "out-of-memory killer); not scanned, the rest of the scan went on.",
-        resource.uri, level=Level.ERROR, kind="worker-lost",
-    ))
-    return scan
-
-
-def _evaluate(
-    planned: list[_Target], rules: list[Any], ctx: RuleContext, notifications: list[Notification]
-) -> list[Finding]:
-    """Every rule over every scanned resource and target; findings sorted by level, resource, rule."""
-    findings: list[Finding] = []
-    for entry in planned:
-        first = len(findings)
-        entry.scans.sort(key=lambda s: s.resource.uri)
-        for scan in entry.scans:
-            notifications.extend(scan.notifications)
-            _summarize(entry.summary, scan)
-            for rule in rules:
-                findings.extend(rule.evaluate(scan, ctx))
-        target_scan = TargetScan(entry.target, entry.connector.name, entry.scans, entry.facts)
-        for rule in rules:
-            findings.extend(rule.evaluate_target(target_scan, ctx))
-        for finding in findings[first:]:
-            finding.properties.setdefault("target", entry.summary.target)
-    findings = [f for f in findings if f.level is not Level.NONE]
-    findings.sort(key=lambda f: (-f.level.rank, f.resource.uri, f.rule_id, f.entity_type or ""))
-    return findings
+        return report
+    finally:
+        run.store.close()
+        if stored is not None:
+            stored.close()
 
 
 def _summarize(summary: TargetSummary, scan: ResourceScan) -> None:

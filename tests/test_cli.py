@@ -294,7 +294,7 @@ def test_progress_counts_resources_not_parts(tmp_path: Path, monkeypatch: pytest
     (tmp_path / "small.log").write_text("y\n")
     seen: list[tuple[int, int]] = []
     run_scan([str(tmp_path)], ScanOptions(jobs=1), progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(1, 2), (2, 2)]
+    assert seen == [(1, 1), (2, 2)]  # found so far: discovery streams, big.log is done before small.log is listed
 
 
 def test_a_target_whose_extra_is_missing_exits_2_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ from scanner.output import (
     echo_summary,
     output_problems,
     remote_extra,
+    scan_with_progress,
     size_limits,
     target_problems,
     write_report,
@@ -56,7 +57,7 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     from scanner.review.config import ScanConfig, infer_format, load_config
     from scanner.review.pipeline import apply_review, review_exit_code
     from scanner.review.waivers import load_waivers
-    from scanner.scan import UsageError, connector_for, run_scan
+    from scanner.scan import UsageError, connector_for
 
     params: dict[str, Any] = ctx.params
 
@@ -140,15 +141,12 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         for t in (config.targets if config else ())]
     planned.extend(cli_targets)
 
-    progress, update = _progress_callback(params["quiet"])
-    if progress is not None:
-        progress.start()
-    try:
-        command_line = ["privaudit", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privaudit", "scan"]
-        report = run_scan(planned, options, policy, progress=update, command_line=command_line)
-    finally:
-        if progress is not None:
-            progress.stop()
+    state = choose("state_dir", str(config.state) if config and config.state else None)
+    if params["full"] and not state:
+        raise click.UsageError("--full only applies with --state DIR (or `state:` in the scan config).")
+    command_line = ["privaudit", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privaudit", "scan"]
+    report = scan_with_progress(planned, options, policy, quiet=params["quiet"], command_line=command_line,
+                                state=state, full=params["full"], bar=_progress_callback)
     apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
     report.category, report.sarif_root = params["category"], params["sarif_root"]
     echo_notifications(report, params["quiet"])

@@ -1,0 +1,243 @@
+"""``--state DIR``: what a scan remembers between runs, to resume an interrupted run and to re-read only
+what changed since the last one. Never a raw value, and never a raw name.
+
+The directory is private (mode 0700, owned by the user running the scan: it describes where personal data
+is) and holds one SQLite database, ``state.sqlite`` (0600), whose format is versioned (``meta.format``).
+Per resource it keeps:
+
+* ``key``: a keyed hash (HMAC-SHA256 under the fingerprint key, :mod:`scanner.fingerprint`) of the
+  target and the resource URI — names carry customers' IDs (``kyc/110101199003070011.pdf``);
+* ``change``: what says the resource is unchanged — for files device, inode, size, mtime_ns and ctime_ns
+  (ctime cannot be set back by a user, so a file changed back within the same second is still seen as
+  changed), for SFTP size and mtime;
+* ``payload``: what detection learned, as counters, masked evidence and keyed value hashes (field names
+  masked as in every output, :func:`scanner.redaction.mask_text`); never content.
+
+The rules run again on carried results every time (file modes, retention and the policy are judged
+fresh), so a carried resource gives exactly the findings reading it again would. A resource whose scan
+raised a notification or carries facts is not kept: it is read again next time.
+
+*Resume* and *incremental* are the same mechanism: every finished resource is recorded as it finishes
+(committed every two seconds), so a run that was killed leaves its work behind, and the next run with the
+same state finds it unchanged. ``--full`` reads everything again, but still resumes an interrupted run.
+A state written under another policy, detector or scanner version, or other detection settings, is not
+used for results (the scan says so) and is replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from scanner.model import Level, Match, Notification, Protection, Resource, ResourceScan
+
+#: the state database's format; a state of another format is replaced (and the scan says so)
+FORMAT = 1
+DB_NAME = "state.sqlite"
+COMMIT_EVERY = 2.0  # seconds: what a kill can lose
+
+
+class StateError(ValueError):
+    """The state directory cannot be used as it is (exit 2, with how to fix it)."""
+
+
+def check_directory(path: Path) -> None:
+    """Create ``path`` (0700) or check that it is a directory of this user's that nobody else can read."""
+    if not path.exists():
+        try:
+            path.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise StateError(f"--state {path}: cannot create it ({exc.strerror or exc}); give a writable "
+                             "path") from None
+        return
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise StateError(f"--state {path} is not a directory; give a directory (it is created if missing)")
+    if info.st_uid != os.getuid():
+        raise StateError(f"--state {path} belongs to another user (uid {info.st_uid}); it describes where personal "
+                         f"data is, so it must be yours: chown {os.getuid()} {path}, or give another directory")
+    if info.st_mode & 0o077:
+        raise StateError(f"--state {path} is readable or writable by others (mode {stat.S_IMODE(info.st_mode):04o}); "
+                         f"it describes where personal data is: chmod 700 {path}")
+
+
+def change_key(resource: Resource) -> str | None:
+    """What says ``resource`` is unchanged since it was scanned; None when its connector gives nothing."""
+    change = resource.metadata.get("change")
+    if change is not None:
+        return ":".join(str(v) for v in change)
+    if resource.metadata.get("host") is not None and resource.size is not None and resource.mtime is not None:
+        return f"{resource.size}:{resource.mtime!r}"  # SFTP: size and mtime, all the protocol gives
+    return None
+
+
+def source_version() -> str:
+    """A digest of the detector's and the connectors' code and data: results of another build are not reused."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    files = sorted([*(root / "detection").rglob("*.py"), *(root / "detection").rglob("*.yaml"),
+                    root / "connector.py", *(root.parent / "connectors").glob("*.py")])
+    for file in files:
+        with open(file, "rb") as handle:
+            digest.update(file.name.encode() + b"\0" + handle.read())
+    return digest.hexdigest()[:16]
+
+
+def detection_key(policy: Any, min_score: float, ner_model: str | None) -> str:
+    """The settings a stored result depends on: scanner and detector version, policy, detection settings."""
+    from scanner import __version__
+
+    return hashlib.sha256(repr((FORMAT, __version__, source_version(), repr(policy), min_score,
+                                ner_model)).encode("utf-8", "backslashreplace")).hexdigest()[:24]
+
+
+class State:
+    """An open state directory for one run (see the module docstring)."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        check_directory(path)
+        self.path = path
+        self._key = key
+        file = path / DB_NAME
+        fresh = not file.exists()
+        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        try:
+            self.db = sqlite3.connect(file, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript("""
+                CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+                CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started REAL, finished REAL);
+                CREATE TABLE IF NOT EXISTS resources (target TEXT, key TEXT, change TEXT, run INTEGER,
+                                                      payload TEXT, PRIMARY KEY (target, key)) WITHOUT ROWID;
+            """)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"--state {path}: {DB_NAME} is not a state database ({exc}); remove it or give "
+                             "another directory") from None
+        self.notifications: list[Notification] = []
+        self.fresh = fresh
+        self.reused = 0
+        self.run = 0
+        self.full = False
+        self._last_commit = time.monotonic()
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def begin(self, detection: str, full: bool) -> None:
+        """Start (or resume) a run; forget stored results made under other settings (saying so)."""
+        meta = dict(self.db.execute("SELECT name, value FROM meta"))
+        stored_format = meta.get("format")
+        if (stored_format is not None and stored_format != str(FORMAT)) or (
+                meta.get("detection") not in (None, detection)):
+            self.notifications.append(Notification(
+                f"The state in {self.path} was written by another policy, detector or scanner version or other "
+                "detection settings; its results are not reused: every resource is read again.",
+                str(self.path), level=Level.NOTE, kind="state-not-reused"))
+            self.db.executescript("DELETE FROM resources; DELETE FROM runs;")
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [("format", str(FORMAT)), ("detection", detection)])
+        last = self.db.execute("SELECT id, finished FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        self.full = full
+        if last is not None and last[1] is None:
+            self.run, self.resuming = last[0], True
+        else:
+            self.run = self.db.execute("INSERT INTO runs (started) VALUES (?)", (time.time(),)).lastrowid or 0
+            self.resuming = False
+        self.db.execute("BEGIN")
+
+    def target_key(self, target: str, options: Any) -> str:
+        """The keyed identity of a target and the settings its results depend on (caps, symlinks)."""
+        settings = (options.max_expanded_size, options.max_expansion_ratio, options.follow_symlinks,
+                    options.third_party, sorted((k, str(v)) for k, v in options.extra.items()
+                                                if k in ("s3_endpoint_url",)))
+        return self._hash("target", target, repr(settings))
+
+    def _hash(self, *parts: str) -> str:
+        message = "\0".join(parts).encode("utf-8", "surrogatepass")
+        return hmac.digest(self._key, b"state/v1\0" + message, "sha256").hex()[:32]
+
+    def lookup(self, target: str, resource: Resource) -> ResourceScan | None:
+        """The stored result of ``resource`` when it is unchanged (and may be carried), else None."""
+        change = change_key(resource)
+        if change is None:
+            return None
+        key = self._hash(resource.uri)
+        row = self.db.execute("SELECT change, run, payload FROM resources WHERE target = ? AND key = ?",
+                              (target, key)).fetchone()
+        if row is None or row[0] != change or (self.full and row[1] != self.run):
+            return None
+        self.reused += 1
+        if row[1] != self.run:
+            self.db.execute("UPDATE resources SET run = ? WHERE target = ? AND key = ?", (self.run, target, key))
+        self._maybe_commit()
+        return _scan_from(resource, json.loads(row[2]))
+
+    def record(self, target: str, scan: ResourceScan) -> None:
+        """Remember a resource's scan (one with notifications or facts is read again next time)."""
+        change = change_key(scan.resource)
+        if change is None or scan.notifications or scan.facts:
+            return
+        self.db.execute("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)",
+                        (target, self._hash(scan.resource.uri), change, self.run, json.dumps(_payload(scan))))
+        self._maybe_commit()
+
+    def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        if now - self._last_commit >= COMMIT_EVERY:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN")
+            self._last_commit = now
+
+    def finish(self, complete_targets: Iterable[str]) -> None:
+        """The run completed: forget resources of fully listed targets that were not seen in it (vanished,
+        renamed, excluded now), and mark the run finished so the next one starts afresh."""
+        for target in complete_targets:
+            self.db.execute("DELETE FROM resources WHERE target = ? AND run != ?", (target, self.run))
+        self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), self.run))
+        self.db.execute("DELETE FROM runs WHERE id < ?", (self.run,))
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.db.close()
+
+
+# -- payloads: counters, masked evidence, keyed hashes ------------------------------------------------
+
+
+def _payload(scan: ResourceScan) -> dict[str, Any]:
+    out: dict[str, Any] = {"b": scan.bytes_scanned, "l": scan.lines_scanned, "i": scan.items_examined}
+    if scan.skipped:
+        out["s"] = scan.skipped
+    if scan.protected:
+        out["p"] = scan.protected
+    if scan.masked:
+        out["m"] = scan.masked
+    if scan.occurrences:
+        from scanner.redaction import mask_text
+
+        out["o"] = scan.occurrences
+        out["d"] = {entity: sorted(hashes) for entity, hashes in scan.distinct.items()}
+        out["x"] = [[m.entity_type, m.start, m.end, m.line, m.score, m.evidence, m.value_hash, m.protection.value,
+                     mask_text(m.field) if m.field is not None else None] for m in scan.matches]
+    return out
+
+
+def _scan_from(resource: Resource, data: dict[str, Any]) -> ResourceScan:
+    scan = ResourceScan(resource=resource, bytes_scanned=data["b"], lines_scanned=data["l"],
+                        items_examined=data["i"], skipped=data.get("s"), protected=data.get("p"),
+                        masked=data.get("m", {}), occurrences=data.get("o", {}))
+    scan.distinct = {entity: set(hashes) for entity, hashes in data.get("d", {}).items()}
+    scan.matches = [Match(e, s, end, line, score, ev, vh, Protection(p), f)
+                    for e, s, end, line, score, ev, vh, p, f in data.get("x", ())]
+    return scan
