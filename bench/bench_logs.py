@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import resource
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -316,7 +318,7 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
@@ -329,69 +331,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-mib", type=float, default=200, help="corpus size when it must be generated")
     parser.add_argument("--_e2e-child", type=int, dest="e2e_child", help=argparse.SUPPRESS)
     parser.add_argument("--_warm", action="store_true", dest="warm", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.e2e_child is not None:
-        print(json.dumps(e2e_child(args.corpus, args.e2e_child, args.warm)))
-        return 0
 
-    if not args.corpus.exists() or not corpus_files(args.corpus):
+@dataclass
+class Corpus:
+    """The corpus measured: all its files, its logs (``logs/`` or the whole corpus) and the largest log."""
+
+    root: Path
+    files: list[Path]
+    logs: Path
+    log_files: list[Path]
+    big: Path
+
+
+def _corpus(root: Path, generate_mib: float) -> Corpus:
+    """The corpus at ``root``, generated first when there is none."""
+    if not root.exists() or not corpus_files(root):
         from generate_corpus import generate  # type: ignore[import-not-found]
 
-        print(f"no corpus in {args.corpus}; generating {args.generate_mib:g} MiB", file=sys.stderr)
-        generate(args.corpus, args.generate_mib)
-    files = corpus_files(args.corpus)
-    total = sum(p.stat().st_size for p in files)
-    logs_dir = args.corpus / "logs"
-    logs = logs_dir if logs_dir.is_dir() else args.corpus
+        print(f"no corpus in {root}; generating {generate_mib:g} MiB", file=sys.stderr)
+        generate(root, generate_mib)
+    logs = root / "logs" if (root / "logs").is_dir() else root
     log_files = corpus_files(logs)
-    big = max(log_files, key=lambda p: p.stat().st_size)
-    warm_page_cache(files)
-    load = os.getloadavg()[0]
-    print(f"corpus: {args.corpus} — {len(files)} files, {total / MiB:.1f} MiB; logs: {len(log_files)} files, "
-          f"{sum(p.stat().st_size for p in log_files) / MiB:.1f} MiB (largest {big.name}, "
-          f"{big.stat().st_size / MiB:.1f} MiB); {os.cpu_count()} CPUs; load average {load:.2f}; "
-          f"Python {sys.version.split()[0]}", file=sys.stderr)
+    return Corpus(root, corpus_files(root), logs, log_files, max(log_files, key=lambda p: p.stat().st_size))
 
-    plan = [("logs", logs, False), ("logs", logs, True)]
-    if not args.logs_only and logs != args.corpus:
-        plan.append(("all", args.corpus, False))
-    from scanner.detection.engine import Detector
 
-    Detector()  # a machine that has scanned before has the compiled patterns cached
-    precompile()
+# (label, jobs, engine preloaded, result of run_e2e)
+Run = tuple[str, int, bool, dict]
+
+
+def _end_to_end_runs(plan: list[tuple[str, Path, bool]], job_counts: list[int], repeat: int) -> list[Run]:
+    """Round 0 samples memory (the sampler's own CPU time would slow a 2-job run on 2 cores); the other
+    rounds are timed, interleaving the configurations so that a slow spell on a shared machine hits all
+    of them. The fastest timed run of each configuration counts, with the memory of round 0."""
     timed: dict[tuple[str, int, bool], dict] = {}
     memory: dict[tuple[str, int, bool], dict] = {}
-    # Round 0 samples memory (the sampler's own CPU time would slow a 2-job run on 2 cores); the
-    # other rounds are timed, interleaving the configurations so that a slow spell on a shared
-    # machine hits all of them. The fastest timed run of each configuration counts.
-    rounds = max(args.repeat, 1) + 1
-    for round_ in range(rounds):
-        for label, path, warm in plan:
-            for jobs in args.jobs:
-                what = "memory" if round_ == 0 else f"timing {round_}/{rounds - 1}"
-                print(f"end-to-end {label}, jobs={jobs}{', warm' if warm else ''} ({what}) ...", file=sys.stderr)
-                result = run_e2e(path, jobs, warm, sample_memory=round_ == 0)
-                key = (label, jobs, warm)
-                if round_ == 0:
-                    memory[key] = result
-                elif key not in timed or result["seconds"] < timed[key]["seconds"]:
-                    timed[key] = result
-    runs: list[tuple[str, int, bool, dict]] = []
-    for key, result in timed.items():
-        peaks = ("tree_peak_rss", "tree_peak_pss", "maxrss_self_kib", "maxrss_children_kib")
-        runs.append((*key, {**result, **{peak: memory[key][peak] for peak in peaks}}))
-    print("machine ceiling ...", file=sys.stderr)
-    ceiling = machine_scaling()
-    print("detection only ...", file=sys.stderr)
-    detection = bench_detection(big, args.detect_mib)
-    print(f"Presidio defaults on {args.slice_kib} KiB ...", file=sys.stderr)
-    presidio = bench_presidio(big, args.slice_kib)
-    pres_rate = _mibs(presidio)
+    rounds = max(repeat, 1) + 1
+    for round_, (label, path, warm), jobs in itertools.product(range(rounds), plan, job_counts):
+        what = "memory" if round_ == 0 else f"timing {round_}/{rounds - 1}"
+        print(f"end-to-end {label}, jobs={jobs}{', warm' if warm else ''} ({what}) ...", file=sys.stderr)
+        result = run_e2e(path, jobs, warm, sample_memory=round_ == 0)
+        key = (label, jobs, warm)
+        if round_ == 0:
+            memory[key] = result
+        elif key not in timed or result["seconds"] < timed[key]["seconds"]:
+            timed[key] = result
+    peaks = ("tree_peak_rss", "tree_peak_pss", "maxrss_self_kib", "maxrss_children_kib")
+    return [(*key, {**result, **{peak: memory[key][peak] for peak in peaks}}) for key, result in timed.items()]
 
-    def find(label: str, jobs: int, warm: bool) -> dict | None:
-        return next((r for lb, j, w, r in runs if (lb, j, w) == (label, jobs, warm)), None)
 
+def _find(runs: list[Run], label: str, jobs: int, warm: bool) -> dict | None:
+    return next((r for lb, j, w, r in runs if (lb, j, w) == (label, jobs, warm)), None)
+
+
+def _throughput_rows(runs: list[Run]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = [("THROUGHPUT", "", "")]
     for label, jobs, warm, r in runs:
         rate = _mibs(r)
@@ -399,27 +393,31 @@ def main(argv: list[str] | None = None) -> int:
         cpu_rate = r["bytes"] / MiB / r["cpu_seconds"] if r["cpu_seconds"] else float("nan")
         what = "logs/" if label == "logs" else "whole corpus (logs + CSV exports)"
         how = "engine preloaded" if warm else "cold start, as the CLI"
-        target = ""
-        if label == "logs":
-            target = f" [{_verdict(per_core >= TARGET_MIBS_PER_CORE)} >= {TARGET_MIBS_PER_CORE:g}/core]"
+        target = f" [{_verdict(per_core >= TARGET_MIBS_PER_CORE)} >= {TARGET_MIBS_PER_CORE:g}/core]" \
+            if label == "logs" else ""
         rows.append((f"end-to-end {what}, jobs={jobs}, {how}", f"{rate:.1f} MiB/s",
                      f"{r['bytes'] / MiB:.0f} MiB in {r['seconds']:.2f} s = {per_core:.1f} MiB/s per core{target}; "
                      f"{cpu_rate:.1f} MiB per CPU-second"))
-    rows.append(("SCALING", "", ""))
-    rows.append(("machine ceiling: 2 CPU-bound loops / 1 (no scanner code)", f"{ceiling:.2f} x",
-                 "pure-Python loop, best of 5; what this machine gives any 2-process job right now"))
-    for label in ("logs", "all"):
-        for warm in (False, True):
-            one, two = find(label, 1, warm), find(label, 2, warm)
-            if one and two:
-                speedup = one["seconds"] / two["seconds"]
-                what = "logs/" if label == "logs" else "whole corpus"
-                rows.append((f"speedup jobs=2 / jobs=1, {what}, {'engine preloaded' if warm else 'cold start'}",
-                             f"{speedup:.2f} x", f"[{_verdict(speedup >= TARGET_SPEEDUP)} >= {TARGET_SPEEDUP:g}]"))
-    rows.append(("MEMORY (peak, whole process tree)", "", ""))
-    for label, jobs, warm, r in runs:
-        if warm:
-            continue
+    return rows
+
+
+def _scaling_rows(runs: list[Run], ceiling: float) -> list[tuple[str, str, str]]:
+    rows = [("SCALING", "", ""),
+            ("machine ceiling: 2 CPU-bound loops / 1 (no scanner code)", f"{ceiling:.2f} x",
+             "pure-Python loop, best of 5; what this machine gives any 2-process job right now")]
+    for label, warm in itertools.product(("logs", "all"), (False, True)):
+        one, two = _find(runs, label, 1, warm), _find(runs, label, 2, warm)
+        if one and two:
+            speedup = one["seconds"] / two["seconds"]
+            what = "logs/" if label == "logs" else "whole corpus"
+            rows.append((f"speedup jobs=2 / jobs=1, {what}, {'engine preloaded' if warm else 'cold start'}",
+                         f"{speedup:.2f} x", f"[{_verdict(speedup >= TARGET_SPEEDUP)} >= {TARGET_SPEEDUP:g}]"))
+    return rows
+
+
+def _memory_rows(runs: list[Run]) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = [("MEMORY (peak, whole process tree)", "", "")]
+    for label, jobs, _warm, r in (run for run in runs if not run[2]):
         what = "logs/" if label == "logs" else "whole corpus"
         self_mib = r["maxrss_self_kib"] / 1024
         child_mib = r["maxrss_children_kib"] / 1024
@@ -435,39 +433,78 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"{what} jobs={jobs}: tree RSS upper bound", f"{upper:.0f} MiB",
                          f"self + jobs x largest worker [{_verdict(upper <= TARGET_RSS_MIB)} <= {TARGET_RSS_MIB:g}]"))
         rows.append((f"{what} jobs={jobs}: process / largest worker", f"{self_mib:.0f} / {child_mib:.0f} MiB", note))
-    rows.append(("DETECTION AND PRESIDIO (1 core)", "", ""))
+    return rows
+
+
+def _detection_rows(runs: list[Run], detection: dict, presidio: dict, big: Path) -> list[tuple[str, str, str]]:
+    pres_rate = _mibs(presidio)
     det_rate = _mibs(detection)
-    rows.append(("detection only (Detector.scan, in-memory 4 MiB chunks)", f"{det_rate:.1f} MiB/s",
-                 f"{detection['bytes'] / MiB:.0f} MiB of {big.name}, {detection['backend']}; "
-                 f"{detection['matches']} matches, {detection['masked']} masked"))
-    rows.append(("Presidio default AnalyzerEngine", f"{pres_rate:.3f} MiB/s",
-                 f"{presidio['bytes'] / 1024:.0f} KiB slice of {big.name} in {presidio['seconds']:.1f} s, "
-                 f"{presidio['recognizers']} recognizers, {presidio['results']} results"))
-    for label, warm in (("logs", False), ("logs", True)):
-        r = find(label, 1, warm)
+    rows = [("DETECTION AND PRESIDIO (1 core)", "", ""),
+            ("detection only (Detector.scan, in-memory 4 MiB chunks)", f"{det_rate:.1f} MiB/s",
+             f"{detection['bytes'] / MiB:.0f} MiB of {big.name}, {detection['backend']}; "
+             f"{detection['matches']} matches, {detection['masked']} masked"),
+            ("Presidio default AnalyzerEngine", f"{pres_rate:.3f} MiB/s",
+             f"{presidio['bytes'] / 1024:.0f} KiB slice of {big.name} in {presidio['seconds']:.1f} s, "
+             f"{presidio['recognizers']} recognizers, {presidio['results']} results")]
+    for warm in (False, True):
+        r = _find(runs, "logs", 1, warm)
         if r:
             ratio = _mibs(r) / pres_rate
             start = "engine preloaded" if warm else "cold start"
             verdict = f"[{_verdict(ratio >= TARGET_PRESIDIO_RATIO)} >= {TARGET_PRESIDIO_RATIO:g}]"
             rows.append((f"end-to-end logs/ jobs=1 ({start}) / Presidio", f"{ratio:.0f} x", verdict))
     rows.append(("detection only / Presidio", f"{det_rate / pres_rate:.0f} x", ""))
+    return rows
 
+
+def _print_table(rows: list[tuple[str, str, str]]) -> None:
+    """Rows (measure, value, notes) aligned in columns; a row without a value is a section heading."""
     width = max(len(r[0]) for r in rows)
     value_width = max(len(r[1]) for r in rows)
     print()
     print(f"{'measure':<{width}}  {'value':>{value_width}}  notes")
     print(f"{'-' * width}  {'-' * value_width}  {'-' * 60}")
     for name, value, note in rows:
-        if not value:
-            print(f"{name}")
-            continue
-        print(f"{name:<{width}}  {value:>{value_width}}  {note}")
+        print(f"{name:<{width}}  {value:>{value_width}}  {note}" if value else name)
     print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.e2e_child is not None:
+        print(json.dumps(e2e_child(args.corpus, args.e2e_child, args.warm)))
+        return 0
+
+    corpus = _corpus(args.corpus, args.generate_mib)
+    total = sum(p.stat().st_size for p in corpus.files)
+    big = corpus.big
+    warm_page_cache(corpus.files)
+    load = os.getloadavg()[0]
+    print(f"corpus: {args.corpus} — {len(corpus.files)} files, {total / MiB:.1f} MiB; logs: {len(corpus.log_files)} "
+          f"files, {sum(p.stat().st_size for p in corpus.log_files) / MiB:.1f} MiB (largest {big.name}, "
+          f"{big.stat().st_size / MiB:.1f} MiB); {os.cpu_count()} CPUs; load average {load:.2f}; "
+          f"Python {sys.version.split()[0]}", file=sys.stderr)
+
+    plan = [("logs", corpus.logs, False), ("logs", corpus.logs, True)]
+    if not args.logs_only and corpus.logs != args.corpus:
+        plan.append(("all", args.corpus, False))
+    from scanner.detection.engine import Detector
+
+    Detector()  # a machine that has scanned before has the compiled patterns cached
+    precompile()
+    runs = _end_to_end_runs(plan, args.jobs, args.repeat)
+    print("machine ceiling ...", file=sys.stderr)
+    ceiling = machine_scaling()
+    print("detection only ...", file=sys.stderr)
+    detection = bench_detection(big, args.detect_mib)
+    print(f"Presidio defaults on {args.slice_kib} KiB ...", file=sys.stderr)
+    presidio = bench_presidio(big, args.slice_kib)
+
+    _print_table([*_throughput_rows(runs), *_scaling_rows(runs, ceiling), *_memory_rows(runs),
+                  *_detection_rows(runs, detection, presidio, big)])
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} at start, {os.getloadavg()[0]:.2f} at end "
           "(other work on the machine lowers the wall-clock figures; MiB per CPU-second does not depend on it)")
-    for label, jobs, warm, r in runs:
-        if warm:
-            continue
+    for label, jobs, _warm, r in (run for run in runs if not run[2]):
         print(f"{label} jobs={jobs}: {r['resources']} resources, {r['findings']} findings, "
               f"occurrences {r['occurrences']}, masked {r['masked']}")
     print(f"Presidio: {presidio['how']}; results by entity: "
