@@ -25,6 +25,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
@@ -32,6 +33,7 @@ import pkgutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scanner import __version__
 from scanner.fingerprint import SARIF_FINGERPRINT_KEY
@@ -117,6 +119,31 @@ class MigrationCheck:
         started = _now()
         roots = self._roots()
         ordered = order_migrations(roots, self.dialect)
+        notifications = self._layout_notes(roots, ordered)
+        rule_classes = [cls for cls in migration_rule_classes() if self.policy.rule_enabled(cls.id)]
+        replay = _Replay(rules=[cls() for cls in rule_classes], known={cls.id for cls in migration_rule_classes()},
+                         ctx=MigrationContext(RuleContext(self.policy), _resource_maker(roots, ordered)),
+                         analyzer=Analyzer(self.dialect, self.policy), notifications=notifications)
+        self._load_schema(replay)
+        for path in ordered:
+            self._replay_file(path, roots[path].relative, replay)
+        for note in replay.analyzer.notes:
+            notifications.append(Notification(f"{note.statement.file}:{note.statement.start_line}: {note.message}",
+                                              resource_uri=note.statement.file, level=Level.NOTE, kind="not-judged"))
+        if self.baseline is not None:
+            for finding in replay.findings:
+                finding.baseline_state = "unchanged" if finding.fingerprint in self.baseline else "new"
+        summary = TargetSummary(target=" ".join(self.targets), connector="migrations", resources=len(ordered),
+                                items_examined=replay.statements,
+                                failed=any(n.kind == "syntax-error" for n in notifications))
+        return ScanReport(
+            findings=replay.findings, notifications=notifications, targets=[summary], rules=rule_classes,
+            started=started, finished=_now(), tool_version=__version__, policy_name=self.policy.name,
+            command_line=self.command_line, working_directory=str(self.cwd),
+        )
+
+    def _layout_notes(self, roots: dict[Path, _FileRoot], ordered: list[Path]) -> list[Notification]:
+        """Files of other dialects left out, and versions several files claim."""
         notifications: list[Notification] = []
         elsewhere: dict[str, int] = {}
         for path in roots:
@@ -133,87 +160,50 @@ class MigrationCheck:
             notifications.append(Notification(
                 f"version {'.'.join(map(str, version))} is used by several files ({names}); migration tools refuse "
                 "duplicate versions, they are checked in name order", level=Level.WARNING, kind="duplicate-version"))
-        display_to_root = {roots[p].relative: roots[p] for p in ordered}
+        return notifications
 
-        def resource_for(stmt: Statement, logical_name: str | None, logical_kind: str | None) -> Resource:
-            root = display_to_root.get(stmt.file)
-            return Resource(
-                uri=stmt.file, kind="migration", display_name=stmt.file, connector="migrations",
-                root_uri=(root.root.as_uri().rstrip("/") + "/") if root else None,
-                relative_path=root.relative if root else None,
-                logical_name=logical_name, logical_kind=logical_kind,
-            )
-
-        rule_classes = [cls for cls in migration_rule_classes() if self.policy.rule_enabled(cls.id)]
-        rules = [cls() for cls in rule_classes]
-        known_ids = {cls.id for cls in migration_rule_classes()}
-        ctx = MigrationContext(RuleContext(self.policy), resource_for)
-        analyzer = Analyzer(self.dialect, self.policy)
-        schema_statements = list(self.schema_statements)
+    def _load_schema(self, replay: _Replay) -> None:
+        """The schema the migrations start from: ``--schema-from`` (a dump or a live database), applied
+        without results."""
+        statements = list(self.schema_statements)
         if self.live is not None and self.live.statements_sql:
-            schema_statements += parse_sql(self.live.statements_sql, self.dialect, "<schema-from>").statements
+            statements += parse_sql(self.live.statements_sql, self.dialect, "<schema-from>").statements
         elif self.live is not None:
-            for problem in load_into(analyzer, self.live):
-                notifications.append(Notification(f"--schema-from: {problem}", level=Level.WARNING,
-                                                  kind="schema-from"))
-        for stmt in schema_statements:
-            analyzer.apply(stmt, emit=False)
+            for problem in load_into(replay.analyzer, self.live):
+                replay.notifications.append(Notification(f"--schema-from: {problem}", level=Level.WARNING,
+                                                         kind="schema-from"))
+        for stmt in statements:
+            replay.analyzer.apply(stmt, emit=False)
 
-        findings: list[Finding] = []
-        statements = 0
-        for path in ordered:
-            display = roots[path].relative
-            if self.report_only is not None and path.resolve() not in self.report_only:
-                try:  # context: replayed for the state, not reported
-                    for stmt in parse_file(path, self.dialect, display).statements:
-                        analyzer.apply(stmt, emit=False)
-                except OSError:
-                    pass
-                continue
-            try:
-                parsed: ParsedFile = parse_file(path, self.dialect, display)
-            except OSError as exc:
-                notifications.append(Notification(f"{display}: cannot be read: {exc.strerror or exc}",
-                                                  resource_uri=display, level=Level.ERROR, kind="unreadable"))
-                continue
-            for problem in parsed.problems:
-                if problem.severity == "note":
-                    notifications.append(Notification(f"{problem.file}:{problem.line}: {problem.message}",
-                                                      resource_uri=problem.file, level=Level.NOTE,
-                                                      kind="not-judged"))
-                    continue
-                notifications.append(Notification(
-                    f"{problem.file}:{problem.line}: {problem.message} (statement not checked; fix the SQL or "
-                    f"check that --dialect {self.dialect} is right)",
-                    resource_uri=problem.file, level=Level.ERROR, kind="syntax-error"))
-            for stmt in parsed.statements:
-                statements += 1
-                produced: list[Finding] = []
-                try:
-                    for event in analyzer.apply(stmt):
-                        for rule in rules:
-                            if isinstance(event, rule.handles):
-                                produced.extend(rule.check(event, ctx))
-                except Exception as exc:  # one odd statement must not stop the gate; it is reported
-                    notifications.append(Notification(
-                        f"{stmt.file}:{stmt.start_line}: could not analyse this statement ({type(exc).__name__}: "
-                        f"{exc}); please report it with the statement", resource_uri=stmt.file, level=Level.ERROR,
-                        kind="syntax-error", exception=type(exc).__name__))
-                findings.extend(self._suppress(stmt, produced, rules, known_ids, ctx, notifications))
-        for note in analyzer.notes:
-            notifications.append(Notification(f"{note.statement.file}:{note.statement.start_line}: {note.message}",
-                                              resource_uri=note.statement.file, level=Level.NOTE, kind="not-judged"))
-        if self.baseline is not None:
-            for finding in findings:
-                finding.baseline_state = "unchanged" if finding.fingerprint in self.baseline else "new"
-        summary = TargetSummary(target=" ".join(self.targets), connector="migrations", resources=len(ordered),
-                                items_examined=statements,
-                                failed=any(n.kind == "syntax-error" for n in notifications))
-        return ScanReport(
-            findings=findings, notifications=notifications, targets=[summary], rules=rule_classes,
-            started=started, finished=_now(), tool_version=__version__, policy_name=self.policy.name,
-            command_line=self.command_line, working_directory=str(self.cwd),
-        )
+    def _replay_file(self, path: Path, display: str, replay: _Replay) -> None:
+        """Apply one file's statements; judge and report them unless the file is context only (replayed
+        for the state, not reported: the pre-commit hook's unstaged files)."""
+        if self.report_only is not None and path.resolve() not in self.report_only:
+            with contextlib.suppress(OSError):
+                for stmt in parse_file(path, self.dialect, display).statements:
+                    replay.analyzer.apply(stmt, emit=False)
+            return
+        try:
+            parsed: ParsedFile = parse_file(path, self.dialect, display)
+        except OSError as exc:
+            replay.notifications.append(Notification(f"{display}: cannot be read: {exc.strerror or exc}",
+                                                     resource_uri=display, level=Level.ERROR, kind="unreadable"))
+            return
+        for problem in parsed.problems:
+            replay.notifications.append(self._problem_note(problem))
+        for stmt in parsed.statements:
+            replay.statements += 1
+            replay.findings.extend(self._suppress(stmt, replay.judge(stmt), replay.rules, replay.known, replay.ctx,
+                                                  replay.notifications))
+
+    def _problem_note(self, problem: Any) -> Notification:
+        if problem.severity == "note":
+            return Notification(f"{problem.file}:{problem.line}: {problem.message}", resource_uri=problem.file,
+                                level=Level.NOTE, kind="not-judged")
+        return Notification(
+            f"{problem.file}:{problem.line}: {problem.message} (statement not checked; fix the SQL or "
+            f"check that --dialect {self.dialect} is right)",
+            resource_uri=problem.file, level=Level.ERROR, kind="syntax-error")
 
     def _suppress(self, stmt: Statement, produced: list[Finding], rules: list[MigrationRule], known: set[str],
                   ctx: MigrationContext, notifications: list[Notification]) -> Iterable[Finding]:
@@ -286,3 +276,46 @@ def load_baseline(path: str) -> set[str]:
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+
+@dataclass
+class _Replay:
+    """The state of one check: the rules, the analyzer's schema, and what it has found so far."""
+
+    rules: list[MigrationRule]
+    known: set[str]
+    ctx: MigrationContext
+    analyzer: Analyzer
+    notifications: list[Notification]
+    findings: list[Finding] = field(default_factory=list)
+    statements: int = 0
+
+    def judge(self, stmt: Statement) -> list[Finding]:
+        """The rules' results for one statement; a statement the analyzer fails on is reported, never fatal."""
+        produced: list[Finding] = []
+        try:
+            for event in self.analyzer.apply(stmt):
+                for rule in self.rules:
+                    if isinstance(event, rule.handles):
+                        produced.extend(rule.check(event, self.ctx))
+        except Exception as exc:  # one odd statement must not stop the gate; it is reported
+            self.notifications.append(Notification(
+                f"{stmt.file}:{stmt.start_line}: could not analyse this statement ({type(exc).__name__}: "
+                f"{exc}); please report it with the statement", resource_uri=stmt.file, level=Level.ERROR,
+                kind="syntax-error", exception=type(exc).__name__))
+        return produced
+
+
+def _resource_maker(roots: dict[Path, _FileRoot], ordered: list[Path]) -> Any:
+    """The resource a migration result is reported on: the file, with its SARIF root."""
+    display_to_root = {roots[p].relative: roots[p] for p in ordered}
+
+    def resource_for(stmt: Statement, logical_name: str | None, logical_kind: str | None) -> Resource:
+        root = display_to_root.get(stmt.file)
+        return Resource(
+            uri=stmt.file, kind="migration", display_name=stmt.file, connector="migrations",
+            root_uri=(root.root.as_uri().rstrip("/") + "/") if root else None,
+            relative_path=root.relative if root else None,
+            logical_name=logical_name, logical_kind=logical_kind,
+        )
+
+    return resource_for
