@@ -577,58 +577,75 @@ class Analyzer:
         grantees = [g for g in (parse_grantee(t, self.dialect) for t in _split_top(grantee_text)) if g is not None]
         if _NON_TABLE_TARGETS.match(target):
             return
-        relations: list[tuple[str, list[Relation]]] = []
-        all_in_schema = re.match(r"^ALL\s+TABLES\s+IN\s+SCHEMA\s+(?P<schemas>.+)$", target, re.IGNORECASE)
-        mysql_wild = re.match(rf"^(?:(?P<db>{_IDENT})\s*\.\s*)?\*(?:\s*\.\s*\*)?$", target)
-        if all_in_schema:
-            for schema_text in _split_top(all_in_schema.group("schemas")):
-                schema = _unquote(schema_text)
-                relations.append((f"ALL TABLES IN SCHEMA {schema}", self.state.in_schema(schema)))
-        elif mysql_wild:
-            db = _unquote(mysql_wild.group("db")) if mysql_wild.group("db") else None
-            everything = target.replace(" ", "") == "*.*"
-            scope = None if everything else db
-            label = "*.*" if everything else (f"{db}.*" if db else "*")
-            relations.append((label, self.state.in_schema(scope) if scope else list(self.state.relations.values())))
-            for grantee in grantees:
-                if revoke:
-                    self.state.standing = [s for s in self.state.standing
-                                           if not (s.grantee == grantee and s.schema == scope
-                                                   and s.via == "database-wide grant")]
-                else:
-                    self.state.standing.append(StandingGrant(scope, grantee, privileges, f"{stmt.file}:"
-                                                             f"{stmt.start_line}", "database-wide grant"))
-        else:
-            target = re.sub(r"^TABLE\s+", "", target, flags=re.IGNORECASE)
-            for item in _split_top(target):
-                schema, name = _qualified(item)
-                relation = self.state.find(schema, name)
-                if relation is None:
-                    if not revoke:
-                        shown = f"{schema}.{name}" if schema else name
-                        self.notes.append(Note(stmt, f"GRANT on {shown}, which is not created in these migrations; "
-                                                     "use --schema-from to judge it against the live schema"))
-                    continue
-                relations.append((relation.display, [relation]))
+        relations = self._grant_targets(stmt, target, grantees, privileges, revoke)
         for grantee in grantees:
             for securable, targets in relations:
                 if revoke:
                     for relation in targets:
                         self._revoke(relation, grantee, privileges, column_privs)
                     continue
-                graded: list[GradedColumn] = []
-                wider: list[tuple[GradedColumn, str]] = []
-                for relation in targets:
-                    # wider-than-base is judged before this grant is recorded
-                    if relation.kind == "view":
-                        wider.extend(self._wider(relation, grantee, privileges, column_privs))
-                    self._record(relation, grantee, privileges, column_privs)
-                    readable = _readable(privileges, column_privs)
-                    if readable is None or readable:
-                        graded.extend(self._graded(relation, readable))
-                all_privs = privileges | frozenset(column_privs)
-                if all_privs & READ_PRIVILEGES:
-                    yield Granted(stmt, securable, grantee, all_privs, [r.display for r in targets], graded, wider)
+                event = self._granted(stmt, securable, grantee, targets, privileges, column_privs)
+                if event is not None:
+                    yield event
+
+    def _grant_targets(self, stmt: Statement, target: str, grantees: list[Grantee], privileges: frozenset[str],
+                       revoke: bool) -> list[tuple[str, list[Relation]]]:
+        """The relations a GRANT/REVOKE names, each with how the statement names it: ALL TABLES IN SCHEMA,
+        MySQL ``db.*``/``*.*`` (also recorded as standing grants for tables created later), or tables."""
+        all_in_schema = re.match(r"^ALL\s+TABLES\s+IN\s+SCHEMA\s+(?P<schemas>.+)$", target, re.IGNORECASE)
+        if all_in_schema:
+            return [(f"ALL TABLES IN SCHEMA {schema}", self.state.in_schema(schema))
+                    for schema in (_unquote(t) for t in _split_top(all_in_schema.group("schemas")))]
+        mysql_wild = re.match(rf"^(?:(?P<db>{_IDENT})\s*\.\s*)?\*(?:\s*\.\s*\*)?$", target)
+        if mysql_wild:
+            return [self._database_wide(stmt, mysql_wild, target, grantees, privileges, revoke)]
+        relations = []
+        for item in _split_top(re.sub(r"^TABLE\s+", "", target, flags=re.IGNORECASE)):
+            schema, name = _qualified(item)
+            relation = self.state.find(schema, name)
+            if relation is not None:
+                relations.append((relation.display, [relation]))
+            elif not revoke:
+                shown = f"{schema}.{name}" if schema else name
+                self.notes.append(Note(stmt, f"GRANT on {shown}, which is not created in these migrations; "
+                                             "use --schema-from to judge it against the live schema"))
+        return relations
+
+    def _database_wide(self, stmt: Statement, match: re.Match[str], target: str, grantees: list[Grantee],
+                       privileges: frozenset[str], revoke: bool) -> tuple[str, list[Relation]]:
+        """MySQL ``db.*`` / ``*.*``: today's tables, and a standing grant for the ones created later."""
+        db = _unquote(match.group("db")) if match.group("db") else None
+        everything = target.replace(" ", "") == "*.*"
+        scope = None if everything else db
+        label = "*.*" if everything else (f"{db}.*" if db else "*")
+        for grantee in grantees:
+            if revoke:
+                self.state.standing = [s for s in self.state.standing
+                                       if not (s.grantee == grantee and s.schema == scope
+                                               and s.via == "database-wide grant")]
+            else:
+                self.state.standing.append(StandingGrant(scope, grantee, privileges, f"{stmt.file}:"
+                                                         f"{stmt.start_line}", "database-wide grant"))
+        return label, self.state.in_schema(scope) if scope else list(self.state.relations.values())
+
+    def _granted(self, stmt: Statement, securable: str, grantee: Grantee, targets: list[Relation],
+                 privileges: frozenset[str], column_privs: dict[str, set[str]]) -> Granted | None:
+        """Record a grant on ``targets``; the event when it lets ``grantee`` read, with the graded columns
+        it opens and the views it makes readable more widely than their base tables."""
+        graded: list[GradedColumn] = []
+        wider: list[tuple[GradedColumn, str]] = []
+        for relation in targets:
+            # wider-than-base is judged before this grant is recorded
+            if relation.kind == "view":
+                wider.extend(self._wider(relation, grantee, privileges, column_privs))
+            self._record(relation, grantee, privileges, column_privs)
+            readable = _readable(privileges, column_privs)
+            if readable is None or readable:
+                graded.extend(self._graded(relation, readable))
+        all_privs = privileges | frozenset(column_privs)
+        if not all_privs & READ_PRIVILEGES:
+            return None
+        return Granted(stmt, securable, grantee, all_privs, [r.display for r in targets], graded, wider)
 
     def _record(self, relation: Relation, grantee: Grantee, privileges: frozenset[str],
                 column_privs: dict[str, set[str]]) -> None:
