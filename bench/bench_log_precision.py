@@ -587,67 +587,87 @@ class LogWriter:
 
     # -- decoys ----------------------------------------------------------------------------------
     def decoy(self) -> Line:
+        """A value that looks personal and is not (``decoy_<kind>`` writes each kind; repeated kinds are drawn
+        more often)."""
+        kind = self.r.choice(("duration", "duration", "role-mailbox", "role-mailbox", "payment-ref", "payment-ref",
+                              "invalid-iban-card", "invalid-iban-mobile", "rid-as-card", "rid-as-uscc", "rid-abolished",
+                              "ssa-invalid-ssn", "private-ip", "private-ipv6", "id-field", "size-field", "not-an-email",
+                              "luhn-request-id"))
+        return getattr(self, f"decoy_{kind.replace('-', '_')}")(self.head(), kind)
+
+    def decoy_id_field(self, line: Line, kind: str) -> Line:
+        key = self.r.choice(("orderNo", "trade_no", "serial_no", "traceId", "msgId", "biz_id", "out_trade_no"))
+        return line.text(f"{key}=").value(self.r.choice((self.v.unionpay(), self.v.rid(), self.v.mobile())), "",
+                                          DECOY, kind)
+
+    def decoy_size_field(self, line: Line, kind: str) -> Line:
+        key = self.r.choice(("file_size", "amount_fen", "count", "total_bytes", "fileSize", "epoch_ms", "offset"))
+        return Line().text(f'{{"{key}":').value(self.v.mobile(), "", DECOY, kind).text("}")
+
+    def decoy_not_an_email(self, line: Line, kind: str) -> Line:
+        value = self.r.choice(("icon@2x.png", "root@localhost", "deploy@build.internal", "nginx@sha256",
+                               "core@7.24.0", f"svc-{self.hex(4)}@cluster.local"))
+        return line.text("asset ").value(value, "", DECOY, kind).text(" loaded")
+
+    def decoy_luhn_request_id(self, line: Line, kind: str) -> Line:
+        return line.text("x-request-id: ").value(self.v.card("4", 16), "", DECOY, kind)
+
+    def decoy_duration(self, line: Line, kind: str) -> Line:
         r = self.r
-        v = self.v
-        kind = r.choice(("duration", "duration", "role-mailbox", "role-mailbox", "payment-ref", "payment-ref",
-                         "invalid-iban-card", "invalid-iban-mobile", "rid-as-card", "rid-as-uscc", "rid-abolished",
-                         "ssa-invalid-ssn", "private-ip", "private-ipv6", "id-field", "size-field", "not-an-email",
-                         "luhn-request-id"))
-        line = self.head()
-        if kind == "id-field":
-            key = r.choice(("orderNo", "trade_no", "serial_no", "traceId", "msgId", "biz_id", "out_trade_no"))
-            return line.text(f"{key}=").value(r.choice((v.unionpay(), v.rid(), v.mobile())), "", DECOY, kind)
-        if kind == "size-field":
-            key = r.choice(("file_size", "amount_fen", "count", "total_bytes", "fileSize", "epoch_ms", "offset"))
-            return Line().text(f'{{"{key}":').value(v.mobile(), "", DECOY, kind).text("}")
-        if kind == "not-an-email":
-            value = r.choice(("icon@2x.png", "root@localhost", "deploy@build.internal", "nginx@sha256",
-                              "core@7.24.0", f"svc-{self.hex(4)}@cluster.local"))
-            return line.text("asset ").value(value, "", DECOY, kind).text(" loaded")
-        if kind == "luhn-request-id":
-            return line.text("x-request-id: ").value(v.card("4", 16), "", DECOY, kind)
-        if kind == "duration":
-            key = r.choice(("duration_ns", "elapsed_ms", "latency_us", "gc_pause_ns", "queue_time_us", "durationNs",
-                            "elapsedMs", "resp_bytes", "uptime_ms"))
-            if r.random() < 0.3:
-                return Line().text(f'{{"event":"rpc","{key}":').value(v.mobile(), "", DECOY, kind).text(
-                    f',"ok":true,"seq":{r.randrange(10**6)}}}')
-            return line.text(f"rpc done {key}=").value(v.mobile(), "", DECOY, kind).text(" status=OK")
-        if kind == "role-mailbox":
-            local, domain = r.choice(ROLE_LOCALS), r.choice(ROLE_DOMAINS)
-            if local == "git":
-                return line.text("git clone ").value(f"git@{domain}", "", DECOY, kind).text(":org/repo.git done")
-            return line.text("mail from=").value(f"{local}@{domain}", "", DECOY, kind).text(" queued")
-        if kind == "payment-ref":
-            key = r.choice(("payment_ref", "txn", "order_id", "paymentRef", "txn_ref", "payment_reference"))
-            ref = v.card(r.choice(("4", "51", "52", "6011")), 16)
-            return line.text(f"settled {key}=").value(ref, "", DECOY, kind).text(f" amount={self.amount()}")
-        if kind == "invalid-iban-card":
-            card = v.card("4", 16)
-            bad = f"DE{r.randrange(100):02d}{card}{v.digits(2)}"
-            if iban.is_valid(bad):
-                bad = bad[:2] + f"{(int(bad[2:4]) + 1) % 100:02d}" + bad[4:]
-            return line.text("iban ").value(Values.grouped(bad), "", DECOY, kind).text(" rejected")
-        if kind == "invalid-iban-mobile":
-            mobile = v.mobile()
-            bad = next(f"NO{(start + n) % 100:02d}{mobile}" for start in [r.randrange(100)] for n in range(100)
-                       if not iban.is_valid(f"NO{(start + n) % 100:02d}{mobile}"))
-            return line.text("account ").value(f"NO {bad[2:4]} {bad[4:]}", "", DECOY, kind).text(" rejected")
-        if kind == "rid-as-card":
-            return line.text("ref ").value(v.rid_as_card(), "", DECOY, kind).text(" ok")
-        if kind == "rid-as-uscc":
-            return line.text("code ").value(v.rid_as_uscc(), "", DECOY, kind).text(" ok")
-        if kind == "rid-abolished":
-            return line.text("证件 ").value(v.rid_abolished(), "", DECOY, kind).text(" 校验失败")
-        if kind == "ssa-invalid-ssn":
-            value = r.choice(("078-05-1120", "219-09-9999", f"666-{r.randrange(1, 99):02d}-{r.randrange(1, 9999):04d}",
-                              f"000-{r.randrange(1, 99):02d}-{r.randrange(1, 9999):04d}",
-                              f"{r.randrange(1, 899):03d}-00-{r.randrange(1, 9999):04d}"))
-            return line.text("ssn ").value(value, "", DECOY, kind).text(" invalid")
-        if kind == "private-ip":
-            return line.text("client_ip=").value(self.private_ip(), "", DECOY, kind)
-        value = r.choice(("fe80::1ff:fe23:4567:890a", f"fd{self.hex(2)}:{self.hex(4)}:{self.hex(4)}::{self.hex(3)}",
-                          "::1", f"2001:db8::{self.hex(4)}", f"fe80::{self.hex(4)}:{self.hex(4)}"))
+        key = r.choice(("duration_ns", "elapsed_ms", "latency_us", "gc_pause_ns", "queue_time_us", "durationNs",
+                        "elapsedMs", "resp_bytes", "uptime_ms"))
+        if r.random() < 0.3:
+            return Line().text(f'{{"event":"rpc","{key}":').value(self.v.mobile(), "", DECOY, kind).text(
+                f',"ok":true,"seq":{r.randrange(10**6)}}}')
+        return line.text(f"rpc done {key}=").value(self.v.mobile(), "", DECOY, kind).text(" status=OK")
+
+    def decoy_role_mailbox(self, line: Line, kind: str) -> Line:
+        local, domain = self.r.choice(ROLE_LOCALS), self.r.choice(ROLE_DOMAINS)
+        if local == "git":
+            return line.text("git clone ").value(f"git@{domain}", "", DECOY, kind).text(":org/repo.git done")
+        return line.text("mail from=").value(f"{local}@{domain}", "", DECOY, kind).text(" queued")
+
+    def decoy_payment_ref(self, line: Line, kind: str) -> Line:
+        key = self.r.choice(("payment_ref", "txn", "order_id", "paymentRef", "txn_ref", "payment_reference"))
+        ref = self.v.card(self.r.choice(("4", "51", "52", "6011")), 16)
+        return line.text(f"settled {key}=").value(ref, "", DECOY, kind).text(f" amount={self.amount()}")
+
+    def decoy_invalid_iban_card(self, line: Line, kind: str) -> Line:
+        card = self.v.card("4", 16)
+        bad = f"DE{self.r.randrange(100):02d}{card}{self.v.digits(2)}"
+        if iban.is_valid(bad):
+            bad = bad[:2] + f"{(int(bad[2:4]) + 1) % 100:02d}" + bad[4:]
+        return line.text("iban ").value(Values.grouped(bad), "", DECOY, kind).text(" rejected")
+
+    def decoy_invalid_iban_mobile(self, line: Line, kind: str) -> Line:
+        mobile = self.v.mobile()
+        bad = next(f"NO{(start + n) % 100:02d}{mobile}" for start in [self.r.randrange(100)] for n in range(100)
+                   if not iban.is_valid(f"NO{(start + n) % 100:02d}{mobile}"))
+        return line.text("account ").value(f"NO {bad[2:4]} {bad[4:]}", "", DECOY, kind).text(" rejected")
+
+    def decoy_rid_as_card(self, line: Line, kind: str) -> Line:
+        return line.text("ref ").value(self.v.rid_as_card(), "", DECOY, kind).text(" ok")
+
+    def decoy_rid_as_uscc(self, line: Line, kind: str) -> Line:
+        return line.text("code ").value(self.v.rid_as_uscc(), "", DECOY, kind).text(" ok")
+
+    def decoy_rid_abolished(self, line: Line, kind: str) -> Line:
+        return line.text("证件 ").value(self.v.rid_abolished(), "", DECOY, kind).text(" 校验失败")
+
+    def decoy_ssa_invalid_ssn(self, line: Line, kind: str) -> Line:
+        r = self.r
+        value = r.choice(("078-05-1120", "219-09-9999", f"666-{r.randrange(1, 99):02d}-{r.randrange(1, 9999):04d}",
+                          f"000-{r.randrange(1, 99):02d}-{r.randrange(1, 9999):04d}",
+                          f"{r.randrange(1, 899):03d}-00-{r.randrange(1, 9999):04d}"))
+        return line.text("ssn ").value(value, "", DECOY, kind).text(" invalid")
+
+    def decoy_private_ip(self, line: Line, kind: str) -> Line:
+        return line.text("client_ip=").value(self.private_ip(), "", DECOY, kind)
+
+    def decoy_private_ipv6(self, line: Line, kind: str) -> Line:
+        value = self.r.choice(("fe80::1ff:fe23:4567:890a",
+                               f"fd{self.hex(2)}:{self.hex(4)}:{self.hex(4)}::{self.hex(3)}", "::1",
+                               f"2001:db8::{self.hex(4)}", f"fe80::{self.hex(4)}:{self.hex(4)}"))
         return line.text("client_ip=").value(value, "", DECOY, kind).text(" ua=curl")
 
     # -- the file --------------------------------------------------------------------------------
@@ -696,6 +716,36 @@ def chunks(path: Path) -> Iterator[tuple[bytes, int, int]]:
 
 
 def score(path: Path, spans: list[Span], backend: str) -> dict:
+    """Detection over the log at ``path`` judged against its ``spans``: each match is a planted value of its
+    entity found (once), or a false positive named by what it overlaps; planted values not found are missed."""
+    matches, masked_counted, elapsed = detect(path, backend)
+    spans.sort(key=lambda s: s.start)
+    starts = [s.start for s in spans]
+    matched: set[int] = set()
+    tp: Counter[str] = Counter()
+    reported: Counter[str] = Counter()
+    false_positives: Counter[tuple[str, str]] = Counter()
+    for start, end, entity in matches:
+        reported[entity] += 1
+        overlapping = _overlapping(spans, starts, start, end)
+        hit = next((i for i in overlapping
+                    if spans[i].role == PLANTED and spans[i].entity == entity and i not in matched), None)
+        if hit is not None:
+            matched.add(hit)
+            tp[entity] += 1
+        else:
+            false_positives[(entity, _cause(spans[overlapping[0]]) if overlapping else "noise")] += 1
+
+    planted: Counter[str] = Counter(span.entity for span in spans if span.role == PLANTED)
+    missed: Counter[tuple[str, str]] = Counter(
+        (span.entity, span.kind) for i, span in enumerate(spans) if span.role == PLANTED and i not in matched)
+    masked_planted: Counter[str] = Counter(span.entity for span in spans if span.role == MASKED)
+    return {"elapsed": elapsed, "tp": tp, "reported": reported, "planted": planted, "false_positives": false_positives,
+            "missed": missed, "masked_planted": masked_planted, "masked_counted": masked_counted}
+
+
+def detect(path: Path, backend: str) -> tuple[list[tuple[int, int, str]], Counter[str], float]:
+    """(start, end, entity) of every match in the log, masked values counted per entity, and the seconds taken."""
     from scanner.detection.engine import Detector
     from scanner.model import Chunk
 
@@ -707,51 +757,24 @@ def score(path: Path, spans: list[Span], backend: str) -> dict:
         result = detector.scan(Chunk(data, line_offset=line_offset, byte_offset=byte_offset))
         matches.extend((m.start, m.end, m.entity_type) for m in result.matches)
         masked_counted.update(result.masked)
-    elapsed = time.perf_counter() - started
+    return matches, masked_counted, time.perf_counter() - started
 
-    spans.sort(key=lambda s: s.start)
-    starts = [s.start for s in spans]
-    matched: set[int] = set()
-    tp: Counter[str] = Counter()
-    reported: Counter[str] = Counter()
-    false_positives: Counter[tuple[str, str]] = Counter()
-    for start, end, entity in matches:
-        reported[entity] += 1
-        index = bisect.bisect_right(starts, end) - 1
-        hit = None
-        overlapping = []
-        while index >= 0 and spans[index].end > start - 256:
-            span = spans[index]
-            if span.start < end and start < span.end:
-                overlapping.append(index)
-            index -= 1
-        for i in overlapping:
-            if spans[i].role == PLANTED and spans[i].entity == entity and i not in matched:
-                hit = i
-                break
-        if hit is not None:
-            matched.add(hit)
-            tp[entity] += 1
-            continue
-        if overlapping:
-            span = spans[overlapping[0]]
-            cause = f"{span.role}:{span.kind}" + (f" ({span.entity})" if span.role == PLANTED else "")
-        else:
-            cause = "noise"
-        false_positives[(entity, cause)] += 1
 
-    planted: Counter[str] = Counter()
-    missed: Counter[tuple[str, str]] = Counter()
-    masked_planted: Counter[str] = Counter()
-    for i, span in enumerate(spans):
-        if span.role == PLANTED:
-            planted[span.entity] += 1
-            if i not in matched:
-                missed[(span.entity, span.kind)] += 1
-        elif span.role == MASKED:
-            masked_planted[span.entity] += 1
-    return {"elapsed": elapsed, "tp": tp, "reported": reported, "planted": planted, "false_positives": false_positives,
-            "missed": missed, "masked_planted": masked_planted, "masked_counted": masked_counted}
+def _overlapping(spans: list[Span], starts: list[int], start: int, end: int) -> list[int]:
+    """Indexes of the spans (sorted by start, no longer than 256 bytes) that overlap ``start:end``, last first."""
+    found = []
+    index = bisect.bisect_right(starts, end) - 1
+    while index >= 0 and spans[index].end > start - 256:
+        span = spans[index]
+        if span.start < end and start < span.end:
+            found.append(index)
+        index -= 1
+    return found
+
+
+def _cause(span: Span) -> str:
+    """What a false positive overlaps: ``role:kind``, with the entity of a planted value."""
+    return f"{span.role}:{span.kind}" + (f" ({span.entity})" if span.role == PLANTED else "")
 
 
 def ratio(a: int, b: int) -> float:
