@@ -21,7 +21,8 @@ opaque ``exp.Command`` are read here with small grammars over the comment-free s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 import sqlglot
 import sqlglot.errors
@@ -468,61 +469,78 @@ class Analyzer:
         relation = self.state.find(schema, name)
         for action in _column_renames(node):
             if isinstance(action, exp.AlterRename):
-                new_schema, new_name = _table_name(action.this)
                 if relation is not None:
-                    self.state.rename(relation, new_schema, new_name)
+                    self.state.rename(relation, *_table_name(action.this))
                 continue
             if relation is None:
-                if isinstance(action, exp.ColumnDef | exp.RenameColumn | exp.ModifyColumn):
-                    # an unknown table (created before these migrations): still judge the new column
-                    relation = Relation(schema, name, "table", origin="unknown")
-                    self.state.add(relation)
-                    self.notes.append(Note(stmt, f"table {relation.display} is not created in these migrations; "
-                                                 "use --schema-from to judge it against the live schema"))
-                else:
+                if not isinstance(action, exp.ColumnDef | exp.RenameColumn | exp.ModifyColumn):
                     continue
-            if isinstance(action, exp.ColumnDef):
-                col = Column(_ident_name(action.this), column_type(action.args.get("kind")), _comment_of(action))
-                col.line_comment = stmt.line_comments.get(col.name)
-                before = None
-                if col.name in relation.columns:
-                    before = self.state.sensitivity(relation, relation.columns[col.name])
-                relation.columns[col.name] = col
-                yield self._column_event(stmt, relation, col, "add", before)
-            elif isinstance(action, exp.RenameColumn):
-                old, new = _ident_name(action.this), _ident_name(action.args.get("to"))
-                col = relation.columns.pop(old, None) or Column(old, ColumnType.unknown())
-                before = self.state.sensitivity(relation, col) if col.type.family != "unknown" else None
-                col.name = new
-                relation.columns[new] = col
-                self._rename_column_refs(relation, old, new)
-                if col.type.family != "unknown":
-                    yield self._column_event(stmt, relation, col, "rename", before)
-            elif isinstance(action, exp.ModifyColumn):
-                coldef = action.this
-                old = _ident_name(action.args.get("rename_from")) or _ident_name(coldef.this)
-                previous = relation.columns.pop(old, None)
-                before = self.state.sensitivity(relation, previous) if previous is not None else None
-                col = Column(_ident_name(coldef.this), column_type(coldef.args.get("kind")),
-                             _comment_of(coldef) or None)
-                relation.columns[col.name] = col
-                if old != col.name:
-                    self._rename_column_refs(relation, old, col.name)
-                if previous is not None or relation.origin == "unknown":
-                    yield self._column_event(stmt, relation, col, "type", before)
-            elif isinstance(action, exp.AlterColumn):
-                col_name = _ident_name(action.this)
-                dtype = action.args.get("dtype")
-                col = relation.columns.get(col_name)
-                if dtype is None or col is None:
-                    continue
-                before = self.state.sensitivity(relation, col)
-                col.type = column_type(dtype)
-                col.line_comment = None  # it described the old type
-                yield self._column_event(stmt, relation, col, "type", before)
+                relation = self._unknown_table(stmt, schema, name)
+            handler = next((h for kind, h in self._ALTER_ACTIONS if isinstance(action, kind)), None)
+            if handler is not None:
+                yield from handler(self, stmt, relation, action)
             elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
                 for dropped in action.expressions or action.args.get("tables") or ():
                     relation.columns.pop(_ident_name(dropped), None)
+
+    def _unknown_table(self, stmt: Statement, schema: str | None, name: str) -> Relation:
+        """A table created before these migrations: its new columns are still judged."""
+        relation = Relation(schema, name, "table", origin="unknown")
+        self.state.add(relation)
+        self.notes.append(Note(stmt, f"table {relation.display} is not created in these migrations; "
+                                     "use --schema-from to judge it against the live schema"))
+        return relation
+
+    def _add_column(self, stmt: Statement, relation: Relation, action: exp.ColumnDef) -> Iterator[Event]:
+        col = Column(_ident_name(action.this), column_type(action.args.get("kind")), _comment_of(action))
+        col.line_comment = stmt.line_comments.get(col.name)
+        before = None
+        if col.name in relation.columns:
+            before = self.state.sensitivity(relation, relation.columns[col.name])
+        relation.columns[col.name] = col
+        yield self._column_event(stmt, relation, col, "add", before)
+
+    def _rename_column(self, stmt: Statement, relation: Relation, action: exp.RenameColumn) -> Iterator[Event]:
+        old, new = _ident_name(action.this), _ident_name(action.args.get("to"))
+        col = relation.columns.pop(old, None) or Column(old, ColumnType.unknown())
+        before = self.state.sensitivity(relation, col) if col.type.family != "unknown" else None
+        col.name = new
+        relation.columns[new] = col
+        self._rename_column_refs(relation, old, new)
+        if col.type.family != "unknown":
+            yield self._column_event(stmt, relation, col, "rename", before)
+
+    def _modify_column(self, stmt: Statement, relation: Relation, action: exp.ModifyColumn) -> Iterator[Event]:
+        """MySQL MODIFY/CHANGE: a new definition, possibly under a new name."""
+        coldef = action.this
+        old = _ident_name(action.args.get("rename_from")) or _ident_name(coldef.this)
+        previous = relation.columns.pop(old, None)
+        before = self.state.sensitivity(relation, previous) if previous is not None else None
+        col = Column(_ident_name(coldef.this), column_type(coldef.args.get("kind")), _comment_of(coldef) or None)
+        relation.columns[col.name] = col
+        if old != col.name:
+            self._rename_column_refs(relation, old, col.name)
+        if previous is not None or relation.origin == "unknown":
+            yield self._column_event(stmt, relation, col, "type", before)
+
+    def _retype_column(self, stmt: Statement, relation: Relation, action: exp.AlterColumn) -> Iterator[Event]:
+        """PostgreSQL ALTER COLUMN ... TYPE (other ALTER COLUMN forms do not change what it holds)."""
+        col = relation.columns.get(_ident_name(action.this))
+        dtype = action.args.get("dtype")
+        if dtype is None or col is None:
+            return
+        before = self.state.sensitivity(relation, col)
+        col.type = column_type(dtype)
+        col.line_comment = None  # it described the old type
+        yield self._column_event(stmt, relation, col, "type", before)
+
+    #: ALTER TABLE actions that change a column, in the order they are tried
+    _ALTER_ACTIONS: ClassVar[tuple[tuple[type, Callable[..., Iterator[Event]]], ...]] = (
+        (exp.ColumnDef, _add_column),
+        (exp.RenameColumn, _rename_column),
+        (exp.ModifyColumn, _modify_column),
+        (exp.AlterColumn, _retype_column),
+    )
 
     def _rename_column_refs(self, relation: Relation, old: str, new: str) -> None:
         key = self.state.key(relation.schema, relation.name)
