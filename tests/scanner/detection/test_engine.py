@@ -459,68 +459,85 @@ CLASSES = ("com.example.pay.gateway.PayController", "com.example.order.service.i
            "org.springframework.web.servlet.DispatcherServlet", "com.example.risk.RuleEvaluator")
 
 
-def noise_log(seed: int, target_bytes: int) -> str:
+class NoiseLog:
     """Deterministic log lines with no personal data: access lines (private client addresses), application
     lines with trace IDs, order numbers, amounts and Chinese messages, SQL, Java stack traces, JSON events,
     Kafka consumer lines, metrics with long floats. Every number looks like an identifier somewhere."""
-    r = random.Random(seed)
-    t = datetime(2024, 11, 24, 8, 0, 0)
 
-    def order() -> str:
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+        self.t = datetime(2024, 11, 24, 8, 0, 0)
+
+    def order(self) -> str:
+        r, t = self.r, self.t
         return f"{t:%Y%m%d%H%M%S}{r.randrange(10**6):06d}"
 
-    def hex_(n: int) -> str:
+    def hex_(self, n: int) -> str:
+        r = self.r
         return f"{r.getrandbits(4 * n):0{n}x}"
 
-    def uid() -> str:
+    def uid(self) -> str:
+        r = self.r
         return str(uuid.UUID(int=r.getrandbits(128), version=4))
 
-    def ip() -> str:
+    def ip(self) -> str:
+        r = self.r
         return r.choice((f"10.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}",
                          f"192.168.{r.randrange(256)}.{r.randrange(1, 255)}",
                          f"172.{r.randrange(16, 32)}.{r.randrange(256)}.{r.randrange(1, 255)}"))
 
-    def amt() -> str:
+    def amt(self) -> str:
+        r = self.r
         return f"{r.randrange(1, 10**7) / 100:.2f}"
 
-    def flt() -> str:
+    def flt(self) -> str:
+        r = self.r
         return f"{r.random() * r.choice((1, 100, 10_000)):.{r.randrange(3, 17)}f}"
 
-    def fill(s: str) -> str:
-        return s.format(n=r.randrange(1, 10**10), amt=amt(), batch=order(), ms=r.randrange(1, 5000), hex8=hex_(8),
-                        p=r.randrange(1, 50), uuid=uid())
+    def fill(self, s: str) -> str:
+        r = self.r
+        return s.format(n=r.randrange(1, 10**10), amt=self.amt(), batch=self.order(), ms=r.randrange(1, 5000),
+                        hex8=self.hex_(8), p=r.randrange(1, 50), uuid=self.uid())
 
-    def ms() -> int:
+    def ms(self) -> int:
+        r, t = self.r, self.t
         return int(t.timestamp() * 1000) + r.randrange(1000)
 
-    def access() -> str:
-        return (f'{ip()} - - [{t:%d/%b/%Y:%H:%M:%S} +0800] "{r.choice(("GET", "POST", "PUT"))} {fill(r.choice(PATHS))} '
+    def access(self) -> str:
+        r, t = self.r, self.t
+        return (f'{self.ip()} - - [{t:%d/%b/%Y:%H:%M:%S} +0800] "{r.choice(("GET", "POST", "PUT"))} '
+                f'{self.fill(r.choice(PATHS))} '
                 f'HTTP/1.1" {r.choice((200, 201, 204, 301, 404, 500))} {r.randrange(100, 10**6)} "-" "{r.choice(UAS)}" '
-                f'rt={r.random():.3f} uct="{r.random():.3f}" upstream={ip()}:8080 req_id={hex_(32)}')
+                f'rt={r.random():.3f} uct="{r.random():.3f}" upstream={self.ip()}:8080 req_id={self.hex_(32)}')
 
-    def app() -> str:
+    def app(self) -> str:
+        r, t = self.r, self.t
         return (f"{t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} {r.choice(('INFO', 'WARN', 'DEBUG'))} "
                 f"[{r.choice(('http-nio-8080-exec-', 'pool-3-thread-', 'kafka-consumer-'))}{r.randrange(1, 200)}] "
-                f"c.e.o.service.OrderService - traceId={hex_(32)} spanId={hex_(16)} orderNo={order()} "
-                f"{fill(r.choice(CN_MESSAGES))} amount={amt()} latency_ms={r.randrange(1, 3000)} ts={ms()}")
+                f"c.e.o.service.OrderService - traceId={self.hex_(32)} spanId={self.hex_(16)} "
+                f"orderNo={self.order()} {self.fill(r.choice(CN_MESSAGES))} amount={self.amt()} "
+                f"latency_ms={r.randrange(1, 3000)} ts={self.ms()}")
 
-    def sql() -> str:
+    def sql(self) -> str:
         # auto-increment keys, and snowflake IDs (41-bit milliseconds since a 2010s epoch: 18-19 digits, 1.x e18)
+        r, t = self.r, self.t
         ids = ", ".join(str(r.choice((r.randrange(1, 10**8), r.randrange(10**17, 19 * 10**17)))) for _ in range(5))
         return r.choice((
             f"{t:%Y-%m-%d %H:%M:%S} [sql] UPDATE t_order SET status=2, paid_at='{t:%Y-%m-%d %H:%M:%S}', "
-            f"amount={amt()} WHERE order_no='{order()}' AND version={r.randrange(1, 50)}; -- {r.randrange(1, 900)} ms",
+            f"amount={self.amt()} WHERE order_no='{self.order()}' AND version={r.randrange(1, 50)}; "
+            f"-- {r.randrange(1, 900)} ms",
             f"{t:%Y-%m-%d %H:%M:%S} [sql] SELECT id, sku, qty FROM t_item WHERE id IN ({ids}) LIMIT 100",
             f"{t:%Y-%m-%d %H:%M:%S} [sql] INSERT INTO t_audit (id, event_id, checksum, created_at) VALUES "
-            f"({r.randrange(10**17, 10**18)}, '{uid()}', '{hashlib.sha256(r.randbytes(8)).hexdigest()}', "
+            f"({r.randrange(10**17, 10**18)}, '{self.uid()}', '{hashlib.sha256(r.randbytes(8)).hexdigest()}', "
             f"{int(t.timestamp())})",
         ))
 
-    def stack() -> str:
+    def stack(self) -> str:
+        r, t = self.r, self.t
         cls = r.choice(CLASSES)
         short = cls.rsplit(".", 1)[1]
-        lines = [f"{t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} ERROR [main] {cls} - 处理失败 orderNo={order()}",
-                 f"java.lang.IllegalStateException: balance check failed for batch {order()} "
+        lines = [f"{t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} ERROR [main] {cls} - 处理失败 orderNo={self.order()}",
+                 f"java.lang.IllegalStateException: balance check failed for batch {self.order()} "
                  f"at offset {r.randrange(10**12)}"]
         for _ in range(r.randrange(3, 8)):
             lines.append(f"\tat {cls}.{r.choice(('handle', 'process', 'doFilter', 'invoke'))}({short}.java:"
@@ -528,34 +545,47 @@ def noise_log(seed: int, target_bytes: int) -> str:
         lines.append(f"\t... {r.randrange(5, 90)} common frames omitted")
         return "\n".join(lines)
 
-    def event() -> str:
+    def event(self) -> str:
+        r, t = self.r, self.t
         return json.dumps({
             "ts": t.isoformat(timespec="milliseconds") + "+08:00", "event": r.choice(("click", "pay", "refund")),
-            "orderId": order(), "sku": f"SKU-{r.randrange(10**6):06d}", "qty": r.randrange(1, 9),
-            "price": float(amt()), "deviceId": hex_(16), "sha256": hashlib.sha256(r.randbytes(8)).hexdigest(),
-            "uuid": uid(), "seq": r.randrange(10**9), "epoch": int(t.timestamp() * 10**9) + r.randrange(10**9),
-            "score": float(flt()), "token": base64.urlsafe_b64encode(r.randbytes(24)).decode(),
-            "msg": fill(r.choice(CN_MESSAGES)),
+            "orderId": self.order(), "sku": f"SKU-{r.randrange(10**6):06d}", "qty": r.randrange(1, 9),
+            "price": float(self.amt()), "deviceId": self.hex_(16),
+            "sha256": hashlib.sha256(r.randbytes(8)).hexdigest(),
+            "uuid": self.uid(), "seq": r.randrange(10**9), "epoch": int(t.timestamp() * 10**9) + r.randrange(10**9),
+            "score": float(self.flt()), "token": base64.urlsafe_b64encode(r.randbytes(24)).decode(),
+            "msg": self.fill(r.choice(CN_MESSAGES)),
         }, ensure_ascii=False, separators=(",", ":"))
 
-    def kafka() -> str:
+    def kafka(self) -> str:
+        r, t = self.r, self.t
         return (f"{t:%Y-%m-%d %H:%M:%S} INFO consumed topic=order-events partition={r.randrange(12)} "
-                f"offset={r.randrange(10**12)} key={order()} size={r.randrange(100, 10**5)} lag={r.randrange(10**4)} "
+                f"offset={r.randrange(10**12)} key={self.order()} size={r.randrange(100, 10**5)} "
+                f"lag={r.randrange(10**4)} "
                 f"{r.choice(EN_MESSAGES)}")
 
-    def metrics() -> str:
-        return (f"{t:%Y-%m-%dT%H:%M:%S}Z metrics jvm.gc.pause={flt()} cpu={flt()} p99={flt()} "
-                f"lat={30 + r.random():.11f} lng={120 + r.random():.11f} ratio={flt()} build=v2.{r.randrange(20)}."
-                f"{r.randrange(100)} commit={hex_(40)} md5={hex_(32).upper()}")
+    def metrics(self) -> str:
+        r, t = self.r, self.t
+        return (f"{t:%Y-%m-%dT%H:%M:%S}Z metrics jvm.gc.pause={self.flt()} cpu={self.flt()} p99={self.flt()} "
+                f"lat={30 + r.random():.11f} lng={120 + r.random():.11f} ratio={self.flt()} "
+                f"build=v2.{r.randrange(20)}."
+                f"{r.randrange(100)} commit={self.hex_(40)} md5={self.hex_(32).upper()}")
 
-    kinds = (access, app, app, sql, stack, event, kafka, metrics)
-    lines, size = [], 0
-    while size < target_bytes:
-        t += timedelta(milliseconds=r.randrange(1, 2000))
-        line = r.choice(kinds)()
-        lines.append(line)
-        size += len(line.encode()) + 1
-    return "\n".join(lines) + "\n"
+    def text(self, target_bytes: int) -> str:
+        """Lines of every kind, drawn at random (application lines twice as often), to about ``target_bytes``."""
+        kinds = (self.access, self.app, self.app, self.sql, self.stack, self.event, self.kafka, self.metrics)
+        lines, size = [], 0
+        while size < target_bytes:
+            self.t += timedelta(milliseconds=self.r.randrange(1, 2000))
+            line = self.r.choice(kinds)()
+            lines.append(line)
+            size += len(line.encode()) + 1
+        return "\n".join(lines) + "\n"
+
+
+def noise_log(seed: int, target_bytes: int) -> str:
+    """:class:`NoiseLog` lines for ``seed``, about ``target_bytes`` of them."""
+    return NoiseLog(seed).text(target_bytes)
 
 
 NOISE = noise_log(20241124, 400_000).encode()
