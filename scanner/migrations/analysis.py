@@ -704,63 +704,73 @@ class Analyzer:
     # Commands -------------------------------------------------------------------------------
 
     def _command(self, stmt: Statement) -> Iterator[Event]:
-        text = stmt.text
-        match = _RLS.match(text)
-        if match:
-            relation = self.state.find(*_qualified(match.group("table")))
-            action = " ".join(match.group("action").lower().split())
-            if relation is None:
+        """Statements sqlglot keeps as opaque text, by the first form that matches; a table-changing one
+        nothing matches is listed as not analysed."""
+        for pattern, handler in self._COMMANDS:
+            match = pattern.match(stmt.text)
+            if match:
+                yield from handler(self, stmt, match)
                 return
-            if action == "enable":
-                relation.rls = True
-            elif action == "disable":
-                relation.rls = False
-            yield RowSecurityChanged(stmt, relation.display, action, self._graded(relation))
-            return
-        match = _CREATE_POLICY.match(text)
-        if match:
-            relation = self.state.find(*_qualified(match.group("table")))
-            if relation is not None:
-                name = _unquote(match.group("name"))
-                relation.policies.add(name)
-                if re.match(r"^\s*AS\s+RESTRICTIVE\b", match.group("rest"), re.IGNORECASE):
-                    relation.restrictive_policies.add(name)
-            return
-        match = _DROP_POLICY.match(text)
-        if match:
-            relation = self.state.find(*_qualified(match.group("table")))
-            if relation is None:
-                return
-            policy = _unquote(match.group("name"))
-            restrictive = policy in relation.restrictive_policies
-            relation.policies.discard(policy)
-            relation.restrictive_policies.discard(policy)
-            yield PolicyDropped(stmt, relation.display, policy, len(relation.policies), relation.rls, restrictive,
-                                self._graded(relation))
-            return
-        match = _DEFAULT_PRIVILEGES.match(text)
-        if match:
-            yield from self._default_privileges(stmt, match)
-            return
-        match = _RENAME_TABLE.match(text)
-        if match:
-            for pair in _split_top(match.group("pairs")):
-                names = re.split(r"\s+TO\s+", pair, flags=re.IGNORECASE)
-                if len(names) == 2:
-                    relation = self.state.find(*_qualified(names[0]))
-                    if relation is not None:
-                        self.state.rename(relation, *_qualified(names[1]))
-            return
-        if _RELEVANT_COMMAND.match(text):
+        if _RELEVANT_COMMAND.match(stmt.text):
             # sqlglot fell back to opaque text: the columns of this table were not read, unless every
             # action is an ADD COLUMN whose name and type can be read on their own
-            recovered = self._added_columns(text)
+            recovered = self._added_columns(stmt.text)
             if recovered is not None:
                 yield from self._alter(stmt, recovered)
                 return
-            kind = _KIND.match(text)
+            kind = _KIND.match(stmt.text)
             yield NotAnalysed(stmt, "the parser reads it only as opaque text",
                               " ".join(kind.group(0).upper().split()) if kind else "", True)
+
+    def _row_security(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
+        relation = self.state.find(*_qualified(match.group("table")))
+        if relation is None:
+            return
+        action = " ".join(match.group("action").lower().split())
+        if action == "enable":
+            relation.rls = True
+        elif action == "disable":
+            relation.rls = False
+        yield RowSecurityChanged(stmt, relation.display, action, self._graded(relation))
+
+    def _create_policy(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
+        relation = self.state.find(*_qualified(match.group("table")))
+        if relation is not None:
+            name = _unquote(match.group("name"))
+            relation.policies.add(name)
+            if re.match(r"^\s*AS\s+RESTRICTIVE\b", match.group("rest"), re.IGNORECASE):
+                relation.restrictive_policies.add(name)
+        return iter(())
+
+    def _drop_policy(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
+        relation = self.state.find(*_qualified(match.group("table")))
+        if relation is None:
+            return
+        policy = _unquote(match.group("name"))
+        restrictive = policy in relation.restrictive_policies
+        relation.policies.discard(policy)
+        relation.restrictive_policies.discard(policy)
+        yield PolicyDropped(stmt, relation.display, policy, len(relation.policies), relation.rls, restrictive,
+                            self._graded(relation))
+
+    def _rename_tables(self, stmt: Statement, match: re.Match[str]) -> Iterator[Event]:
+        """MySQL ``RENAME TABLE a TO b, c TO d``."""
+        for pair in _split_top(match.group("pairs")):
+            names = re.split(r"\s+TO\s+", pair, flags=re.IGNORECASE)
+            if len(names) == 2:
+                relation = self.state.find(*_qualified(names[0]))
+                if relation is not None:
+                    self.state.rename(relation, *_qualified(names[1]))
+        return iter(())
+
+    #: opaque statements understood, in the order they are tried
+    _COMMANDS: ClassVar[tuple[tuple[re.Pattern[str], Callable[..., Iterator[Event]]], ...]] = (
+        (_RLS, _row_security),
+        (_CREATE_POLICY, _create_policy),
+        (_DROP_POLICY, _drop_policy),
+        (_DEFAULT_PRIVILEGES, lambda self, stmt, match: self._default_privileges(stmt, match)),
+        (_RENAME_TABLE, _rename_tables),
+    )
 
     def _added_columns(self, text: str) -> exp.Alter | None:
         """``ALTER TABLE t ADD COLUMN c int UNIQUE REFERENCES x ON UPDATE CASCADE, ...`` that sqlglot reads only
