@@ -468,17 +468,26 @@ class NoiseLog:
         self.r = random.Random(seed)
         self.t = datetime(2024, 11, 24, 8, 0, 0)
 
+    def text(self, target_bytes: int) -> str:
+        """Lines of every kind, drawn at random (application lines twice as often), to about ``target_bytes``."""
+        kinds = (self.access, self.app, self.app, self.sql, self.stack, self.event, self.kafka, self.metrics)
+        lines, size = [], 0
+        while size < target_bytes:
+            self.t += timedelta(milliseconds=self.r.randrange(1, 2000))
+            line = self.r.choice(kinds)()
+            lines.append(line)
+            size += len(line.encode()) + 1
+        return "\n".join(lines) + "\n"
+
+    # -- values --------------------------------------------------------------------------------------
     def order(self) -> str:
-        r, t = self.r, self.t
-        return f"{t:%Y%m%d%H%M%S}{r.randrange(10**6):06d}"
+        return f"{self.t:%Y%m%d%H%M%S}{self.r.randrange(10**6):06d}"
 
     def hex_(self, n: int) -> str:
-        r = self.r
-        return f"{r.getrandbits(4 * n):0{n}x}"
+        return f"{self.r.getrandbits(4 * n):0{n}x}"
 
     def uid(self) -> str:
-        r = self.r
-        return str(uuid.UUID(int=r.getrandbits(128), version=4))
+        return str(uuid.UUID(int=self.r.getrandbits(128), version=4))
 
     def ip(self) -> str:
         r = self.r
@@ -487,8 +496,7 @@ class NoiseLog:
                          f"172.{r.randrange(16, 32)}.{r.randrange(256)}.{r.randrange(1, 255)}"))
 
     def amt(self) -> str:
-        r = self.r
-        return f"{r.randrange(1, 10**7) / 100:.2f}"
+        return f"{self.r.randrange(1, 10**7) / 100:.2f}"
 
     def flt(self) -> str:
         r = self.r
@@ -500,23 +508,23 @@ class NoiseLog:
                         hex8=self.hex_(8), p=r.randrange(1, 50), uuid=self.uid())
 
     def ms(self) -> int:
-        r, t = self.r, self.t
-        return int(t.timestamp() * 1000) + r.randrange(1000)
+        return int(self.t.timestamp() * 1000) + self.r.randrange(1000)
 
+    # -- lines ---------------------------------------------------------------------------------------
     def access(self) -> str:
-        r, t = self.r, self.t
-        return (f'{self.ip()} - - [{t:%d/%b/%Y:%H:%M:%S} +0800] "{r.choice(("GET", "POST", "PUT"))} '
-                f'{self.fill(r.choice(PATHS))} '
-                f'HTTP/1.1" {r.choice((200, 201, 204, 301, 404, 500))} {r.randrange(100, 10**6)} "-" "{r.choice(UAS)}" '
-                f'rt={r.random():.3f} uct="{r.random():.3f}" upstream={self.ip()}:8080 req_id={self.hex_(32)}')
+        r = self.r
+        return (f'{self.ip()} - - [{self.t:%d/%b/%Y:%H:%M:%S} +0800] "{r.choice(("GET", "POST", "PUT"))} '
+                f'{self.fill(r.choice(PATHS))} HTTP/1.1" {r.choice((200, 201, 204, 301, 404, 500))} '
+                f'{r.randrange(100, 10**6)} "-" "{r.choice(UAS)}" rt={r.random():.3f} uct="{r.random():.3f}" '
+                f'upstream={self.ip()}:8080 req_id={self.hex_(32)}')
 
     def app(self) -> str:
-        r, t = self.r, self.t
-        return (f"{t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} {r.choice(('INFO', 'WARN', 'DEBUG'))} "
+        r = self.r
+        return (f"{self.t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} {r.choice(('INFO', 'WARN', 'DEBUG'))} "
                 f"[{r.choice(('http-nio-8080-exec-', 'pool-3-thread-', 'kafka-consumer-'))}{r.randrange(1, 200)}] "
-                f"c.e.o.service.OrderService - traceId={self.hex_(32)} spanId={self.hex_(16)} "
-                f"orderNo={self.order()} {self.fill(r.choice(CN_MESSAGES))} amount={self.amt()} "
-                f"latency_ms={r.randrange(1, 3000)} ts={self.ms()}")
+                f"c.e.o.service.OrderService - traceId={self.hex_(32)} spanId={self.hex_(16)} orderNo={self.order()} "
+                f"{self.fill(r.choice(CN_MESSAGES))} amount={self.amt()} latency_ms={r.randrange(1, 3000)} "
+                f"ts={self.ms()}")
 
     def sql(self) -> str:
         # auto-increment keys, and snowflake IDs (41-bit milliseconds since a 2010s epoch: 18-19 digits, 1.x e18)
@@ -533,10 +541,11 @@ class NoiseLog:
         ))
 
     def stack(self) -> str:
-        r, t = self.r, self.t
+        r = self.r
         cls = r.choice(CLASSES)
         short = cls.rsplit(".", 1)[1]
-        lines = [f"{t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} ERROR [main] {cls} - 处理失败 orderNo={self.order()}",
+        lines = [f"{self.t:%Y-%m-%d %H:%M:%S}.{r.randrange(1000):03d} ERROR [main] {cls} - 处理失败 "
+                 f"orderNo={self.order()}",
                  f"java.lang.IllegalStateException: balance check failed for batch {self.order()} "
                  f"at offset {r.randrange(10**12)}"]
         for _ in range(r.randrange(3, 8)):
@@ -551,36 +560,22 @@ class NoiseLog:
             "ts": t.isoformat(timespec="milliseconds") + "+08:00", "event": r.choice(("click", "pay", "refund")),
             "orderId": self.order(), "sku": f"SKU-{r.randrange(10**6):06d}", "qty": r.randrange(1, 9),
             "price": float(self.amt()), "deviceId": self.hex_(16),
-            "sha256": hashlib.sha256(r.randbytes(8)).hexdigest(),
-            "uuid": self.uid(), "seq": r.randrange(10**9), "epoch": int(t.timestamp() * 10**9) + r.randrange(10**9),
-            "score": float(self.flt()), "token": base64.urlsafe_b64encode(r.randbytes(24)).decode(),
-            "msg": self.fill(r.choice(CN_MESSAGES)),
+            "sha256": hashlib.sha256(r.randbytes(8)).hexdigest(), "uuid": self.uid(), "seq": r.randrange(10**9),
+            "epoch": int(t.timestamp() * 10**9) + r.randrange(10**9), "score": float(self.flt()),
+            "token": base64.urlsafe_b64encode(r.randbytes(24)).decode(), "msg": self.fill(r.choice(CN_MESSAGES)),
         }, ensure_ascii=False, separators=(",", ":"))
 
     def kafka(self) -> str:
-        r, t = self.r, self.t
-        return (f"{t:%Y-%m-%d %H:%M:%S} INFO consumed topic=order-events partition={r.randrange(12)} "
+        r = self.r
+        return (f"{self.t:%Y-%m-%d %H:%M:%S} INFO consumed topic=order-events partition={r.randrange(12)} "
                 f"offset={r.randrange(10**12)} key={self.order()} size={r.randrange(100, 10**5)} "
-                f"lag={r.randrange(10**4)} "
-                f"{r.choice(EN_MESSAGES)}")
+                f"lag={r.randrange(10**4)} {r.choice(EN_MESSAGES)}")
 
     def metrics(self) -> str:
-        r, t = self.r, self.t
-        return (f"{t:%Y-%m-%dT%H:%M:%S}Z metrics jvm.gc.pause={self.flt()} cpu={self.flt()} p99={self.flt()} "
+        r = self.r
+        return (f"{self.t:%Y-%m-%dT%H:%M:%S}Z metrics jvm.gc.pause={self.flt()} cpu={self.flt()} p99={self.flt()} "
                 f"lat={30 + r.random():.11f} lng={120 + r.random():.11f} ratio={self.flt()} "
-                f"build=v2.{r.randrange(20)}."
-                f"{r.randrange(100)} commit={self.hex_(40)} md5={self.hex_(32).upper()}")
-
-    def text(self, target_bytes: int) -> str:
-        """Lines of every kind, drawn at random (application lines twice as often), to about ``target_bytes``."""
-        kinds = (self.access, self.app, self.app, self.sql, self.stack, self.event, self.kafka, self.metrics)
-        lines, size = [], 0
-        while size < target_bytes:
-            self.t += timedelta(milliseconds=self.r.randrange(1, 2000))
-            line = self.r.choice(kinds)()
-            lines.append(line)
-            size += len(line.encode()) + 1
-        return "\n".join(lines) + "\n"
+                f"build=v2.{r.randrange(20)}.{r.randrange(100)} commit={self.hex_(40)} md5={self.hex_(32).upper()}")
 
 
 def noise_log(seed: int, target_bytes: int) -> str:
