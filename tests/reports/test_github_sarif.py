@@ -29,45 +29,54 @@ RIDS = [resident_id(f"110105198503{day:02d}001") for day in range(1, 13)]
 
 def github_problems(log: dict[str, Any]) -> list[str]:
     """Violations of GitHub's documented limits and the fields its alerts are built from."""
-    problems = []
     runs = log.get("runs", [])
-    if len(runs) > 20:
-        problems.append("more than 20 runs")
-    for run in runs:
-        results = run.get("results", [])
-        if len(results) > 25_000:
-            problems.append("more than 25,000 results in a run")
-        rules = run["tool"]["driver"].get("rules", [])
-        if len(rules) > 25_000:
-            problems.append("more than 25,000 rules")
-        for rule in rules:
-            tags = rule.get("properties", {}).get("tags", [])
-            if len(tags) > 20:
-                problems.append(f"rule {rule['id']}: more than 20 tags")
-            severity = rule.get("properties", {}).get("security-severity")
-            if severity is not None and not (isinstance(severity, str) and 0 <= float(severity) <= 10):
-                problems.append(f"rule {rule['id']}: security-severity must be a string 0.0-10.0")
-        for result in results:
-            where = f"result {result.get('ruleId')}"
-            if result.get("suppressions") or result.get("baselineState") == "absent":
-                problems.append(f"{where}: suppressed or absent results become open alerts")
-            if "primaryLocationLineHash" not in result.get("partialFingerprints", {}):
-                problems.append(f"{where}: no primaryLocationLineHash")
-            if not result.get("message", {}).get("text"):
-                problems.append(f"{where}: no message text")
-            locations = result.get("locations", [])
-            if not 1 <= len(locations) <= 10:
-                problems.append(f"{where}: needs 1-10 locations")
-            for location in locations:
-                artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
-                uri = artifact.get("uri", "")
-                if "uriBaseId" in artifact:
-                    problems.append(f"{where}: uriBaseId is ignored by upload-sarif")
-                if "://" in uri or uri.startswith("/"):
-                    problems.append(f"{where}: URI {uri} is not relative to the repository")
-                if location.get("physicalLocation", {}).get("region", {}).get("startLine", 1) < 1:
-                    problems.append(f"{where}: startLine below 1")
-    return problems
+    problems = ["more than 20 runs"] if len(runs) > 20 else []
+    return problems + [problem for run in runs for problem in _run_problems(run)]
+
+
+def _run_problems(run: dict[str, Any]) -> list[str]:
+    results = run.get("results", [])
+    rules = run["tool"]["driver"].get("rules", [])
+    limits = ((len(results), "more than 25,000 results in a run"), (len(rules), "more than 25,000 rules"))
+    return ([message for count, message in limits if count > 25_000]
+            + [problem for rule in rules for problem in _rule_problems(rule)]
+            + [problem for result in results for problem in _result_problems(result)])
+
+
+def _rule_problems(rule: dict[str, Any]) -> list[str]:
+    tags = rule.get("properties", {}).get("tags", [])
+    severity = rule.get("properties", {}).get("security-severity")
+    checks = (
+        (len(tags) > 20, "more than 20 tags"),
+        (severity is not None and not (isinstance(severity, str) and 0 <= float(severity) <= 10),
+         "security-severity must be a string 0.0-10.0"),
+    )
+    return [f"rule {rule['id']}: {message}" for failed, message in checks if failed]
+
+
+def _result_problems(result: dict[str, Any]) -> list[str]:
+    locations = result.get("locations", [])
+    checks = (
+        (bool(result.get("suppressions")) or result.get("baselineState") == "absent",
+         "suppressed or absent results become open alerts"),
+        ("primaryLocationLineHash" not in result.get("partialFingerprints", {}), "no primaryLocationLineHash"),
+        (not result.get("message", {}).get("text"), "no message text"),
+        (not 1 <= len(locations) <= 10, "needs 1-10 locations"),
+    )
+    problems = [message for failed, message in checks if failed]
+    problems += [problem for location in locations for problem in _location_problems(location)]
+    return [f"result {result.get('ruleId')}: {problem}" for problem in problems]
+
+
+def _location_problems(location: dict[str, Any]) -> list[str]:
+    artifact = location.get("physicalLocation", {}).get("artifactLocation", {})
+    uri = artifact.get("uri", "")
+    checks = (
+        ("uriBaseId" in artifact, "uriBaseId is ignored by upload-sarif"),
+        ("://" in uri or uri.startswith("/"), f"URI {uri} is not relative to the repository"),
+        (location.get("physicalLocation", {}).get("region", {}).get("startLine", 1) < 1, "startLine below 1"),
+    )
+    return [message for failed, message in checks if failed]
 
 
 @pytest.fixture
