@@ -436,6 +436,7 @@ class SQLConnector(Connector):
     bounded sample (:meth:`_sample`) and what their driver's errors mean (:meth:`_sampling_failure`).
     """
 
+    store = "database"
     config_key = "database"
     target_options = {
         "sample_rows": TargetOption(POSITIVE, extra="sample_rows"),

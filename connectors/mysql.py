@@ -98,9 +98,6 @@ class MySQLConnector(SQLConnector):
     """``mysql://user@host:port/db`` for MySQL and MariaDB (password from MYSQL_PWD or ~/.my.cnf)."""
 
     name = "mysql"
-
-    store = "database"
-
     labels = {"en": "MySQL / MariaDB", "zh": "MySQL / MariaDB"}
     schemes = ("mysql", "mariadb")
     config_example = "mysql://auditor@db.internal/core"

@@ -63,9 +63,6 @@ class PostgreSQLConnector(SQLConnector):
     """``postgresql://user@host:port/db`` (password from PGPASSWORD or ~/.pgpass)."""
 
     name = "postgresql"
-
-    store = "database"
-
     labels = {"en": "PostgreSQL", "zh": "PostgreSQL"}
     schemes = ("postgresql", "postgres")
     config_example = "postgresql://auditor@db.internal:5432/core"

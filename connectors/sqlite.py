@@ -70,7 +70,6 @@ class SQLiteConnector(SQLConnector):
 
     name = "sqlite"
 
-    store = "database"
 
     labels = {"en": "SQLite", "zh": "SQLite"}
     schemes = ("sqlite",)

@@ -7,7 +7,7 @@ rules here join them: which graded columns are stored in plaintext, and who can 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,6 +216,18 @@ def readable_columns(access: ReadAccess, columns: list[GradedColumn]) -> list[Gr
     if access.column is None:
         return columns
     return [c for c in columns if c.verdict.column == access.column]
+
+
+def exposed_columns(target: TargetScan, policy: Policy, exposes: Callable[[ReadAccess], bool],
+                    allowed: Iterable[str]) -> Iterator[tuple[ReadAccess, GradedColumn]]:
+    """(access, column) for each graded column an access fact of the kind ``exposes`` selects opens,
+    unless the policy allows that grade to such readers."""
+    graded = graded_by_table(target, policy)
+    for access in of_type(target.facts, ReadAccess):
+        if exposes(access):
+            for column in readable_columns(access, graded.get(access.resource_uri, [])):
+                if column.grade.id not in allowed:
+                    yield access, column
 
 
 def access_message(access: ReadAccess, column: GradedColumn, audience: str) -> str:
