@@ -102,20 +102,15 @@ def _ignore_file_patterns(path: Path) -> tuple[str, ...]:
     return tuple(line for line in (raw.rstrip() for raw in lines) if line and not line.startswith("#"))
 
 
-@lru_cache(maxsize=1024)
-def _user(uid: int) -> str:
+@lru_cache(maxsize=2048)
+def account_name(lookup: Callable[[int], tuple], number: int) -> str:
+    """The name of user or group ``number`` (``lookup``: ``pwd.getpwuid`` or ``grp.getgrgid``, whose entries
+    start with the name), or the number itself when this host has no such account (a file on a share
+    written by another host's user)."""
     try:
-        return pwd.getpwuid(uid).pw_name
+        return lookup(number)[0]
     except KeyError:
-        return str(uid)
-
-
-@lru_cache(maxsize=1024)
-def _group(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
+        return str(number)
 
 
 def path_of(target: str) -> Path:
@@ -313,8 +308,8 @@ class FilesConnector(Connector):
             size=st.st_size,
             mtime=st.st_mtime,
             mode=stat.S_IMODE(st.st_mode),
-            owner=_user(st.st_uid),
-            group=_group(st.st_gid),
+            owner=account_name(pwd.getpwuid, st.st_uid),
+            group=account_name(grp.getgrgid, st.st_gid),
             # what --state compares to tell an unchanged file (scanner.state.change_key)
             metadata={"uid": st.st_uid, "gid": st.st_gid,
                       "change": (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)},
