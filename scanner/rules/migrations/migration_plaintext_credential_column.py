@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from scanner.migrations.events import ColumnChanged
 from scanner.migrations.rulebase import MigrationContext, MigrationRule
 from scanner.migrations.schema import Sensitivity
-from scanner.model import Finding, Level
+from scanner.model import Finding
 from scanner.registry import RULES
-from scanner.rules.migrations.migration_plaintext_pii_column import became, column_message
+from scanner.rules.migrations.migration_plaintext_pii_column import became, column_finding, column_message
 
 
 @RULES.register
@@ -33,18 +33,7 @@ class MigrationPlaintextCredentialColumn(MigrationRule):
 
         if not became(event, test):
             return
-        after = event.after
-        assert after is not None
-        yield self.at_statement(
-            event.statement, ctx,
-            column_message(event, ctx.policy, f"requires {after.grade.id} data hashed or encrypted at rest",
-                           what="authentication data"),
-            level=Level.NOTE if after.unconfirmed else self.level_for(ctx, after.grade),
-            logical_name=f"{event.relation}.{event.column}", logical_kind="column",
-            grade=after.grade, entity_type="CREDENTIAL",
-            discriminators=(f"{event.relation}.{event.column}",), field=event.column,
-            line=event.line, column=event.column_number,
-            properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
-                        "classes": list(after.classes), "action": event.action,
-                        **({"unconfirmed": after.unconfirmed} if after.unconfirmed else {})},
-        )
+        assert event.after is not None
+        requirement = f"requires {event.after.grade.id} data hashed or encrypted at rest"
+        message = column_message(event, ctx.policy, requirement, what="authentication data")
+        yield column_finding(self, event, ctx, message, entity_type="CREDENTIAL")

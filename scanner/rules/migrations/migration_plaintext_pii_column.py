@@ -47,6 +47,25 @@ def column_message(event: ColumnChanged, policy: Policy, requirement: str, what:
     )
 
 
+def column_finding(rule: MigrationRule, event: ColumnChanged, ctx: MigrationContext, message: str,
+                   entity_type: str | None = None) -> Finding:
+    """The result of a column rule, on the column's own line and column; a note when what makes it
+    plaintext is only likely (``unconfirmed`` says why), else the grade's level."""
+    after = event.after
+    assert after is not None
+    return rule.at_statement(
+        event.statement, ctx, message,
+        level=Level.NOTE if after.unconfirmed else rule.level_for(ctx, after.grade),
+        logical_name=f"{event.relation}.{event.column}", logical_kind="column",
+        grade=after.grade, entity_type=entity_type or (after.classes[0] if after.classes else None),
+        discriminators=(f"{event.relation}.{event.column}",), field=event.column,
+        line=event.line, column=event.column_number,
+        properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
+                    "classes": list(after.classes), "action": event.action,
+                    **({"unconfirmed": after.unconfirmed} if after.unconfirmed else {})},
+    )
+
+
 @RULES.register
 class MigrationPlaintextPiiColumn(MigrationRule):
     id = "migration_plaintext_pii_column"
@@ -64,14 +83,5 @@ class MigrationPlaintextPiiColumn(MigrationRule):
             return
         after = event.after
         assert after is not None
-        yield self.at_statement(
-            event.statement, ctx,
-            column_message(event, policy, f"requires {after.grade.id} data to be encrypted or hashed at rest"),
-            level=Level.NOTE if after.unconfirmed else self.level_for(ctx, after.grade),
-            logical_name=f"{event.relation}.{event.column}", logical_kind="column",
-            grade=after.grade, entity_type=after.classes[0] if after.classes else None,
-            discriminators=(f"{event.relation}.{event.column}",), field=event.column,
-            line=event.line, column=event.column_number,
-            properties={"table": event.relation, "column": event.column, "columnType": event.type_sql,
-                        "classes": list(after.classes), "action": event.action},
-        )
+        yield column_finding(self, event, ctx, column_message(
+            event, policy, f"requires {after.grade.id} data to be encrypted or hashed at rest"))
