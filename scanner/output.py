@@ -148,6 +148,9 @@ def echo_summary(report: Any, written: list[str]) -> None:
     if failed:
         targets += f" ({failed} could not be scanned)"
     where = f"; written to {', '.join(written)}" if written else ""
+    carried = sum(n.count for n in report.notifications if n.kind == "state-reused")
+    if carried:
+        targets += f", {carried:,} unchanged resource{'s' if carried != 1 else ''} carried from the state"
     findings = f"{len(active)} finding{'s' if len(active) != 1 else ''}" + (f" ({by_level})" if by_level else "")
     from scanner.redaction import for_humans
 

@@ -183,3 +183,15 @@ def test_a_run_killed_at_any_point_resumes_to_the_same_result(tmp_path_factory: 
     assert rendered(resumed) == expected
     assert 0 < reused(resumed) <= kill_at
     assert "an interrupted run resumed" in next(n.message for n in resumed.notifications if n.kind == "state-reused")
+
+
+def test_the_summary_line_says_how_many_resources_were_carried(tmp_path: Path) -> None:
+    from scanner.cli import main
+
+    share, state, out = tree(tmp_path), tmp_path / "state", tmp_path / "out.json"
+    args = ["scan", str(share), "--state", str(state), "-j", "1", "-o", str(out), "--fail-on", "none"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0 and "carried" not in first.stderr
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "in 1 target, 14 unchanged resources carried from the state; written to" in again.stderr
