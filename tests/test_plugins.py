@@ -31,6 +31,7 @@ UK_NINO_PLUGIN = textwrap.dedent('''
         description = "UK National Insurance number"
         candidates = (Candidate("uk_nino", r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]", 0.6),)
         context_words = ("national insurance", "nino", "ni number")
+        field_names = ("nino", "ni number", "national insurance number")
         examples = ("AB123456C",)
 
         def validate(self, value: str) -> bool:
@@ -48,6 +49,17 @@ def run_with_plugin(plugin: str, tmp_path: Path, *args: str) -> subprocess.Compl
     return subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin",
                                             "PRIVAUDIT_FINGERPRINT_KEY": "0123456789abcdef" * 2})
+
+
+def test_a_recognizer_plugin_names_the_fields_that_hold_its_values(tmp_path: Path) -> None:
+    """Its field names reach the one vocabulary files, databases and migrations share."""
+    code = ("import site_plugin; from scanner.detection.fields import classify_field, entity_type; "
+            "print(classify_field('employee_nino').entities, classify_field('NINumber').entities, "
+            "entity_type('UK_NINO').kind)")
+    (tmp_path / "site_plugin.py").write_text(UK_NINO_PLUGIN, "utf-8")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.stdout.split() == ["('UK_NINO',)", "('UK_NINO',)", "identity"], result.stderr
 
 
 @pytest.mark.parametrize(("pack", "level", "grade"), [

@@ -581,7 +581,25 @@ def _lexicon() -> _NameLexicon:
 
 @lru_cache(maxsize=1)
 def default_classifier() -> FieldClassifier:
-    return FieldClassifier(_vocabulary())
+    return FieldClassifier(with_recognizers(_vocabulary()))
+
+
+def with_recognizers(vocabulary: dict[str, Any]) -> dict[str, Any]:
+    """The vocabulary with what each registered recognizer declares about itself: its entity type (kind,
+    description, whether it identifies a person) and the field names that announce its values, so a
+    recognizer added later is one module (a ``nino`` column is read as a UK National Insurance number
+    without an edit to ``field_names.yaml``). Entries in the file win."""
+    from scanner.registry import RECOGNIZERS
+
+    types = dict(vocabulary.get("entity_types") or {})
+    classes = dict(vocabulary["classes"])
+    for recognizer in RECOGNIZERS:
+        name = recognizer.entity_type
+        types.setdefault(name, {"source": "recognizer", "kind": recognizer.kind, "personal": recognizer.personal,
+                                "description": recognizer.description})
+        if recognizer.field_names and name not in classes:
+            classes[name] = {"entities": [name], "words": list(recognizer.field_names)}
+    return {**vocabulary, "entity_types": types, "classes": classes}
 
 
 @lru_cache(maxsize=8192)

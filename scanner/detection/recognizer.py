@@ -77,6 +77,9 @@ class Recognizer:
     kind: ClassVar[str]
     description: ClassVar[str]
     personal: ClassVar[bool] = True  # False: identifies an organisation, not a natural person
+    # field names (column, JSON key, header; English, pinyin, Chinese) that announce its values, read as
+    # runs of tokens at the head of a name; field_names.yaml may say more (exact, contains, SQL types)
+    field_names: ClassVar[tuple[str, ...]] = ()
     candidates: ClassVar[tuple[Candidate, ...]]
     masked: ClassVar[tuple[str, ...]] = ()
     context_words: ClassVar[tuple[str, ...]] = ()
