@@ -187,7 +187,8 @@ class _Run:
                         self._finish(entry, carried, evaluate_resource(carried, self.resource_rules, self.ctx))
                         continue
                 parts = entry.connector.parts(found)
-                self.expected[(entry.index, found.uri)] = len(parts)
+                if parts != [None]:  # only split resources wait for siblings (one entry per resource would grow)
+                    self.expected[(entry.index, found.uri)] = len(parts)
                 for part in parts:
                     yield WorkItem(entry.index, found, part)
             notes = []
@@ -233,7 +234,7 @@ class _Run:
         bucket[part.index] = outcome.scan
         if len(bucket) < self.expected[key]:
             return
-        del self.parts[key]
+        del self.parts[key], self.expected[key]
         scans = [bucket[i] for i in sorted(bucket)]
         scan = merge_parts(scans) if len(scans) > 1 else scans[0]
         if self.state is not None:
