@@ -149,11 +149,12 @@ def _mask_bytes(raw: bytes) -> bytes | None:
 def _address_glued_to_name(probe: bytes) -> tuple[bytes, list[Any]]:
     """``kyc_zhang.wei@example.com.csv``, ``zhang.wei@example.com_2024``: an address glued to a name.
 
-    It may begin after any ``.``, ``_``, ``%``, ``+`` or ``-`` before its ``@`` (they may also belong to an
-    address, so the detector does not split there) and end at any ``.``, ``_`` or ``-`` after it that follows a letter;
-    the longest address that validates wins."""
+    It may begin after any ``.``, ``_``, ``%``, ``+`` or ``-`` before its ``@`` that a letter or digit follows
+    (they may also belong to an address, so the detector does not split there; a run of them,
+    ``________zhang.wei@…``, is one place) and end at any ``.``, ``_`` or ``-`` after it that follows a
+    letter; the longest address that validates wins."""
     at = probe.rfind(b"@")
-    starts = [0, *(i + 1 for i in range(at) if probe[i] in b"._%+-")]
+    starts = [0, *(i + 1 for i in range(at) if probe[i] in b"._%+-" and chr(probe[i + 1]).isalnum())]
     ends = [len(probe), *(i for i in range(len(probe) - 1, at + 1, -1)
                           if probe[i] in b"._-" and chr(probe[i - 1]).isalpha())]
     for begin in starts[:8]:
