@@ -175,7 +175,14 @@ class _Run:
     def _items(self, entry: _Target) -> Iterator[WorkItem]:
         """Discover one target's resources (and then its facts); carried resources are finished here."""
         try:
-            for found in entry.connector.discover():
+            listing: Iterable[Resource | Notification] = entry.connector.discover()
+            # a database's catalogs are listed, and its facts read, in one session before any table is
+            # sampled (a lost session then costs one table, not the target's grants); files stream
+            eager = entry.connector.store == "database"
+            if eager:
+                listing = list(listing)
+                self._facts(entry)
+            for found in listing:
                 if isinstance(found, Notification):
                     self._listing_note(entry, found)
                     continue
@@ -191,13 +198,8 @@ class _Run:
                     self.expected[(entry.index, found.uri)] = len(parts)
                 for part in parts:
                     yield WorkItem(entry.index, found, part)
-            notes = []
-            for fact in entry.connector.facts():
-                if isinstance(fact, Notification):
-                    notes.append(fact)
-                else:
-                    entry.facts.append(fact)
-            self.store.add_notes(PHASE_TARGET, entry.index, "", notes)
+            if not eager:
+                self._facts(entry)
             entry.listed = not entry.summary.failed
         except Exception as exc:  # a target that cannot be reached is reported, the rest goes on
             entry.summary.failed = True
@@ -205,6 +207,15 @@ class _Run:
                 f"Target {entry.connector.display_target} could not be scanned: {exc}.",
                 entry.connector.display_target, level=Level.ERROR, kind="target-failed",
                 exception=type(exc).__name__)])
+
+    def _facts(self, entry: _Target) -> None:
+        notes = []
+        for fact in entry.connector.facts():
+            if isinstance(fact, Notification):
+                notes.append(fact)
+            else:
+                entry.facts.append(fact)
+        self.store.add_notes(PHASE_TARGET, entry.index, "", notes)
 
     def _listing_note(self, entry: _Target, note: Notification) -> None:
         self.store.add_notes(PHASE_TARGET, entry.index, "", [note])
