@@ -97,6 +97,9 @@ class Rule:
         return _metadata(cls)
 
     def evaluate(self, scan: ResourceScan, ctx: RuleContext) -> Iterable[Finding]:
+        """Findings about one resource. Called (in the worker that scanned it) only for a resource where
+        something was found: matches, masked values, facts or notifications; a clean file is counted in
+        the coverage, never judged, so a rule about clean files must be a target rule on facts."""
         return ()
 
     def evaluate_target(self, target: TargetScan, ctx: RuleContext) -> Iterable[Finding]:
