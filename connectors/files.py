@@ -28,10 +28,10 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import unquote_to_bytes, urlparse
+from urllib.parse import quote_from_bytes, unquote_to_bytes, urlparse
 
 from connectors._packages import InstalledFiles
 from connectors._streams import (
@@ -113,6 +113,12 @@ def account_name(lookup: Callable[[int], tuple], number: int) -> str:
         return str(number)
 
 
+def file_uri(path: Path | str) -> str:
+    """``Path.as_uri()`` of an absolute POSIX path without pathlib's parsing (called once per file walked):
+    ``file://`` and the name's bytes percent-encoded, ``/`` kept."""
+    return "file://" + quote_from_bytes(os.fsencode(path), safe="/")
+
+
 def path_of(target: str) -> Path:
     """The path a ``file://`` URI (or a bare path) names. URIs percent-encode the name's bytes
     (POSIX names are bytes, not always UTF-8), so they are decoded back to those exact bytes."""
@@ -146,7 +152,7 @@ class FilesConnector(Connector):
         self._ignored: tuple[str, ...] = ()  # the root's .privauditignore patterns
         self._installed = InstalledFiles(self.root)
 
-    @property
+    @cached_property
     def root_uri(self) -> str:
         base = self.root if self.root.is_dir() else self.root.parent
         return base.as_uri().rstrip("/") + "/"
@@ -186,20 +192,21 @@ class FilesConnector(Connector):
             directory, depth = stack.pop()
             entries = yield from self._list(directory, seen_dirs)
             subdirs: list[tuple[Path, int]] = []
+            prefix = len(str(self.root).rstrip("/")) + 1
             for entry in entries:
                 path = Path(entry.path)
-                relative = path.relative_to(self.root).as_posix()
+                relative = entry.path[prefix:]
                 try:
                     yield from self._entry(entry, path, relative, depth, subdirs)
                 except OSError as exc:
                     yield Notification(
                         message=f"{relative} could not be examined: {exc.strerror or exc}.",
-                        resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
+                        resource_uri=file_uri(path), kind="unreadable", exception=type(exc).__name__,
                     )
                 except Exception as exc:  # one odd entry never costs the rest of the target
                     yield Notification(
                         message=f"{relative} could not be listed: {type(exc).__name__}: {exc}.",
-                        resource_uri=path.as_uri(), level=Level.ERROR, kind="internal-error",
+                        resource_uri=file_uri(path), level=Level.ERROR, kind="internal-error",
                         exception=type(exc).__name__,
                     )
             stack.extend(reversed(subdirs))
@@ -220,13 +227,13 @@ class FilesConnector(Connector):
                 yield Notification(
                     message=f"Directory {relative} is deeper than the maximum depth of {self.options.max_depth}; "
                             "not scanned.",
-                    resource_uri=path.as_uri(), kind="limit", level=_note(),
+                    resource_uri=file_uri(path), kind="limit", level=_note(),
                 )
             return
         if kind == "skip" or not self._selected(relative):
             return
         if kind != "file":
-            yield Notification(message=f"{relative} is {kind}; not read.", resource_uri=path.as_uri(),
+            yield Notification(message=f"{relative} is {kind}; not read.", resource_uri=file_uri(path),
                                kind="special-file", level=_note())
             return
         if self.options.third_party and path in self._installed:
@@ -275,7 +282,7 @@ class FilesConnector(Connector):
         match whether the target is ``/usr`` or ``/usr/share``); a directory matches as the files in it."""
         if not self.options.third_party:
             return False
-        return _glob_match(path.as_posix(), self.options.third_party, is_dir=is_dir)
+        return _glob_match(str(path), self.options.third_party, is_dir=is_dir)
 
     def _selected(self, relative: str) -> bool:
         if self.options.include and not _glob_match(relative, self.options.include):
@@ -288,18 +295,18 @@ class FilesConnector(Connector):
         except OSError as exc:
             yield Notification(
                 message=f"{relative} could not be examined: {exc.strerror or exc}.",
-                resource_uri=path.as_uri(), kind="unreadable", exception=type(exc).__name__,
+                resource_uri=file_uri(path), kind="unreadable", exception=type(exc).__name__,
             )
             return
         words = special_kind(st.st_mode)
         if words is not None:
             yield Notification(
-                message=f"{relative} is {words}; not read.", resource_uri=path.as_uri(), kind="special-file",
+                message=f"{relative} is {words}; not read.", resource_uri=file_uri(path), kind="special-file",
                 level=_note(),
             )
             return
         resource = Resource(
-            uri=path.as_uri(),
+            uri=file_uri(path),
             kind="file",
             display_name=relative,
             connector=self.name,
