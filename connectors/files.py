@@ -194,8 +194,8 @@ class FilesConnector(Connector):
             subdirs: list[tuple[Path, int]] = []
             prefix = len(str(self.root).rstrip("/")) + 1
             for entry in entries:
-                path = Path(entry.path)
-                relative = entry.path[prefix:]
+                path = entry.path
+                relative = path[prefix:]
                 try:
                     yield from self._entry(entry, path, relative, depth, subdirs)
                 except OSError as exc:
@@ -211,7 +211,7 @@ class FilesConnector(Connector):
                     )
             stack.extend(reversed(subdirs))
 
-    def _entry(self, entry: os.DirEntry, path: Path, relative: str, depth: int,
+    def _entry(self, entry: os.DirEntry, path: str, relative: str, depth: int,
                subdirs: list[tuple[Path, int]]) -> Iterator[Resource | Notification]:
         """One directory entry: a subdirectory to walk, a file's resources, or why neither."""
         kind = self._entry_kind(entry)
@@ -222,7 +222,7 @@ class FilesConnector(Connector):
             if _glob_match(relative, self.options.exclude + self._ignored, is_dir=True):
                 return
             if depth + 1 <= self.options.max_depth:
-                subdirs.append((path, depth + 1))
+                subdirs.append((Path(path), depth + 1))
             else:
                 yield Notification(
                     message=f"Directory {relative} is deeper than the maximum depth of {self.options.max_depth}; "
@@ -277,7 +277,7 @@ class FilesConnector(Connector):
             return "file"
         return special_kind(entry.stat(follow_symlinks=follow).st_mode) or "not a regular file"
 
-    def _is_third_party(self, path: Path, is_dir: bool) -> bool:
+    def _is_third_party(self, path: Path | str, is_dir: bool) -> bool:
         """Whether ``path`` is in a third-party tree: globs match the full path (``**/share/doc/**`` must
         match whether the target is ``/usr`` or ``/usr/share``); a directory matches as the files in it."""
         if not self.options.third_party:
@@ -289,9 +289,9 @@ class FilesConnector(Connector):
             return False
         return not _glob_match(relative, self.options.exclude + self._ignored)
 
-    def _file_resources(self, path: Path, relative: str) -> Iterator[Resource | Notification]:
+    def _file_resources(self, path: Path | str, relative: str) -> Iterator[Resource | Notification]:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError as exc:
             yield Notification(
                 message=f"{relative} could not be examined: {exc.strerror or exc}.",
@@ -330,8 +330,8 @@ class FilesConnector(Connector):
                 resource_uri=resource.uri, kind="too-large", level=_note(),
             )
             return
-        if path.name.lower().endswith(ZIP_FORMATS):
-            yield from self._zip_members(path, resource)
+        if os.path.basename(path).lower().endswith(ZIP_FORMATS):
+            yield from self._zip_members(Path(path), resource)
             return
         yield resource
 
@@ -388,9 +388,11 @@ class FilesConnector(Connector):
     # -- reading --------------------------------------------------------------------------------
 
     def parts(self, resource: Resource) -> list[WorkPart | None]:
+        if resource.kind != "file" or (resource.size or 0) <= SPLIT_THRESHOLD // DELIMITED_COST:
+            return [None]  # (the smallest threshold, delimited exports': most files stop here, cheaply)
         cost = DELIMITED_COST if Path(resource.uri).suffix.lower() in DELIMITED else 1
         part_size, threshold = PART_SIZE // cost, SPLIT_THRESHOLD // cost
-        if resource.kind != "file" or (resource.size or 0) <= threshold:
+        if (resource.size or 0) <= threshold:
             return [None]
         name = resource.uri.lower()
         if any(name.endswith(ext) for ext in COMPRESSED) or name.endswith(".zip"):
