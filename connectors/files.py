@@ -122,9 +122,16 @@ def file_uri(path: Path | str) -> str:
 def path_of(target: str) -> Path:
     """The path a ``file://`` URI (or a bare path) names. URIs percent-encode the name's bytes
     (POSIX names are bytes, not always UTF-8), so they are decoded back to those exact bytes."""
+    return Path(local_name(target))
+
+
+def local_name(target: str) -> str:
+    """:func:`path_of` as a string (read once per file: no URL or path parsing for our own URIs)."""
+    if target.startswith("file:///") and "?" not in target and "#" not in target:
+        return os.fsdecode(unquote_to_bytes(target[7:]))  # what file_uri wrote
     if target.startswith("file://"):
-        return Path(os.fsdecode(unquote_to_bytes(urlparse(target).path)))
-    return Path(target)
+        return os.fsdecode(unquote_to_bytes(urlparse(target).path))
+    return target
 
 
 @CONNECTORS.register
@@ -420,7 +427,7 @@ class FilesConnector(Connector):
                 raise ContentProtected("zip-encrypted")
             yield from self._read_member(resource, inner_name)
             return
-        raw, opened = open_regular(path_of(resource.uri), follow_symlinks=self.options.follow_symlinks)
+        raw, opened = open_regular(local_name(resource.uri), follow_symlinks=self.options.follow_symlinks)
         with raw:
             changed = _changed_since_listed(resource, opened)
             try:
