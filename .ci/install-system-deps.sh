@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages that the test suite's real loopback servers need
 # (see tests/servers.py): PostgreSQL 15 (+ contrib for pgcrypto), MariaDB server
-# and client, OpenSSH server and client.
+# and client, OpenSSH server and client, Samba (smbd, smbpasswd, smbcacls) and smbclient.
 #
 # Idempotent and fast: when every package is already installed (checked with
 # `dpkg -s`), it exits without touching apt at all, so CI can call it on every run.
@@ -22,6 +22,8 @@ PACKAGES=(
     openssh-server
     openssh-client
     e2fsprogs
+    samba
+    smbclient
 )
 
 missing=()
@@ -73,7 +75,7 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-rec
 # Stop anything that slipped through anyway (e.g. a pre-existing policy-rc.d that
 # allows starts), so no system daemon holds the default ports or data dirs. Only for
 # packages installed by this run: a developer's own, already-running services are left alone.
-declare -A SERVICE_OF=([postgresql]=postgresql [mariadb-server]=mariadb [openssh-server]=ssh)
+declare -A SERVICE_OF=([postgresql]=postgresql [mariadb-server]=mariadb [openssh-server]=ssh [samba]=smbd)
 if command -v service >/dev/null 2>&1; then
     for pkg in "${missing[@]}"; do
         svc="${SERVICE_OF[$pkg]:-}"
