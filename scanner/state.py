@@ -43,6 +43,7 @@ from scanner.model import Level, Match, Notification, Protection, Resource, Reso
 FORMAT = 1
 DB_NAME = "state.sqlite"
 COMMIT_EVERY = 2.0  # seconds: what a kill can lose
+WRITE_BATCH = 1000  # rows written per statement
 
 
 class StateError(ValueError):
@@ -129,6 +130,8 @@ class State:
         self.run = 0
         self.full = False
         self._last_commit = time.monotonic()
+        self._recorded: list[tuple[Any, ...]] = []  # rows not yet written (see _flush)
+        self._touched: list[tuple[Any, ...]] = []
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -177,7 +180,9 @@ class State:
             return None
         self.reused += 1
         if row[1] != self.run:
-            self.db.execute("UPDATE resources SET run = ? WHERE target = ? AND key = ?", (self.run, target, key))
+            self._touched.append((self.run, target, key))
+            if len(self._touched) >= WRITE_BATCH:
+                self._flush()
         self._maybe_commit()
         return _scan_from(resource, json.loads(row[2]))
 
@@ -186,13 +191,25 @@ class State:
         change = change_key(scan.resource)
         if change is None or scan.notifications or scan.facts:
             return
-        self.db.execute("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)",
-                        (target, self._hash(scan.resource.uri), change, self.run, json.dumps(_payload(scan))))
+        self._recorded.append((target, self._hash(scan.resource.uri), change, self.run, json.dumps(_payload(scan))))
+        if len(self._recorded) >= WRITE_BATCH:
+            self._flush()
         self._maybe_commit()
+
+    def _flush(self) -> None:
+        """Write the rows gathered since the last flush, one statement each (a statement per resource
+        cost more than reading the resource for small files)."""
+        if self._recorded:
+            self.db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)", self._recorded)
+            self._recorded.clear()
+        if self._touched:
+            self.db.executemany("UPDATE resources SET run = ? WHERE target = ? AND key = ?", self._touched)
+            self._touched.clear()
 
     def _maybe_commit(self) -> None:
         now = time.monotonic()
         if now - self._last_commit >= COMMIT_EVERY:
+            self._flush()
             self.db.execute("COMMIT")
             self.db.execute("BEGIN")
             self._last_commit = now
@@ -200,6 +217,7 @@ class State:
     def finish(self, complete_targets: Iterable[str]) -> None:
         """The run completed: forget resources of fully listed targets that were not seen in it (vanished,
         renamed, excluded now), and mark the run finished so the next one starts afresh."""
+        self._flush()
         for target in complete_targets:
             self.db.execute("DELETE FROM resources WHERE target = ? AND run != ?", (target, self.run))
         self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), self.run))
@@ -207,6 +225,7 @@ class State:
         self.db.execute("COMMIT")
 
     def close(self) -> None:
+        self._flush()
         if self.db.in_transaction:
             self.db.execute("COMMIT")
         self.db.close()
