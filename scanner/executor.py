@@ -318,4 +318,12 @@ class ProcessPoolExecutor:
 
 
 def executor_for(job: Job, jobs: int) -> Executor:
+    """The local pool, or a Dask cluster when the scan's options name one (``cluster`` in ``extra``)."""
+    options = getattr(job.ctx, "options", None) or {}
+    if options.get("cluster"):
+        from scanner.executor_dask import DaskExecutor, spec_from_extra
+
+        spec = spec_from_extra(options)
+        assert spec is not None
+        return DaskExecutor(job, spec)
     return SerialExecutor(job) if jobs <= 1 else ProcessPoolExecutor(job, jobs)

@@ -1,0 +1,282 @@
+"""Scans on a Dask cluster: the :class:`~scanner.executor.Executor` protocol over distributed's futures API.
+
+Optional (``pip install 'privaudit[dask]'``); the local process pool stays the default. Batches become
+tasks (``pure=False``: a batch is read again, never answered from the cache), at most ``2 × threads``
+in flight, so discovery never runs far ahead of the cluster, as with the local pool.
+
+The :class:`~scanner.executor.Job` (targets, per-resource rules, detector settings) is scattered once to
+every worker; each worker builds the detector once per process (the Hyperscan database cannot be
+pickled; its on-disk cache makes that ~0.1 s) and keeps its connectors between tasks.
+
+What crosses the wire is what the local pool's workers return: masked evidence, keyed hashes and
+counters, never a raw value. For those hashes to agree, every worker must hold the client's fingerprint
+key: the client and each worker compare an HMAC of a constant under their keys (the key itself never
+travels) when the scan starts and again in every task, so a worker that joins later with another key
+fails its first task before it reads anything.
+
+Task payloads are pickles: whoever can reach the scheduler can run code on the workers. Hence mutual
+TLS (``tls://``) by default and plain TCP only when asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from scanner import executor as _executor
+from scanner.executor import Batch, Job, Outcome, lost, run_batch
+from scanner.fingerprint import FingerprintKeyError, keyed_hash
+
+#: The constant whose HMAC proves two processes share the fingerprint key without sending it.
+KEY_PROBE = "privaudit/cluster-key-check/v1"
+
+INSECURE_WARNING = ("task payloads are pickles: whoever reaches the scheduler runs code on the workers; use "
+                    "tls:// with --cluster-tls-ca/--cluster-tls-cert/--cluster-tls-key, or pass --cluster-insecure "
+                    "on a network only the scan's machines can reach")
+
+
+class ClusterError(FingerprintKeyError):
+    """The cluster cannot be used for this scan (address, TLS files, key mismatch, unreachable).
+
+    A :class:`~scanner.fingerprint.FingerprintKeyError` so the command line reports it as the usage or
+    configuration error it is (exit 2) before anything is scanned. Messages never hold a key.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """Where to run: ``local:N``, ``tls://host:port`` (mutual TLS files) or ``tcp://host:port`` (insecure)."""
+
+    address: str
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    insecure: bool = False
+
+    def problem(self) -> str | None:
+        """Why this spec cannot be used, or ``None``: checked before the scan, so the CLI exits 2."""
+        address = self.address
+        if address.startswith("local:"):
+            count = address.removeprefix("local:")
+            if not count.isdigit() or int(count) < 1:
+                return f"--cluster {address!r}: local:N needs a worker count N ≥ 1, e.g. local:4"
+            return None
+        parts = urlsplit(address)
+        if parts.scheme not in ("tls", "tcp") or not parts.hostname:
+            return (f"--cluster {address!r} is not a cluster address; give local:N, tls://host:port or "
+                    "tcp://host:port (with --cluster-insecure)")
+        if parts.username or parts.password:
+            return f"--cluster {parts.scheme}://…@{parts.hostname}: the address must not hold credentials"
+        if parts.scheme == "tcp" and not self.insecure:
+            return f"--cluster {address} is plain TCP: {INSECURE_WARNING}"
+        if parts.scheme == "tls":
+            files = (("--cluster-tls-ca", self.tls_ca), ("--cluster-tls-cert", self.tls_cert),
+                     ("--cluster-tls-key", self.tls_key))
+            missing = [name for name, value in files if not value]
+            if missing:
+                return f"--cluster {address} needs mutual TLS files: give {', '.join(missing)}"
+        return None
+
+    def security(self) -> Any:
+        from distributed.security import Security
+
+        if urlsplit(self.address).scheme != "tls":
+            return None
+        return Security(tls_ca_file=self.tls_ca, tls_client_cert=self.tls_cert, tls_client_key=self.tls_key,
+                        require_encryption=True)
+
+
+def spec_from_extra(extra: dict[str, Any]) -> ClusterSpec | None:
+    """The cluster of a scan, from ``ScanOptions.extra`` (``cluster`` and ``cluster_tls_*`` keys)."""
+    address = extra.get("cluster")
+    if not address:
+        return None
+    return ClusterSpec(str(address), extra.get("cluster_tls_ca"), extra.get("cluster_tls_cert"),
+                       extra.get("cluster_tls_key"), bool(extra.get("cluster_insecure")))
+
+
+def password_targets(targets: list[str]) -> list[str]:
+    """Targets whose URI holds a password: refused in cluster mode (credentials stay on the workers:
+    pgpass, instance roles, keytabs, environment), shown without the password."""
+    refused = []
+    for target in targets:
+        if "://" not in target:
+            continue
+        try:
+            parts = urlsplit(target)
+            has_password = parts.password is not None
+        except ValueError:
+            continue
+        if has_password:
+            refused.append(f"{parts.scheme}://{parts.username or ''}:***@{parts.hostname or ''}")
+    return refused
+
+
+# -- worker side ----------------------------------------------------------------------------------
+
+def key_check() -> str:
+    """HMAC of :data:`KEY_PROBE` under this process's fingerprint key (or why the key is unusable)."""
+    try:
+        return keyed_hash(KEY_PROBE)
+    except FingerprintKeyError as exc:
+        return f"unusable: {exc}"
+
+
+_lock = threading.Lock()  # workers are meant to run one thread; a multi-threaded one must not share state
+_token: str | None = None
+
+
+def run_cluster_batch(job: Job, token: str, check: str, batch: Batch) -> list[Outcome]:
+    """A task: check the key, set up this worker for the job once (detector, fresh connectors), scan."""
+    global _token
+    mine = key_check()
+    if mine != check:
+        raise ClusterError(_mismatch_message({_worker_name(): mine}))
+    with _lock:
+        if _token != token:
+            _executor.close_connectors()  # another scan's connectors: other targets under the same indices
+            _executor._prepare(job)
+            _token = token
+        return run_batch(batch)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except Exception:
+        return "this worker"
+
+
+def _mismatch_message(bad: dict[str, str]) -> str:
+    names = ", ".join(sorted(bad))
+    unusable = [v.removeprefix("unusable: ") for v in bad.values() if v.startswith("unusable: ")]
+    detail = f" ({'; '.join(unusable)})" if unusable else ""
+    return (f"the fingerprint key of worker {names} differs from this client's{detail}: fingerprints and keyed "
+            "hashes would not agree; give every worker the same key (PRIVAUDIT_FINGERPRINT_KEY or the key file) "
+            "and start the scan again; nothing was scanned")
+
+
+def setup_worker() -> None:
+    """Loaded by ``privaudit worker`` at start: import the scanner and check the key is usable, so a
+    misconfigured worker says so in its log before any task reaches it."""
+    import logging
+
+    import scanner.executor  # noqa: F401  (the task code, imported once)
+
+    check = key_check()
+    if check.startswith("unusable: "):
+        logging.getLogger("privaudit.worker").error("privaudit worker: %s.", check.removeprefix("unusable: "))
+
+
+# -- client side ----------------------------------------------------------------------------------
+
+
+class DaskExecutor:
+    """Runs batches on a Dask cluster; same protocol and results as the local process pool.
+
+    A batch whose workers keep dying (distributed's ``KilledWorker`` after its allowed failures) is
+    retried one item at a time; the item that kills its worker again becomes a ``worker-lost`` error
+    notification and the rest of the scan goes on.
+    """
+
+    def __init__(self, job: Job, spec: ClusterSpec, *, timeout: float = 30.0) -> None:
+        problem = spec.problem()
+        if problem:
+            raise ClusterError(problem)
+        refused = password_targets([t for t, _ in job.targets])
+        if refused:
+            raise ClusterError(f"{refused[0]}: a target URI holding a password is refused in cluster mode; keep "
+                               "credentials on the workers (pgpass, instance roles, keytabs, environment)")
+        from distributed import Client
+
+        self.job, self.spec = job, spec
+        self.cluster: Any = None
+        self.check = key_check()
+        if self.check.startswith("unusable: "):
+            raise ClusterError(self.check.removeprefix("unusable: "))
+        try:
+            if spec.address.startswith("local:"):
+                from distributed import LocalCluster
+
+                self.cluster = LocalCluster(n_workers=int(spec.address.removeprefix("local:")), threads_per_worker=1,
+                                            processes=True, dashboard_address=None, scheduler_port=0,
+                                            host="127.0.0.1")
+                self.client = Client(self.cluster, timeout=timeout)
+            else:
+                self.client = Client(spec.address, security=spec.security(), timeout=timeout)
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise ClusterError(f"cannot use the cluster at {spec.address}: {type(exc).__name__}: {exc}") from None
+        self._check_workers()
+        self.token = uuid.uuid4().hex
+        self.job_future = self.client.scatter(job, broadcast=True, hash=False)
+
+    def _check_workers(self) -> None:
+        checks = self.client.run(key_check)
+        bad = {address: value for address, value in checks.items() if value != self.check}
+        if bad:
+            self.close()
+            raise ClusterError(_mismatch_message(bad))
+
+    def _slots(self) -> int:
+        threads = sum(self.client.nthreads().values())
+        return max(2, 2 * threads)
+
+    def run(self, batches: Iterator[Batch]) -> Iterator[tuple[Batch, list[Outcome]]]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        queue = iter(batches)
+        retries: deque[Batch] = deque()
+        pending: dict[Any, Batch] = {}
+        done = as_completed()
+        exhausted = False
+        limit = self._slots()
+
+        def submit(batch: Batch) -> None:
+            future = self.client.submit(run_cluster_batch, self.job_future, self.token, self.check, batch,
+                                        pure=False)
+            pending[future] = batch
+            done.add(future)
+
+        while True:
+            while len(pending) < limit and (retries or not exhausted):
+                if retries:
+                    submit(retries.popleft())
+                    continue
+                batch = next(queue, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                submit(batch)
+            if not pending:
+                return
+            future = next(done)
+            batch = pending.pop(future)
+            try:
+                outcomes = future.result()
+            except KilledWorker:
+                if len(batch.items) > 1:
+                    retries.extend(Batch([item]) for item in batch.items)
+                    continue
+                outcomes = [lost(batch.items[0])]
+            except ClusterError:
+                for other in pending:
+                    other.cancel()
+                raise
+            yield batch, outcomes
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if self.cluster is not None:
+            self.cluster.close()
