@@ -173,6 +173,18 @@ def main() -> None:
 @click.option("--ner-model", metavar="MODEL", default=None,
               help="Installed spaCy model (package name or saved pipeline path) for PERSON/LOCATION; "
                    "never downloaded.")
+@click.option("--cluster", metavar="ADDRESS", envvar="PRIVAUDIT_CLUSTER", default=None,
+              help="Run on a Dask cluster (pip install 'privaudit[dask]'): local:N, tls://host:8786, or tcp://... "
+                   "with --cluster-insecure (env PRIVAUDIT_CLUSTER).")
+@click.option("--cluster-tls-ca", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="tls:// cluster: CA certificate that signed the scheduler's and workers' certificates.")
+@click.option("--cluster-tls-cert", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="tls:// cluster: this client's certificate (mutual TLS).")
+@click.option("--cluster-tls-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="tls:// cluster: this client's private key.")
+@click.option("--cluster-insecure", is_flag=True,
+              help="Allow a tcp:// cluster: task payloads are pickles, whoever reaches the scheduler runs code on "
+                   "the workers.")
 @click.pass_context
 def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str,
          include: tuple[str, ...], exclude: tuple[str, ...], jobs: int, policy_name: str | None,
@@ -180,7 +192,8 @@ def scan(ctx: click.Context, targets: tuple[str, ...], fmt: str | None, output: 
          follow_symlinks: bool, include_third_party: bool, min_score: float, config_path: str | None,
          waivers: str | None, baseline: str | None, fail_on_new_only: bool, s3_endpoint_url: str | None,
          s3_state_file: str | None, known_hosts: str | None, ssh_key: str | None, ner_model: str | None,
-         quiet: bool, category: str | None, sarif_root: str | None, state_dir: str | None, full: bool) -> None:
+         quiet: bool, category: str | None, sarif_root: str | None, state_dir: str | None, full: bool,
+         **cluster: Any) -> None:
     """Scan paths and data stores for personal data and exposures."""
     remote = remote_extra(ctx.params)
     if not targets and not config_path and Path(DEFAULT_CONFIG).is_file():

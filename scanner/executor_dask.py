@@ -280,3 +280,31 @@ class DaskExecutor:
             client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def cluster_extra(params: dict[str, Any]) -> dict[str, Any]:
+    """``ScanOptions.extra`` keys from the ``--cluster*`` options, checked now so a bad address, missing
+    TLS files, plain TCP without ``--cluster-insecure`` or a target URI with a password exit 2 before
+    anything is listed or scanned."""
+    import click
+
+    spec = ClusterSpec(params["cluster"], params.get("cluster_tls_ca"), params.get("cluster_tls_cert"),
+                       params.get("cluster_tls_key"), bool(params.get("cluster_insecure")))
+    problem = spec.problem()
+    if problem:
+        raise click.UsageError(problem + ".")
+    refused = password_targets([str(t) for t in params.get("targets") or ()])
+    if refused:
+        raise click.UsageError(f"{refused[0]}: a target URI holding a password is refused with --cluster; keep "
+                               "credentials on the workers (pgpass, instance roles, keytabs, environment).")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise click.UsageError("--cluster needs Dask distributed: pip install 'privaudit[dask]'.") from None
+    extra: dict[str, Any] = {"cluster": spec.address}
+    for name in ("cluster_tls_ca", "cluster_tls_cert", "cluster_tls_key"):
+        if params.get(name):
+            extra[name] = str(params[name])
+    if spec.insecure:
+        extra["cluster_insecure"] = True
+    return extra

@@ -213,6 +213,10 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
     they never show up in shell history, ``ps`` or the SARIF ``commandLine``.
     """
     extra: dict[str, Any] = {}
+    if params.get("cluster"):
+        from scanner.executor_dask import cluster_extra
+
+        extra.update(cluster_extra(params))
     if params.get("include_third_party"):
         extra["include_third_party"] = True
     endpoint = params.get("s3_endpoint_url")
