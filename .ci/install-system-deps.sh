@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages that the test suite's real loopback servers need
 # (see tests/servers.py): PostgreSQL 15 (+ contrib for pgcrypto), MariaDB server
-# and client, OpenSSH server and client, Samba (smbd, smbpasswd, smbcacls) and smbclient.
+# and client, OpenSSH server and client, Samba (smbd, smbpasswd, smbcacls;
+# samba-vfs-modules for acl_xattr, which stores NT ACLs) and smbclient.
 #
 # Idempotent and fast: when every package is already installed (checked with
 # `dpkg -s`), it exits without touching apt at all, so CI can call it on every run.
@@ -23,6 +24,7 @@ PACKAGES=(
     openssh-client
     e2fsprogs
     samba
+    samba-vfs-modules
     smbclient
 )
 
