@@ -308,3 +308,8 @@ def cluster_extra(params: dict[str, Any]) -> dict[str, Any]:
     if spec.insecure:
         extra["cluster_insecure"] = True
     return extra
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook (``dask worker --preload scanner.executor_dask``): privaudit's worker set-up."""
+    setup_worker()
