@@ -203,11 +203,16 @@ class DaskExecutor:
             raise ClusterError(self.check.removeprefix("unusable: "))
         try:
             if spec.address.startswith("local:"):
+                import dask
                 from distributed import LocalCluster
 
-                self.cluster = LocalCluster(n_workers=int(spec.address.removeprefix("local:")), threads_per_worker=1,
-                                            processes=True, dashboard_address=None, scheduler_port=0,
-                                            host="127.0.0.1")
+                # dashboard off; the scheduler's health/metrics HTTP server on a free loopback port;
+                # no profiler (its stack samples could hold the values being scanned)
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self.cluster = LocalCluster(
+                        n_workers=int(spec.address.removeprefix("local:")), threads_per_worker=1, processes=True,
+                        dashboard_address=None, scheduler_port=0, host="127.0.0.1",
+                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
                 self.client = Client(self.cluster, timeout=timeout)
             else:
                 self.client = Client(spec.address, security=spec.security(), timeout=timeout)

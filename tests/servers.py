@@ -950,3 +950,67 @@ def s3_server() -> Iterator[S3Server]:
         yield server
     finally:
         moto.stop()
+
+
+# -- Dask: a scheduler and two `privaudit worker` processes (scans with --cluster) ------------------
+
+
+@dataclass
+class DaskCluster:
+    """A real ``dask scheduler`` on loopback (port 0, scheduler file) and two ``privaudit worker``
+    processes (plain TCP on 127.0.0.1 only, hence ``--insecure``)."""
+
+    address: str
+    base: Path
+    scheduler: ManagedProcess
+    workers: list[ManagedProcess] = field(default_factory=list)
+
+    def start_worker(self, name: str, env: dict[str, str] | None = None) -> ManagedProcess:
+        """One more worker (e.g. with another fingerprint key); the caller stops it."""
+        import sys
+
+        worker = ManagedProcess(f"privaudit worker {name}", [
+            sys.executable, "-m", "scanner", "worker", self.address, "--insecure", "--name", name,
+        ], self.base / f"worker-{name}.log", env={**os.environ, **(env or {})})
+        worker.start()
+        return worker
+
+    def wait_for_workers(self, count: int, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Until exactly ``count`` workers are registered with the scheduler."""
+        from distributed import Client
+
+        with Client(self.address, timeout=timeout) as client:
+            deadline = time.monotonic() + timeout
+            while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
+                if time.monotonic() > deadline:
+                    raise ServerStartError(f"dask: {count} workers not registered after {timeout:.0f}s")
+                time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(server_base_dir: Path) -> Iterator[DaskCluster]:
+    import json
+    import sys
+
+    base = _private_dir(server_base_dir, "dask", None)
+    scheduler_file = base / "scheduler.json"
+    scheduler = ManagedProcess("dask scheduler", [
+        sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+        "--no-dashboard", "--scheduler-file", str(scheduler_file),
+    ], base / "scheduler.log")
+    scheduler.start()
+    cluster: DaskCluster | None = None
+    try:
+        scheduler.wait_until(scheduler_file.is_file)
+        address = ""
+        while not address:
+            with contextlib.suppress(ValueError):  # the file is being written
+                address = json.loads(scheduler_file.read_text())["address"]
+        cluster = DaskCluster(address, base, scheduler)
+        cluster.workers = [cluster.start_worker(f"w{i}") for i in (1, 2)]
+        cluster.wait_for_workers(2)
+        yield cluster
+    finally:
+        for worker in cluster.workers if cluster else []:
+            worker.stop()
+        scheduler.stop()

@@ -1,0 +1,149 @@
+"""Scans on a Dask cluster (``--cluster``): same findings as the local pool, nothing raw on the wire,
+one fingerprint key for all, and no plain TCP unless asked for.
+
+Real processes on loopback: the session's ``dask scheduler`` and two ``privaudit worker`` processes
+(:func:`tests.servers.dask_cluster`), plus a ``local:2`` LocalCluster through the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scanner import executor_dask
+from scanner.cli import main
+from scanner.connector import ScanOptions
+from scanner.executor import Batch, Job
+from scanner.executor_dask import ClusterError, ClusterSpec, password_targets, run_cluster_batch
+from scanner.scan import run_scan
+
+pytest.importorskip("distributed")
+
+RAW_VALUES = ("110101199003070011", "13812345678", "440304199007010020", "13923456789", "zhang.wei@example.com")
+
+
+def run(args: list[str]) -> Result:
+    return CliRunner().invoke(main, args, prog_name="privaudit", catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Customers, a log, a clean note and a nested export: several batches' worth of resources."""
+    root = tmp_path_factory.mktemp("cluster") / "share"
+    (root / "exports" / "2026").mkdir(parents=True)
+    (root / "customers.csv").write_text("name,id_card,mobile\nZhang Wei,110101199003070011,13812345678\n"
+                                        "Li Na,440304199007010020,13923456789\n")
+    (root / "app.log").write_text("login ok user=zhang.wei@example.com phone=13812345678\n" * 3)
+    (root / "readme.txt").write_text("nothing personal here\n")
+    for i in range(12):
+        (root / "exports" / "2026" / f"part-{i}.csv").write_text(f"id,mobile\n{i},13812345678\n")
+    return root
+
+
+def summary(report: Any) -> tuple[list[tuple[str, ...]], list[tuple[str, str]]]:
+    findings = sorted((f.rule_id, f.resource.uri, str(f.entity_type), str(f.occurrences), f.fingerprint)
+                      for f in report.findings)
+    notes = sorted((n.kind or "", n.resource_uri if hasattr(n, "resource_uri") else "") for n in report.notifications)
+    return findings, notes
+
+
+def cluster_options(address: str) -> ScanOptions:
+    return ScanOptions(jobs=2, extra={"cluster": address, "cluster_insecure": True})
+
+
+def test_cluster_scan_equals_local_pool(dask_cluster: Any, planted: Path) -> None:
+    local = run_scan([str(planted)], ScanOptions(jobs=2))
+    remote = run_scan([str(planted)], cluster_options(dask_cluster.address))
+    assert local.findings, "the planted tree must give findings, or the comparison proves nothing"
+    assert summary(remote) == summary(local)
+
+
+def test_local_cluster_through_the_command_line(planted: Path, tmp_path: Path) -> None:
+    for name, extra in (("pool", ["--jobs", "2"]), ("cluster", ["--cluster", "local:2"])):
+        result = run(["scan", str(planted), "-q", "--format", "json", "-o", str(tmp_path / f"{name}.json"), *extra])
+        assert result.exit_code == 1, result.stderr  # findings at error level
+    pool, cluster = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("pool", "cluster"))
+    for report in (pool, cluster):
+        for key in ("started", "finished", "command_line", "commandLine"):
+            report.pop(key, None)
+    assert cluster == pool
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--cluster", "tcp://127.0.0.1:8786"], "task payloads are pickles"),
+    (["--cluster", "tls://127.0.0.1:8786"], "--cluster-tls-ca"),
+    (["--cluster", "local:0"], "worker count"),
+    (["--cluster", "http://scheduler:8786"], "not a cluster address"),
+    (["--cluster", "tcp://user:pw@127.0.0.1:8786", "--cluster-insecure"], "must not hold credentials"),
+])
+def test_refused_cluster_addresses_exit_2(planted: Path, args: list[str], expected: str) -> None:
+    result = run(["scan", str(planted), "-q", *args])
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert ":pw@" not in result.stderr
+
+
+def test_target_with_password_is_refused_in_cluster_mode() -> None:
+    result = run(["scan", "postgresql://audit:s3cret@db.internal/core", "--cluster", "local:2"])
+    assert result.exit_code == 2
+    assert "refused with --cluster" in result.stderr and "s3cret" not in result.stderr
+    assert password_targets(["/srv/share", "sftp://u@h/p", "mysql://u:p@h/db"]) == ["mysql://u:***@h"]
+
+
+def test_tcp_without_insecure_is_refused_by_the_executor_too() -> None:
+    with pytest.raises(ClusterError, match="pickles"):
+        executor_dask.DaskExecutor(Job([], [], None, 0.5), ClusterSpec("tcp://127.0.0.1:1"))
+
+
+def test_worker_with_another_key_fails_the_scan_before_scanning(dask_cluster: Any, planted: Path,
+                                                                 tmp_path: Path) -> None:
+    other_key = "another-test-key-0123456789abcdef"
+    odd = dask_cluster.start_worker("odd-key", {"PRIVAUDIT_FINGERPRINT_KEY": other_key})
+    try:
+        dask_cluster.wait_for_workers(3)
+        out = tmp_path / "out.json"
+        result = run(["scan", str(planted), "-q", "-o", str(out), "--cluster", dask_cluster.address,
+                      "--cluster-insecure"])
+        assert result.exit_code == 2
+        assert "fingerprint key of worker" in result.stderr and "nothing was scanned" in result.stderr
+        assert other_key not in result.stderr and "privaudit-test-key" not in result.stderr
+        assert not out.exists()
+    finally:
+        odd.stop()
+        dask_cluster.wait_for_workers(2)
+
+
+def test_every_task_checks_the_key() -> None:
+    """A worker that joins after the start-up check still refuses a task under another key."""
+    with pytest.raises(ClusterError, match="differs"):
+        run_cluster_batch(Job([], [], None, 0.5), "token", "not-the-hmac-of-our-key", Batch([]))
+
+
+@pytest.fixture
+def wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+    """Every outcome as the client received it from a worker, pickled again."""
+    seen: list[bytes] = []
+    original = executor_dask.DaskExecutor.run
+
+    def recording(self: Any, batches: Any) -> Iterator[Any]:
+        for batch, outcomes in original(self, batches):
+            seen.append(pickle.dumps(batch) + pickle.dumps(outcomes))
+            yield batch, outcomes
+
+    monkeypatch.setattr(executor_dask.DaskExecutor, "run", recording)
+    yield seen
+
+
+def test_no_raw_value_crosses_the_wire(dask_cluster: Any, planted: Path, wire: list[bytes]) -> None:
+    report = run_scan([str(planted)], cluster_options(dask_cluster.address))
+    assert report.findings and wire
+    payload = b"".join(wire)
+    for value in RAW_VALUES:
+        for encoded in (value.encode(), value.encode("utf-16-le")):
+            assert encoded not in payload, f"a planted value ({value[:3]}…) travelled from a worker"
