@@ -147,3 +147,26 @@ def test_no_raw_value_crosses_the_wire(dask_cluster: Any, planted: Path, wire: l
     for value in RAW_VALUES:
         for encoded in (value.encode(), value.encode("utf-16-le")):
             assert encoded not in payload, f"a planted value ({value[:3]}…) travelled from a worker"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["tcp://127.0.0.1:8786"], "task payloads are pickles"),
+    (["tls://127.0.0.1:8786"], "--tls-ca, --tls-cert and --tls-key"),
+    (["local:2"], "not a scheduler address"),
+    (["tcp://127.0.0.1:8786", "--insecure", "--resources", "zone"], "NAME=N"),
+    ([], "give the scheduler ADDRESS"),
+])
+def test_worker_refuses_bad_addresses(args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRIVAUDIT_CLUSTER", raising=False)
+    result = run(["worker", *args])
+    assert result.exit_code == 2
+    assert expected in result.stderr
+
+
+def test_worker_command_line() -> None:
+    from scanner.commands.worker import worker_argv
+
+    argv = worker_argv("tls://s:8786", resources=("zone-core=1", "db=2"), tls_ca="ca", tls_cert="c", tls_key="k")
+    assert argv[1:] == ["-m", "distributed.cli.dask_worker", "tls://s:8786", "--nthreads", "1", "--nworkers", "1",
+                        "--nanny", "--no-dashboard", "--preload", "scanner.executor_dask",
+                        "--resources", "zone-core=1 db=2", "--tls-ca-file", "ca", "--tls-cert", "c", "--tls-key", "k"]
