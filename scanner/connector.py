@@ -165,6 +165,11 @@ class Connector(ABC):
         """Whether a scan config's URI of this connector's ``config_key`` is of its form."""
         return scheme in cls.schemes
 
+    @classmethod
+    def usage_problem(cls, target: str) -> str | None:
+        """A mistake in ``target`` to refuse before anything runs (exit 2), such as a password in an SMB URI."""
+        return None
+
     def __init__(self, target: str, options: ScanOptions) -> None:
         self.target = target
         self.options = options

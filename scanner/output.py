@@ -185,7 +185,20 @@ def target_problems(targets: Iterable[str], outputs: Iterable[str]) -> list[str]
         elif "://" not in target and not Path(target).exists():
             problems.append(f"target {target!r} does not exist; give an existing path or a URI such as "
                             "postgresql://host/db.")
+        elif "://" in target:
+            problems.extend(_connector_problems(target))
     return problems + output_problems(targets, outputs)
+
+
+def _connector_problems(target: str) -> list[str]:
+    """What the target's connector refuses in its URI (an unknown scheme is reported where it is looked up)."""
+    from scanner.scan import UsageError, connector_for
+
+    try:
+        problem = connector_for(target).usage_problem(target)
+    except UsageError:
+        return []
+    return [problem] if problem else []
 
 
 def output_problems(targets: Iterable[str], outputs: Iterable[str]) -> list[str]:
