@@ -955,31 +955,63 @@ def s3_server() -> Iterator[S3Server]:
 # -- Dask: a scheduler and two `privaudit worker` processes (scans with --cluster) ------------------
 
 
+def make_tls_files(directory: Path) -> dict[str, Path]:
+    """A throwaway CA and certificates for the scheduler, the workers and the client (``openssl``),
+    valid for 127.0.0.1: mutual TLS as an operator would set it up."""
+    openssl = _require_binary("openssl", "openssl (TLS certificates for the Dask cluster tests)")
+    log = directory / "openssl.log"
+    files = {"ca": directory / "ca.pem"}
+    _run_checked([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(directory / "ca.key"),
+                  "-out", str(files["ca"]), "-days", "2", "-subj", "/CN=privaudit-test-ca"], log, "openssl CA")
+    ext = directory / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("scheduler", "worker", "client"):
+        key, csr, cert = (directory / f"{name}.{suffix}" for suffix in ("key", "csr", "pem"))
+        _run_checked([openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+                      "-subj", f"/CN={name}"], log, f"openssl {name} key")
+        _run_checked([openssl, "x509", "-req", "-in", str(csr), "-CA", str(files["ca"]), "-CAkey",
+                      str(directory / "ca.key"), "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile",
+                      str(ext)], log, f"openssl {name} certificate")
+        files[f"{name}_cert"], files[f"{name}_key"] = cert, key
+    return files
+
+
 @dataclass
 class DaskCluster:
     """A real ``dask scheduler`` on loopback (port 0, scheduler file) and two ``privaudit worker``
-    processes (plain TCP on 127.0.0.1 only, hence ``--insecure``)."""
+    processes: plain TCP on 127.0.0.1 (hence ``--insecure``), or mutual TLS when ``tls`` holds files."""
 
     address: str
     base: Path
     scheduler: ManagedProcess
+    tls: dict[str, Path] | None = None
     workers: list[ManagedProcess] = field(default_factory=list)
 
     def start_worker(self, name: str, env: dict[str, str] | None = None) -> ManagedProcess:
         """One more worker (e.g. with another fingerprint key); the caller stops it."""
         import sys
 
+        security = (["--tls-ca", str(self.tls["ca"]), "--tls-cert", str(self.tls["worker_cert"]), "--tls-key",
+                     str(self.tls["worker_key"])] if self.tls else ["--insecure"])
         worker = ManagedProcess(f"privaudit worker {name}", [
-            sys.executable, "-m", "scanner", "worker", self.address, "--insecure", "--name", name,
+            sys.executable, "-m", "scanner", "worker", self.address, "--name", name, *security,
         ], self.base / f"worker-{name}.log", env={**os.environ, **(env or {})})
         worker.start()
         return worker
+
+    def security(self) -> Any:
+        from distributed.security import Security
+
+        if not self.tls:
+            return None
+        return Security(tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["client_cert"]),
+                        tls_client_key=str(self.tls["client_key"]), require_encryption=True)
 
     def wait_for_workers(self, count: int, timeout: float = STARTUP_TIMEOUT) -> None:
         """Until exactly ``count`` workers are registered with the scheduler."""
         from distributed import Client
 
-        with Client(self.address, timeout=timeout) as client:
+        with Client(self.address, timeout=timeout, security=self.security()) as client:
             deadline = time.monotonic() + timeout
             while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
                 if time.monotonic() > deadline:
@@ -987,30 +1019,50 @@ class DaskCluster:
                 time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def dask_cluster(server_base_dir: Path) -> Iterator[DaskCluster]:
+def _start_dask(base: Path, tls: bool) -> DaskCluster:
     import json
     import sys
 
-    base = _private_dir(server_base_dir, "dask", None)
+    files = make_tls_files(base) if tls else None
     scheduler_file = base / "scheduler.json"
+    security = (["--protocol", "tls", "--tls-ca-file", str(files["ca"]), "--tls-cert", str(files["scheduler_cert"]),
+                 "--tls-key", str(files["scheduler_key"])] if files else [])
     scheduler = ManagedProcess("dask scheduler", [
         sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-        "--no-dashboard", "--scheduler-file", str(scheduler_file),
+        "--no-dashboard", "--scheduler-file", str(scheduler_file), *security,
     ], base / "scheduler.log")
     scheduler.start()
-    cluster: DaskCluster | None = None
+    cluster = DaskCluster("", base, scheduler, files)
     try:
         scheduler.wait_until(scheduler_file.is_file)
-        address = ""
-        while not address:
+        while not cluster.address:
             with contextlib.suppress(ValueError):  # the file is being written
-                address = json.loads(scheduler_file.read_text())["address"]
-        cluster = DaskCluster(address, base, scheduler)
+                cluster.address = json.loads(scheduler_file.read_text())["address"]
         cluster.workers = [cluster.start_worker(f"w{i}") for i in (1, 2)]
         cluster.wait_for_workers(2)
-        yield cluster
-    finally:
-        for worker in cluster.workers if cluster else []:
-            worker.stop()
-        scheduler.stop()
+    except BaseException:
+        _stop_dask(cluster)
+        raise
+    return cluster
+
+
+def _stop_dask(cluster: DaskCluster) -> None:
+    for worker in cluster.workers:
+        worker.stop()
+    cluster.scheduler.stop()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(server_base_dir: Path) -> Iterator[DaskCluster]:
+    """Plain TCP on loopback."""
+    cluster = _start_dask(_private_dir(server_base_dir, "dask", None), tls=False)
+    yield cluster
+    _stop_dask(cluster)
+
+
+@pytest.fixture(scope="session")
+def dask_tls_cluster(server_base_dir: Path) -> Iterator[DaskCluster]:
+    """Mutual TLS on loopback, certificates made with ``openssl``."""
+    cluster = _start_dask(_private_dir(server_base_dir, "dask-tls", None), tls=True)
+    yield cluster
+    _stop_dask(cluster)

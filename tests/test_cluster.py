@@ -170,3 +170,18 @@ def test_worker_command_line() -> None:
     assert argv[1:] == ["-m", "distributed.cli.dask_worker", "tls://s:8786", "--nthreads", "1", "--nworkers", "1",
                         "--nanny", "--no-dashboard", "--preload", "scanner.executor_dask",
                         "--resources", "zone-core=1 db=2", "--tls-ca-file", "ca", "--tls-cert", "c", "--tls-key", "k"]
+
+
+def test_mutual_tls_scan_equals_local_pool(dask_tls_cluster: Any, planted: Path) -> None:
+    tls = dask_tls_cluster.tls
+    options = ScanOptions(extra={"cluster": dask_tls_cluster.address, "cluster_tls_ca": str(tls["ca"]),
+                                 "cluster_tls_cert": str(tls["client_cert"]),
+                                 "cluster_tls_key": str(tls["client_key"])})
+    assert summary(run_scan([str(planted)], options)) == summary(run_scan([str(planted)], ScanOptions(jobs=2)))
+
+
+def test_plain_tcp_is_refused_by_the_tls_scheduler(dask_tls_cluster: Any, planted: Path) -> None:
+    plain = dask_tls_cluster.address.replace("tls://", "tcp://")
+    result = run(["scan", str(planted), "-q", "--cluster", plain, "--cluster-insecure"])
+    assert result.exit_code == 2
+    assert "cannot use the cluster" in result.stderr
