@@ -4,9 +4,11 @@ Optional (``pip install 'privaudit[dask]'``); the local process pool stays the d
 tasks (``pure=False``: a batch is read again, never answered from the cache), at most ``2 × threads``
 in flight, so discovery never runs far ahead of the cluster, as with the local pool.
 
-The :class:`~scanner.executor.Job` (targets, per-resource rules, detector settings) is scattered once to
-every worker; each worker builds the detector once per process (the Hyperscan database cannot be
-pickled; its on-disk cache makes that ~0.1 s) and keeps its connectors between tasks.
+The :class:`~scanner.executor.Job` (targets, per-resource rules, detector settings) travels once, in a
+worker plugin: the scheduler hands it to every worker, including one that joins or is restarted by its
+nanny mid-scan (data scattered to workers would die with them). Each worker builds the detector once
+per process (the Hyperscan database cannot be pickled; its on-disk cache makes that ~0.1 s) and keeps
+its connectors between tasks.
 
 What crosses the wire is what the local pool's workers return: masked evidence, keyed hashes and
 counters, never a raw value. For those hashes to agree, every worker must hold the client's fingerprint
@@ -20,6 +22,7 @@ TLS (``tls://``) by default and plain TCP only when asked for explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections import deque
@@ -129,14 +132,40 @@ def key_check() -> str:
 
 _lock = threading.Lock()  # workers are meant to run one thread; a multi-threaded one must not share state
 _token: str | None = None
+_jobs: dict[str, Job] = {}  # token -> job, set by JobPlugin
 
 
-def run_cluster_batch(job: Job, token: str, check: str, batch: Batch) -> list[Outcome]:
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # distributed is optional: without it nothing here runs
+    _WorkerPlugin = object  # type: ignore[assignment,misc]
+
+
+class JobPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Hands the scan's job to every worker once, including workers that start mid-scan (module level,
+    so it is pickled by reference and sets this module's ``_jobs`` on the worker)."""
+
+    def __init__(self, token: str, job: Job) -> None:
+        self.name = f"privaudit-job-{token}"
+        self.token, self.job = token, job
+
+    def setup(self, worker: Any) -> None:
+        _jobs[self.token] = self.job
+
+    def teardown(self, worker: Any) -> None:
+        _jobs.pop(self.token, None)
+
+
+def run_cluster_batch(token: str, check: str, batch: Batch) -> list[Outcome]:
     """A task: check the key, set up this worker for the job once (detector, fresh connectors), scan."""
     global _token
     mine = key_check()
     if mine != check:
         raise ClusterError(_mismatch_message({_worker_name(): mine}))
+    job = _jobs.get(token)
+    if job is None:
+        raise ClusterError(f"worker {_worker_name()} has not received this scan's job; is it a privaudit worker of "
+                           "the same version as the client")
     with _lock:
         if _token != token:
             _executor.close_connectors()  # another scan's connectors: other targets under the same indices
@@ -181,9 +210,10 @@ def setup_worker() -> None:
 class DaskExecutor:
     """Runs batches on a Dask cluster; same protocol and results as the local process pool.
 
-    A batch whose workers keep dying (distributed's ``KilledWorker`` after its allowed failures) is
-    retried one item at a time; the item that kills its worker again becomes a ``worker-lost`` error
-    notification and the rest of the scan goes on.
+    A batch whose workers keep dying (distributed's ``KilledWorker`` after its allowed failures; tasks
+    that merely shared the dying worker can get it too) is retried one item at a time, each with nothing
+    else of this scan in flight, as the local pool does: the item that kills its worker then becomes a
+    ``worker-lost`` error notification and the rest of the scan goes on.
     """
 
     def __init__(self, job: Job, spec: ClusterSpec, *, timeout: float = 30.0) -> None:
@@ -222,7 +252,8 @@ class DaskExecutor:
             raise ClusterError(f"cannot use the cluster at {spec.address}: {type(exc).__name__}: {exc}") from None
         self._check_workers()
         self.token = uuid.uuid4().hex
-        self.job_future = self.client.scatter(job, broadcast=True, hash=False)
+        self.plugin = JobPlugin(self.token, job)
+        self.client.register_plugin(self.plugin)
 
     def _check_workers(self) -> None:
         checks = self.client.run(key_check)
@@ -240,37 +271,38 @@ class DaskExecutor:
         from distributed.scheduler import KilledWorker
 
         queue = iter(batches)
-        retries: deque[Batch] = deque()
+        suspects: deque[Batch] = deque()  # items of batches whose workers died, each to be run alone
         pending: dict[Any, Batch] = {}
+        alone: Any = None  # the future of a suspect running with nothing else of ours in flight
         done = as_completed()
         exhausted = False
         limit = self._slots()
 
-        def submit(batch: Batch) -> None:
-            future = self.client.submit(run_cluster_batch, self.job_future, self.token, self.check, batch,
-                                        pure=False)
+        def submit(batch: Batch) -> Any:
+            future = self.client.submit(run_cluster_batch, self.token, self.check, batch, pure=False)
             pending[future] = batch
             done.add(future)
+            return future
 
         while True:
-            while len(pending) < limit and (retries or not exhausted):
-                if retries:
-                    submit(retries.popleft())
-                    continue
+            while not suspects and not exhausted and len(pending) < limit:
                 batch = next(queue, None)
                 if batch is None:
                     exhausted = True
                     break
                 submit(batch)
             if not pending:
-                return
+                if not suspects:
+                    return
+                alone = submit(suspects.popleft())  # nothing else in flight: if its worker dies, it is the culprit
             future = next(done)
             batch = pending.pop(future)
             try:
                 outcomes = future.result()
             except KilledWorker:
-                if len(batch.items) > 1:
-                    retries.extend(Batch([item]) for item in batch.items)
+                # a worker died (repeatedly) running it; the culprit may be any task on that worker
+                if future is not alone:
+                    suspects.extend(Batch([item]) for item in batch.items)
                     continue
                 outcomes = [lost(batch.items[0])]
             except ClusterError:
@@ -282,6 +314,9 @@ class DaskExecutor:
     def close(self) -> None:
         client = getattr(self, "client", None)
         if client is not None:
+            if getattr(self, "plugin", None) is not None and self.cluster is None:
+                with contextlib.suppress(Exception):  # a shared cluster: leave no job behind on its workers
+                    client.unregister_worker_plugin(self.plugin.name)
             client.close()
         if self.cluster is not None:
             self.cluster.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def test_worker_with_another_key_fails_the_scan_before_scanning(dask_cluster: An
 def test_every_task_checks_the_key() -> None:
     """A worker that joins after the start-up check still refuses a task under another key."""
     with pytest.raises(ClusterError, match="differs"):
-        run_cluster_batch(Job([], [], None, 0.5), "token", "not-the-hmac-of-our-key", Batch([]))
+        run_cluster_batch("token", "not-the-hmac-of-our-key", Batch([]))
 
 
 @pytest.fixture
@@ -185,3 +186,44 @@ def test_plain_tcp_is_refused_by_the_tls_scheduler(dask_tls_cluster: Any, plante
     result = run(["scan", str(planted), "-q", "--cluster", plain, "--cluster-insecure"])
     assert result.exit_code == 2
     assert "cannot use the cluster" in result.stderr
+
+
+class PoisonRule:
+    """Kills the worker evaluating a resource named ``poison*`` (as a parser crash or the OOM killer would)."""
+
+    id = "test-poison"
+
+    def evaluate(self, scan: Any, ctx: Any) -> list[Any]:
+        import os
+
+        if "poison" in scan.resource.uri:
+            os._exit(137)
+        return []
+
+
+def test_a_batch_that_kills_workers_costs_only_its_culprit(planted: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask gives up on a batch whose workers die (KilledWorker); its items are retried alone, and only the
+    one that kills its worker again becomes ``worker-lost``, the others' findings all come back."""
+    import dask
+
+    import scanner.scan as scan_module
+
+    tree = tmp_path / "share"
+    shutil.copytree(planted, tree)
+    (tree / "poison.csv").write_text("id,mobile\n1,13812345678\n")
+    real = scan_module.executor_for
+
+    def with_poison(job: Job, jobs: int) -> Any:
+        job.rules = [*job.rules, PoisonRule()]
+        return real(job, jobs)
+
+    expected = run_scan([str(planted)], ScanOptions(jobs=2))
+    monkeypatch.setattr(scan_module, "executor_for", with_poison)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # the scheduler runs in this process
+        report = run_scan([str(tree)], ScanOptions(extra={"cluster": "local:2"}))
+    lost = [n for n in report.notifications if n.kind == "worker-lost"]
+    assert [n.resource_uri.rsplit("/", 1)[-1] for n in lost] == ["poison.csv"]
+    assert "13812345678" not in lost[0].message
+    survivors = {(f.rule_id, f.resource.uri.rsplit("/share/", 1)[-1]) for f in report.findings}
+    assert survivors == {(f.rule_id, f.resource.uri.rsplit("/share/", 1)[-1]) for f in expected.findings}
