@@ -242,3 +242,57 @@ class ObjectPosture(Observation):
     acl_public: tuple[str, ...] | None = None
     acl_public_effective: bool = False
     unchanged: bool = False
+
+
+# -- Windows file shares (SMB) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmbReader:
+    """A principal that can read a file's data: its SID, display name, the broad principal it is (None
+    for a named account or group), the principal of the ACE that lets it (``via``), how (an
+    ``explicit`` ACE on the file, one ``inherited`` from
+    ``source`` — a folder below the share root, ``""`` for the root, None when it came from above the
+    share or a folder on the way could not be read — or a ``null-dacl``), the deciding ACE in SDDL, and
+    whether the share's own permissions let it in (None: they could not be read)."""
+
+    sid: str
+    name: str
+    broad: str | None
+    via: str  # the principal of the deciding ACE (Everyone's ACE lets Authenticated Users read)
+    how: str
+    source: str | None
+    ace: str
+    share_allows: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmbFileAccess(Observation):
+    """Who can read a file on an SMB share, from its security descriptor (owner, DACL), inheritance
+    resolved; ``denied``: principals an ACE explicitly refuses reading; ``dacl``: the DACL in SDDL."""
+
+    kind = "smb_access"
+    host: str
+    share: str
+    path: str
+    owner: str | None
+    owner_name: str | None
+    readers: tuple[SmbReader, ...]
+    denied: tuple[str, ...] = ()
+    protected: bool = False
+    dacl: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmbShareAccess(Observation):
+    """The share and the session: SMB dialect, signing, encryption, and the share-level permissions
+    (srvsvc ``NetShareGetInfo`` level 502; ``readers`` None when the account may not read them)."""
+
+    kind = "smb_share"
+    host: str
+    share: str
+    dialect: str
+    signing: bool
+    encryption: str | None
+    readers: tuple[str, ...] | None = None
+    acl: str | None = None
