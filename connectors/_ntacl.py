@@ -26,7 +26,7 @@ like every name when reported.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # ACE types ([MS-DTYP] 2.4.4.1); object and callback variants carry a SID too but are rare on files
@@ -359,6 +359,38 @@ def principal_name(sid: str, names: dict[str, str] | None = None) -> str:
     return sid
 
 
+#: broad audiences from the widest: what "everyone can read it" means, in the order it is reported
+BREADTH = (ANONYMOUS, EVERYONE, BUILTIN_GUESTS, AUTHENTICATED_USERS, BUILTIN_USERS)
+
+
+def audiences(sd: SecurityDescriptor, share: SecurityDescriptor | None
+              ) -> list[tuple[str, ReadDecision, bool | None]]:
+    """Who can read the file's data through the share: ``(sid, decision, share_allows)``.
+
+    Broad audiences are judged as populations: a member of Authenticated Users carries Everyone too, so an
+    ACE for Everyone exposes the file to Authenticated Users even when the share lets only them in. Each
+    granting ACE is reported once, for the widest audience that both the file and the share let read
+    (``share_allows`` None: the share's permissions are unknown). Named accounts and groups with their own
+    allow ACE follow, each judged with its members' token."""
+    found: list[tuple[str, ReadDecision, bool | None]] = []
+    used: set[Ace | None] = set()
+    broad = [*BREADTH, *(s for s in broad_sids(sd) if s not in BREADTH)]
+    for sid in broad:
+        token = token_of(sid)
+        decision = can_read(sd, token)
+        if not decision.granted or decision.ace in used:
+            continue
+        share_allows = None if share is None else can_read(share, token).granted
+        if share_allows is False:
+            continue
+        used.add(decision.ace)
+        found.append((sid, decision, share_allows))
+    for sid, decision in readers(sd):
+        if broad_kind(sid) is None:
+            found.append((sid, decision, None if share is None else can_read(share, token_of(sid)).granted))
+    return found
+
+
 def readers(sd: SecurityDescriptor) -> list[tuple[str, ReadDecision]]:
     """Every SID named in an allow ACE that can read the data, judged with a token of only itself (and,
     for a broad principal, what its members also carry); principals denied stay out."""
@@ -384,9 +416,10 @@ def reaches(ace: Ace, child_is_dir: bool, depth: int) -> bool:
 
 
 def inheritance_source(ace: Ace, child_is_dir: bool,
-                       ancestors: Sequence[tuple[str, SecurityDescriptor | None]]) -> str | None:
+                       ancestors: Iterable[tuple[str, SecurityDescriptor | None]]) -> str | None:
     """The folder an inherited ``ace`` comes from: the nearest of ``ancestors`` (nearest first, as
-    (path, descriptor); None where it could not be read) holding an ACE for the same SID and type,
+    (path, descriptor), read lazily: the walk stops at the folder that holds it; None where a descriptor
+    could not be read) holding an ACE for the same SID and type,
     explicitly, whose flags reach the child. None when no folder on the way holds it (it came from
     above the share's root, or a folder on the way could not be read)."""
     for depth, (path, sd) in enumerate(ancestors, start=1):

@@ -35,7 +35,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -51,7 +50,7 @@ from scanner.connector import (
     TargetOption,
     WorkPart,
 )
-from scanner.facts import Observation
+from scanner.facts import SmbFileAccess, SmbReader, SmbShareAccess
 from scanner.model import Chunk, Level, Notification, Resource, ResourceScan
 from scanner.registry import CONNECTORS
 
@@ -92,58 +91,6 @@ CIPHER_NAMES = {1: "AES-128-CCM", 2: "AES-128-GCM", 3: "AES-256-CCM", 4: "AES-25
 FILETIME_EPOCH = 116444736000000000  # 100 ns intervals between 1601-01-01 and 1970-01-01
 
 T = TypeVar("T")
-
-
-# -- facts ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class SmbReader:
-    """A principal that can read a file's data: its SID, display name, the broad principal it is (None
-    for a named account or group), how (an ``explicit`` ACE on the file, one ``inherited`` from
-    ``source`` — a folder below the share root, ``""`` for the root, None when it came from above the
-    share or a folder on the way could not be read — or a ``null-dacl``), the deciding ACE in SDDL, and
-    whether the share's own permissions let it in (None: they could not be read)."""
-
-    sid: str
-    name: str
-    broad: str | None
-    how: str
-    source: str | None
-    ace: str
-    share_allows: bool | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class SmbFileAccess(Observation):
-    """Who can read a file on an SMB share, from its security descriptor (owner, DACL), inheritance
-    resolved; ``denied``: principals an ACE explicitly refuses reading; ``dacl``: the DACL in SDDL."""
-
-    kind = "smb_access"
-    host: str
-    share: str
-    path: str
-    owner: str | None
-    owner_name: str | None
-    readers: tuple[SmbReader, ...]
-    denied: tuple[str, ...] = ()
-    protected: bool = False
-    dacl: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class SmbShareAccess(Observation):
-    """The share and the session: SMB dialect, signing, encryption, and the share-level permissions
-    (srvsvc ``NetShareGetInfo`` level 502; ``readers`` None when the account may not read them)."""
-
-    kind = "smb_share"
-    host: str
-    share: str
-    dialect: str
-    signing: bool
-    encryption: str | None
-    readers: tuple[str, ...] | None = None
-    acl: str | None = None
 
 
 # -- the connection -------------------------------------------------------------------------------
@@ -702,23 +649,21 @@ class SMBConnector(Connector):
         sd = self._descriptor(path, False)
         share_sd = self.share_descriptor()
         parts = path.split("\\")[:-1]
-        ancestors: list[tuple[str, nt.SecurityDescriptor | None]] | None = None
+        folders = ["\\".join(parts[:n]) for n in range(len(parts), -1, -1)]  # nearest first, "" the share root
         found: list[SmbReader] = []
         self._resolve([a.sid for a in sd.dacl or () if a.sid] + ([sd.owner] if sd.owner else []))
-        for sid, decision in nt.readers(sd):
+        for sid, decision, share_allows in nt.audiences(sd, share_sd):
             ace = decision.ace
             if ace is None:
                 how, source = "null-dacl", None
             elif ace.inherited:
-                if ancestors is None:
-                    ancestors = [("\\".join(parts[:n]), self._folder_descriptor("\\".join(parts[:n])))
-                                 for n in range(len(parts), -1, -1)]
+                ancestors = ((folder, self._folder_descriptor(folder)) for folder in folders)
                 how, source = "inherited", nt.inheritance_source(ace, False, ancestors)
                 source = source.replace("\\", "/") if source is not None else None
             else:
                 how, source = "explicit", None
-            share_allows = None if share_sd is None else nt.can_read(share_sd, nt.token_of(sid)).granted
             found.append(SmbReader(sid=sid, name=self.name_of(sid), broad=nt.broad_kind(sid), how=how,
+                                   via=self.name_of(ace.sid) if ace else self.name_of(sid),
                                    source=source, ace=ace.sddl() if ace else "D:NO_ACCESS_CONTROL",
                                    share_allows=share_allows))
         denied = tuple(dict.fromkeys(self.name_of(a.sid) for a in sd.dacl or ()

@@ -1066,3 +1066,184 @@ def dask_tls_cluster(server_base_dir: Path) -> Iterator[DaskCluster]:
     cluster = _start_dask(_private_dir(server_base_dir, "dask-tls", None), tls=True)
     yield cluster
     _stop_dask(cluster)
+
+
+# --------------------------------------------------------------------------- Samba (SMB)
+
+
+SMB_SHARE = "exports"
+SMB_WORKGROUP = "PATEST"
+SMB_AUDITOR = "pa-smb-auditor"  # the scanning account: "admin users" of the share (reads every file)
+SMB_CLERK = "pa-smb-clerk"  # an ordinary user, member of SMB_GROUP (access-denied and locking cases)
+SMB_GROUP = "pa-smb-analysts"
+
+
+@dataclass
+class SambaServer:
+    """A real smbd on 127.0.0.1 serving one share, ``exports``, with NT ACLs stored by ``acl_xattr``.
+
+    Throwaway: smb.conf, passdb, private/lock/state/cache dirs under the session's server dir. Unix
+    accounts :data:`SMB_AUDITOR` and :data:`SMB_CLERK` (group :data:`SMB_GROUP`) are created once with
+    ``useradd`` (smbd needs root, and maps SMB users to Unix users) and given SMB passwords with
+    ``smbpasswd``. ACLs are set with ``samba-tool ntacl set`` through the share's VFS (the same
+    ``security.NTACL`` xattr smbcacls would write; smbcacls itself cannot reach a server on a port other
+    than 445/139 in Samba 4.17). Signing is mandatory on the server.
+    """
+
+    host: str
+    port: int
+    share: str
+    root: Path
+    config_path: Path
+    log_path: Path
+    domain_sid: str
+    passwords: dict[str, str]
+    process: ManagedProcess = field(repr=False)
+
+    def uri(self, user: str = SMB_AUDITOR, path: str = "") -> str:
+        return f"smb://{user}@{self.host}:{self.port}/{self.share}" + (f"/{path}" if path else "")
+
+    def sid(self, rid: int) -> str:
+        return f"{self.domain_sid}-{rid}"
+
+    def user_sid(self, name: str) -> str:
+        out = subprocess.run(["pdbedit", "-s", str(self.config_path), "-L", "-v", "-u", name], capture_output=True,
+                             text=True, check=True).stdout
+        found = re.search(r"User SID:\s+(S-1-[0-9-]+)", out)
+        assert found, out
+        return found.group(1)
+
+    @staticmethod
+    def group_sid(name: str) -> str:
+        """A Unix group's SID as Samba maps it without a group mapping (``Unix Group\\name``)."""
+        import grp
+
+        return f"S-1-22-2-{grp.getgrnam(name).gr_gid}"
+
+    def set_acl(self, relative: str, sddl: str) -> None:
+        """Store an NT ACL (SDDL) on ``relative`` below the share root."""
+        _run_checked(["samba-tool", "ntacl", "set", sddl, str(self.root / relative), "-s", str(self.config_path),
+                      "--use-s3fs", f"--service={self.share}"], self.log_path, "samba-tool ntacl set")
+
+    def set_share_acl(self, acl: str) -> None:
+        """Replace the share-level ACL (``sharesec`` syntax, e.g. ``S-1-5-11:ALLOWED/0/READ``)."""
+        _run_checked(["sharesec", "-s", str(self.config_path), self.share, "--replace", acl], self.log_path,
+                     "sharesec --replace")
+
+    def client_pids(self) -> list[int]:
+        """The smbd children serving client connections now (``smbstatus -p``)."""
+        out = subprocess.run(["smbstatus", "-s", str(self.config_path), "-p"], capture_output=True, text=True,
+                             check=False).stdout
+        return sorted({int(line.split()[0]) for line in out.splitlines() if re.match(r"\s*\d+\s", line)})
+
+    def drop_connections(self) -> int:
+        """Kill the processes serving clients (a dropped connection); the server keeps accepting."""
+        pids = self.client_pids()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return len(pids)
+
+
+def _ensure_unix_account(name: str, group: str | None = None) -> None:
+    if group is not None:
+        subprocess.run(["groupadd", "-f", group], check=True, capture_output=True)
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        argv = ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name]
+        subprocess.run([*argv, *(["-G", group] if group else [])], check=True, capture_output=True)
+    if group is not None:
+        subprocess.run(["usermod", "-aG", group, name], check=True, capture_output=True)
+
+
+def _start_samba(base: Path) -> SambaServer:
+    smbd = _require_binary("/usr/sbin/smbd", "samba_server")
+    smbpasswd = _require_binary("smbpasswd", "samba_server")
+    for tool in ("samba-tool", "sharesec", "smbstatus", "pdbedit", "net"):
+        _require_binary(tool, "samba_server")
+    if not Path("/usr/lib/x86_64-linux-gnu/samba/vfs/acl_xattr.so").exists() and not glob.glob(
+            "/usr/lib/*/samba/vfs/acl_xattr.so"):
+        pytest.fail(f"samba_server: the acl_xattr VFS module is missing (samba-vfs-modules); {INSTALL_HINT}",
+                    pytrace=False)
+    if os.geteuid() != 0:
+        pytest.fail("samba_server: smbd must run as root (it switches to the SMB user's Unix account); run the "
+                    "SMB tests as root", pytrace=False)
+    home = base / "samba"
+    home.mkdir(mode=0o755)  # traversable: smbd serves the share as the logged-on user's uid
+    private = _private_dir(home, "private", None)
+    for name in ("lock", "state", "cache", "pid", "ncalrpc"):
+        (home / name).mkdir(mode=0o755)
+    root = home / SMB_SHARE
+    root.mkdir(mode=0o755)
+    log_path = home / "smbd.log"
+    config = home / "smb.conf"
+    _ensure_unix_account(SMB_AUDITOR)
+    _ensure_unix_account(SMB_CLERK, SMB_GROUP)
+    # root: Samba hands the share's own ACL (srvsvc NetShareGetInfo 502) to administrators only
+    passwords = {SMB_AUDITOR: "Audit-" + secrets.token_hex(8), SMB_CLERK: "Clerk-" + secrets.token_hex(8),
+                 "root": "Root-" + secrets.token_hex(8)}
+
+    def start(port: int) -> SambaServer:
+        config.write_text(
+            "# privaudit test smbd: loopback only, SMB2+ only, signing mandatory\n"
+            "[global]\n"
+            "  server role = standalone server\n"
+            f"  workgroup = {SMB_WORKGROUP}\n"
+            f"  netbios name = {SMB_WORKGROUP}\n"
+            f"  smb ports = {port}\n"
+            f"  interfaces = {LOOPBACK}\n"
+            "  bind interfaces only = yes\n"
+            "  disable netbios = yes\n"
+            f"  private dir = {private}\n"
+            f"  lock directory = {home / 'lock'}\n"
+            f"  state directory = {home / 'state'}\n"
+            f"  cache directory = {home / 'cache'}\n"
+            f"  pid directory = {home / 'pid'}\n"
+            f"  ncalrpc dir = {home / 'ncalrpc'}\n"
+            f"  passdb backend = tdbsam:{private / 'passdb.tdb'}\n"
+            f"  log file = {home / 'log.%m'}\n"
+            "  log level = 1\n"
+            "  server min protocol = SMB2_02\n"
+            "  server signing = mandatory\n"
+            "  load printers = no\n"
+            "  printing = bsd\n"
+            "  printcap name = /dev/null\n"
+            "  disable spoolss = yes\n"
+            "  map to guest = never\n"
+            "  restrict anonymous = 2\n"
+            f"[{SMB_SHARE}]\n"
+            f"  path = {root}\n"
+            "  read only = no\n"
+            "  vfs objects = acl_xattr\n"
+            "  acl_xattr:ignore system acls = yes\n"
+            f"  admin users = {SMB_AUDITOR}\n"
+        )
+        for user, password in passwords.items():
+            with open(log_path, "ab") as log:
+                subprocess.run([smbpasswd, "-c", str(config), "-s", "-a", user], input=f"{password}\n{password}\n"
+                               .encode(), stdout=log, stderr=subprocess.STDOUT, check=True)
+        sid = subprocess.run(["net", "-s", str(config), "getlocalsid"], capture_output=True, text=True, check=True)
+        domain_sid = sid.stdout.strip().rsplit(" ", 1)[-1]
+        proc = ManagedProcess("smbd", [smbd, "--foreground", "--no-process-group", "--debug-stdout", "-s",
+                                       str(config)], log_path, cwd=home)
+        proc.start()
+        server = SambaServer(LOOPBACK, port, SMB_SHARE, root, config, log_path, domain_sid, passwords, proc)
+        with proc.stopped_on_error():
+            proc.wait_until(lambda: _tcp_accepts(port))
+        return server
+
+    return _start_with_port_retry(start, log_path, "smbd")
+
+
+@pytest.fixture(scope="session")
+def samba_server(server_base_dir: Path) -> Iterator[SambaServer]:
+    """A real Samba smbd (NT ACLs in xattrs, signing mandatory) on 127.0.0.1:<free port> for the session."""
+    try:
+        server = _start_samba(server_base_dir)
+    except ServerStartError as exc:
+        pytest.fail(f"samba_server: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.process.stop()

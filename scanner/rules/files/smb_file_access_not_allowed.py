@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.smb import SmbFileAccess, SmbReader
-from scanner.facts import of_type
+from scanner.facts import SmbFileAccess, SmbReader, of_type
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, plaintext_by_entity

@@ -2,7 +2,7 @@
 
 On an SMB share "readable by everyone" is an NTFS ACE for Everyone, Authenticated Users, BUILTIN\\Users,
 Domain Users, Anonymous or Guests, let in by the share's own permissions too. The SMB connector records
-who can read each file with findings (:class:`connectors.smb.SmbFileAccess`, inheritance resolved); this
+who can read each file with findings (:class:`scanner.facts.SmbFileAccess`, inheritance resolved); this
 rule names each broad principal and how it reads: an explicit ACE on the file, or one inherited from
 which folder (so the fix goes where the grant is). Mode bits are not used: they mean nothing there.
 """
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from connectors.smb import SmbFileAccess, SmbReader
-from scanner.facts import of_type
+from scanner.facts import SmbFileAccess, SmbReader, of_type
 from scanner.model import Finding, ResourceScan
 from scanner.registry import RULES
 from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
@@ -20,15 +19,23 @@ from scanner.rule import Rule, RuleContext, counted, plaintext_by_entity
 
 def how(reader: SmbReader) -> str:
     """``through an ACE inherited from folder hr`` and the like: where the grant is to be fixed."""
+    ace = "" if reader.via == reader.name else f" for {reader.via}"
     if reader.how == "explicit":
-        return "through an explicit ACE on the file"
+        return f"through an explicit ACE{ace} on the file"
     if reader.how == "null-dacl":
         return "because the file has no DACL at all (a NULL DACL grants everyone everything)"
     if reader.source == "":
-        return "through an ACE inherited from the share's root folder"
+        return f"through an ACE{ace} inherited from the share's root folder"
     if reader.source:
-        return f"through an ACE inherited from folder {reader.source}"
-    return "through an inherited ACE whose folder could not be determined (above the share root, or unreadable)"
+        return f"through an ACE{ace} inherited from folder {reader.source}"
+    return f"through an inherited ACE{ace} whose folder could not be determined (above the share root, or unreadable)"
+
+
+def label(reader: SmbReader) -> str:
+    """``Domain Users (CORP\\Domain Users)`` reads as the broad group it is, whatever the server calls it."""
+    if not reader.broad or reader.name.rsplit("\\", 1)[-1].lower() == reader.broad.lower():
+        return reader.name
+    return f"{reader.broad} ({reader.name})"
 
 
 def share_words(readers: list[SmbReader]) -> str:
@@ -53,7 +60,7 @@ class SmbFileBroadAccessWithPii(Rule):
             resource = scan.resource
             distinct = {e: scan.distinct_count(e) for e in found}
             path = resource.relative_path or resource.display_name
-            who = "; ".join(f"{r.name} {how(r)}" for r in broad)
+            who = "; ".join(f"{label(r)} {how(r)}" for r in broad)
             yield self.finding(
                 resource,
                 f"{grade.id} personal data ({', '.join(sorted(found))}) in file {resource.display_name} is readable "
@@ -68,8 +75,8 @@ class SmbFileBroadAccessWithPii(Rule):
                 properties={
                     "entityTypes": sorted(found),
                     "distinct": sum(distinct.values()),
-                    "principals": [{"name": r.name, "sid": r.sid, "broad": r.broad, "how": r.how, "from": r.source,
-                                    "ace": r.ace, "shareAllows": r.share_allows} for r in broad],
+                    "principals": [{"name": r.name, "sid": r.sid, "broad": r.broad, "via": r.via, "how": r.how,
+                                    "from": r.source, "ace": r.ace, "shareAllows": r.share_allows} for r in broad],
                     "owner": access.owner_name,
                     "denied": list(access.denied),
                     "dacl": access.dacl,
