@@ -8,6 +8,10 @@ A LocalCluster (processes, one thread each, loopback) is started once per worker
 over ``tcp://`` like a real one, so its start-up is not counted; one warm-up scan lets every worker
 build its detector, then the best of ``--repeat`` scans is kept. Findings must equal the pool's.
 
+"pool 1" is the serial executor (no worker process at all), so "dask 1" over it is the whole cost of
+a cluster round trip; "dask 2" over "pool 2" compares like with like. On a box with fewer CPUs than
+client + scheduler + workers, the ratios measure contention as much as overhead.
+
 Run: ``python bench/bench_dask.py [--files 4000] [--repeat 3]``.
 """
 
