@@ -227,3 +227,9 @@ def test_a_batch_that_kills_workers_costs_only_its_culprit(planted: Path, tmp_pa
     assert "13812345678" not in lost[0].message
     survivors = {(f.rule_id, f.resource.uri.rsplit("/share/", 1)[-1]) for f in report.findings}
     assert survivors == {(f.rule_id, f.resource.uri.rsplit("/share/", 1)[-1]) for f in expected.findings}
+
+
+def test_cluster_from_the_environment(planted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRIVAUDIT_CLUSTER", "tcp://127.0.0.1:8786")
+    result = run(["scan", str(planted), "-q"])
+    assert result.exit_code == 2 and "task payloads are pickles" in result.stderr
