@@ -2,7 +2,7 @@
 
 A security team keeps one file per review under version control and runs it on a schedule
 (``privaudit scan --config privaudit.yaml``): the targets (paths, database URIs, S3 buckets, SFTP
-shares) with their own include/exclude and limits, the policy pack, the waivers file, the previous
+and SMB shares) with their own include/exclude and limits, the policy pack, the waivers file, the previous
 review's SARIF as baseline, where the results go, how many workers, and what fails the run.
 
 The file is reviewed like code and archived with the evidence (obligation 9), so it must never hold
@@ -486,4 +486,10 @@ targets:
   #   credentials:
   #     ssh_key: /etc/privaudit/id_ed25519
   #     known_hosts: /etc/privaudit/known_hosts
+
+  # A Windows file share (SMB 2/3, signing required); the password comes from the named variable.
+  # - smb: smb://CORP;svc-privaudit@files.corp.internal/exports
+  #   exclude: ["~$*"]
+  #   credentials:
+  #     password_env: PRIVAUDIT_SMB_PASSWORD
 """

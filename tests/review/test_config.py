@@ -39,7 +39,7 @@ def test_every_commented_target_in_the_example_validates_too(tmp_path: Path) -> 
     path = tmp_path / "privaudit.yaml"
     path.write_text(uncommented, encoding="utf-8")
     config = load_config(path)
-    assert [t.kind for t in config.targets] == ["path", "database", "s3", "sftp"]
+    assert [t.kind for t in config.targets] == ["path", "database", "s3", "sftp", "smb"]
 
 
 def test_targets_get_their_own_options_and_credential_references(tmp_path: Path) -> None:
