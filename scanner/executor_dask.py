@@ -161,7 +161,7 @@ def run_cluster_batch(token: str, check: str, batch: Batch) -> list[Outcome]:
     global _token
     mine = key_check()
     if mine != check:
-        raise ClusterError(_mismatch_message({_worker_name(): mine}))
+        raise ClusterError(_mismatch_message({_worker_name(): mine}, "the scan stopped and wrote no report"))
     job = _jobs.get(token)
     if job is None:
         raise ClusterError(f"worker {_worker_name()} has not received this scan's job; is it a privaudit worker of "
@@ -183,13 +183,13 @@ def _worker_name() -> str:
         return "this worker"
 
 
-def _mismatch_message(bad: dict[str, str]) -> str:
+def _mismatch_message(bad: dict[str, str], outcome: str = "nothing was scanned") -> str:
     names = ", ".join(sorted(bad))
     unusable = [v.removeprefix("unusable: ") for v in bad.values() if v.startswith("unusable: ")]
     detail = f" ({'; '.join(unusable)})" if unusable else ""
     return (f"the fingerprint key of worker {names} differs from this client's{detail}: fingerprints and keyed "
             "hashes would not agree; give every worker the same key (PRIVAUDIT_FINGERPRINT_KEY or the key file) "
-            "and start the scan again; nothing was scanned")
+            f"and start the scan again; {outcome}")
 
 
 def setup_worker() -> None:
