@@ -478,8 +478,10 @@ class SMBConnector(Connector):
         cipher = CIPHER_NAMES.get(getattr(connection, "cipher_id", None) or 0, "AES-128-CCM")
         encrypted = bool(session.encrypt_data)
         self.transport = (dialect, True if encrypted else bool(session.signing_required), cipher if encrypted else None)
+        unencrypted = "encryption is off for this target" if self.encrypt == "off" else \
+            "the server offers no SMB 3 encryption"
         how = f"encrypted ({cipher})" if encrypted else (
-            "signed, not encrypted (the server offers no SMB 3 encryption)" if session.signing_required
+            f"signed, not encrypted ({unencrypted})" if session.signing_required
             else "neither signed nor encrypted (require_signing is off)")
         return Notification(f"{self.display_target}: SMB {dialect}, {how}.", self.display_target, level=Level.NOTE,
                             kind="transport")
