@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,31 +52,69 @@ def _load(title: str, loader: Callable[[Any], Any], source: Any) -> Any:
 
 
 def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoReturn:
+    """``privaudit scan`` with or without ``--config``: check everything a usage mistake could be before
+    anything is scanned (exit 2), scan, apply the review (waivers, baseline), write every output, exit."""
     from scanner.connector import ScanOptions
-    from scanner.policy import load_policy
-    from scanner.review.baseline import BaselineError, load_baseline
-    from scanner.review.config import ScanConfig, infer_format, load_config
     from scanner.review.pipeline import apply_review, review_exit_code
-    from scanner.review.waivers import load_waivers
-    from scanner.scan import UsageError, connector_for
 
     params: dict[str, Any] = ctx.params
+    given = _given(ctx)
+    config = _config(params, given)
+    cli_targets: tuple[str, ...] = params["targets"]
+    _check_targets(params, config, cli_targets, given)
+    settings = _Settings.choose(params, config, given)
+    policy, waivers, baseline = _review_inputs(settings)
+    outputs = _outputs(params, config, given, cli_targets)
+    cli_options: dict[str, Any] = {
+        "include": params["include"], "exclude": params["exclude"], "jobs": settings.jobs,
+        "follow_symlinks": params["follow_symlinks"], "min_score": settings.min_score,
+        "extra": {**remote_extra(params), **({"ner_model": settings.ner_model} if settings.ner_model else {})},
+    }
+    cli_options.update(size_limits(params))
+    planned: list[str | tuple[str, ScanOptions]] = [
+        (t.target, t.options(jobs=settings.jobs, min_score=settings.min_score, ner_model=settings.ner_model))
+        for t in (config.targets if config else ())]
+    planned.extend(cli_targets)
+    command_line = ["privaudit", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privaudit", "scan"]
+    report = scan_with_progress(planned, ScanOptions(**cli_options), policy, quiet=params["quiet"],
+                                command_line=command_line, state=settings.state, full=params["full"],
+                                bar=_progress_callback)
+    apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
+    report.category, report.sarif_root = params["category"], params["sarif_root"]
+    echo_notifications(report, params["quiet"])
+    _write_outputs(report, outputs, params["quiet"])
+    sys.exit(review_exit_code(report, settings.fail_on, settings.new_only))
 
+
+def _given(ctx: click.Context) -> Callable[[str], bool]:
     def given(name: str) -> bool:
         return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
-    config: ScanConfig | None = None
-    if params["config_path"]:
-        config = _load("the scan configuration is not valid", load_config, params["config_path"])
-        problems = config.reference_problems()
-        if problems:
-            _config_problem("the scan configuration names credentials that are not available here", problems)
-        if config.ner_model and not given("ner_model"):
-            problem = config.ner_model_problem()
-            if problem:
-                _config_problem("the scan configuration names an NER model that is not available here", [problem])
+    return given
 
-    cli_targets: tuple[str, ...] = params["targets"]
+
+def _config(params: dict[str, Any], given: Callable[[str], bool]) -> Any:
+    """The scan config (``--config``), checked: valid, its credential references and NER model here."""
+    from scanner.review.config import load_config
+
+    if not params["config_path"]:
+        return None
+    config = _load("the scan configuration is not valid", load_config, params["config_path"])
+    problems = config.reference_problems()
+    if problems:
+        _config_problem("the scan configuration names credentials that are not available here", problems)
+    if config.ner_model and not given("ner_model"):
+        problem = config.ner_model_problem()
+        if problem:
+            _config_problem("the scan configuration names an NER model that is not available here", [problem])
+    return config
+
+
+def _check_targets(params: dict[str, Any], config: Any, cli_targets: tuple[str, ...],
+                   given: Callable[[str], bool]) -> None:
+    """Targets to scan exist, per-target options go with command-line targets, extras are installed."""
+    from scanner.scan import UsageError, connector_for
+
     if config is not None and not cli_targets:
         extra = [f"--{n.replace('_', '-')}" for n in _PER_TARGET if given(n)]
         if extra:
@@ -95,30 +134,68 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         if problem:
             raise click.UsageError(problem)
 
-    def choose(name: str, from_config: Any) -> Any:
-        return params[name] if given(name) or from_config is None else from_config
 
-    jobs = choose("jobs", config.concurrency if config else None)
-    min_score = choose("min_score", config.min_score if config else None)
-    ner_model = choose("ner_model", config.ner_model if config else None)
-    fail_on = choose("fail_on", config.fail_on if config else None)
-    new_only = params["fail_on_new_only"] or bool(config and config.fail_on_new_only)
-    policy_name = choose("policy_name", config.policy if config else None)
-    waivers_path = choose("waivers", config.waivers if config else None)
-    baseline_path = choose("baseline", config.baseline if config else None)
-    if new_only and not baseline_path:
-        raise click.UsageError("--fail-on-new-only needs a baseline: give --baseline previous.sarif (or "
-                               "`baseline:` in the scan config).")
+@dataclass(frozen=True)
+class _Settings:
+    """A setting given on the command line wins over the scan config's."""
 
-    policy = _load("the policy is not valid", load_policy, policy_name)
-    waivers = _load("the waivers file is not valid", load_waivers, waivers_path) if waivers_path else None
+    jobs: Any
+    min_score: Any
+    ner_model: Any
+    fail_on: Any
+    new_only: bool
+    policy_name: Any
+    waivers_path: Any
+    baseline_path: Any
+    state: Any
+
+    @classmethod
+    def choose(cls, params: dict[str, Any], config: Any, given: Callable[[str], bool]) -> _Settings:
+        def choose(name: str, from_config: Any) -> Any:
+            return params[name] if given(name) or from_config is None else from_config
+
+        settings = cls(
+            jobs=choose("jobs", config.concurrency if config else None),
+            min_score=choose("min_score", config.min_score if config else None),
+            ner_model=choose("ner_model", config.ner_model if config else None),
+            fail_on=choose("fail_on", config.fail_on if config else None),
+            new_only=params["fail_on_new_only"] or bool(config and config.fail_on_new_only),
+            policy_name=choose("policy_name", config.policy if config else None),
+            waivers_path=choose("waivers", config.waivers if config else None),
+            baseline_path=choose("baseline", config.baseline if config else None),
+            state=choose("state_dir", str(config.state) if config and config.state else None),
+        )
+        if settings.new_only and not settings.baseline_path:
+            raise click.UsageError("--fail-on-new-only needs a baseline: give --baseline previous.sarif (or "
+                                   "`baseline:` in the scan config).")
+        if params["full"] and not settings.state:
+            raise click.UsageError("--full only applies with --state DIR (or `state:` in the scan config).")
+        return settings
+
+
+def _review_inputs(settings: _Settings) -> tuple[Any, Any, Any]:
+    """The policy, waivers and baseline, each checked (exit 2 naming the file and line)."""
+    from scanner.policy import load_policy
+    from scanner.review.baseline import BaselineError, load_baseline
+    from scanner.review.waivers import load_waivers
+
+    policy = _load("the policy is not valid", load_policy, settings.policy_name)
+    waivers = _load("the waivers file is not valid", load_waivers, settings.waivers_path) \
+        if settings.waivers_path else None
     baseline = None
-    if baseline_path:
+    if settings.baseline_path:
         try:
-            baseline = load_baseline(baseline_path)
+            baseline = load_baseline(settings.baseline_path)
         except BaselineError as exc:
             raise click.UsageError(f"--baseline: {exc}; give the SARIF file a previous `privaudit scan` wrote "
                                    "(--format sarif).") from None
+    return policy, waivers, baseline
+
+
+def _outputs(params: dict[str, Any], config: Any, given: Callable[[str], bool],
+             cli_targets: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    """(path, format) of every output: the command line's, else the config's; none inside a target."""
+    from scanner.review.config import infer_format
 
     if given("output") or given("fmt") or not (config and config.outputs):
         outputs: list[tuple[str | None, str]] = [
@@ -128,28 +205,10 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     scanned = [*cli_targets, *(t.target for t in (config.targets if config else ()))]
     for problem in output_problems(scanned, [path for path, _ in outputs if path]):
         raise click.UsageError(problem)
+    return outputs
 
-    cli_options: dict[str, Any] = {
-        "include": params["include"], "exclude": params["exclude"], "jobs": jobs,
-        "follow_symlinks": params["follow_symlinks"], "min_score": min_score,
-        "extra": {**remote_extra(params), **({"ner_model": ner_model} if ner_model else {})},
-    }
-    cli_options.update(size_limits(params))
-    options = ScanOptions(**cli_options)
-    planned: list[str | tuple[str, ScanOptions]] = [
-        (t.target, t.options(jobs=jobs, min_score=min_score, ner_model=ner_model))
-        for t in (config.targets if config else ())]
-    planned.extend(cli_targets)
 
-    state = choose("state_dir", str(config.state) if config and config.state else None)
-    if params["full"] and not state:
-        raise click.UsageError("--full only applies with --state DIR (or `state:` in the scan config).")
-    command_line = ["privaudit", "scan", *sys.argv[2:]] if sys.argv[1:2] == ["scan"] else ["privaudit", "scan"]
-    report = scan_with_progress(planned, options, policy, quiet=params["quiet"], command_line=command_line,
-                                state=state, full=params["full"], bar=_progress_callback)
-    apply_review(report, policy, waivers=waivers, baseline=baseline, now=now)
-    report.category, report.sarif_root = params["category"], params["sarif_root"]
-    echo_notifications(report, params["quiet"])
+def _write_outputs(report: Any, outputs: list[tuple[str | None, str]], quiet: bool) -> None:
     for path, fmt in outputs:
         if path and path != "-":
             try:
@@ -160,6 +219,5 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
         else:
             write_report(report, fmt, None)
     written = [path for path, _ in outputs if path and path != "-"]
-    if written and not params["quiet"]:
+    if written and not quiet:
         echo_summary(report, written)
-    sys.exit(review_exit_code(report, fail_on, new_only))
