@@ -13,7 +13,7 @@ untyped :class:`scanner.model.Fact` remains for observations no rule reads yet.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 F = TypeVar("F", bound="Observation")
@@ -296,3 +296,72 @@ class SmbShareAccess(Observation):
     encryption: str | None
     readers: tuple[str, ...] | None = None
     acl: str | None = None
+
+
+# -- the state directory's form of facts ----------------------------------------------------------
+
+
+def encode_fact(fact: Any) -> list[Any] | None:
+    """A typed fact as JSON for the state directory (:mod:`scanner.state`), without its ``resource_uri``
+    (the resource's own), or None when it cannot be kept there: not one of these records, or a string in
+    it (a column, object key or principal name) that would be masked — the state never holds a raw
+    personal value, and a masked name would no longer be the fact, so such a resource is read again."""
+    if type(fact) not in _RECORDS:
+        return None
+    try:
+        return [type(fact).__name__, _encode({f.name: getattr(fact, f.name) for f in fields(fact)
+                                              if f.name != "resource_uri"})]
+    except _NotKept:
+        return None
+
+
+def decode_fact(resource_uri: str, data: list[Any]) -> Any:
+    """The fact :func:`encode_fact` stored, about ``resource_uri``."""
+    name, values = data
+    return _RECORDS_BY_NAME[name](resource_uri=resource_uri, **_decode(values))
+
+
+class _NotKept(Exception):
+    pass
+
+
+def _encode(value: Any) -> Any:
+    from scanner.redaction import mask_text
+
+    if isinstance(value, str):
+        if mask_text(value) != value:
+            raise _NotKept
+        return value
+    if type(value) in _RECORDS:
+        return {"@": type(value).__name__, **{f.name: _encode(getattr(value, f.name)) for f in fields(value)}}
+    if isinstance(value, tuple):
+        return {"@t": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {_encode(k): _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise _NotKept
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "@t" in value:
+            return tuple(_decode(v) for v in value["@t"])
+        if "@" in value:
+            return _RECORDS_BY_NAME[value["@"]](**{k: _decode(v) for k, v in value.items() if k != "@"})
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+def _records() -> tuple[type, ...]:
+    """Every frozen record of this module (facts and the records inside them), by class."""
+    return tuple(v for v in globals().values()
+                 if isinstance(v, type) and hasattr(v, "__dataclass_fields__") and v.__module__ == __name__)
+
+
+_RECORDS = frozenset(_records())
+_RECORDS_BY_NAME = {cls.__name__: cls for cls in _RECORDS}

@@ -14,8 +14,10 @@ Per resource it keeps:
   masked as in every output, :func:`scanner.redaction.mask_text`); never content.
 
 The rules run again on carried results every time (file modes, retention and the policy are judged
-fresh), so a carried resource gives exactly the findings reading it again would. A resource whose scan
-raised a notification or carries facts is not kept: it is read again next time.
+fresh), so a carried resource gives exactly the findings reading it again would. Its typed facts (a
+table's column verdicts, an object's posture) are kept with it (:func:`scanner.facts.encode_fact`); a
+resource whose scan raised a notification, or whose facts cannot be kept without a raw name, is read
+again next time.
 
 *Resume* and *incremental* are the same mechanism: every finished resource is recorded as it finishes
 (committed every two seconds), so a run that was killed leaves its work behind, and the next run with the
@@ -37,10 +39,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from scanner.facts import decode_fact, encode_fact
 from scanner.model import Level, Match, Notification, Protection, Resource, ResourceScan
 
 #: the state database's format; a state of another format is replaced (and the scan says so)
-FORMAT = 1
+FORMAT = 2
 DB_NAME = "state.sqlite"
 COMMIT_EVERY = 2.0  # seconds: what a kill can lose
 WRITE_BATCH = 1000  # rows written per statement
@@ -81,14 +84,16 @@ def change_key(resource: Resource) -> str | None:
 
 
 def source_version() -> str:
-    """A digest of the detector's and the connectors' code and data: results of another build are not reused."""
+    """A digest of the detector's, the connectors' and the facts' code and data: results of another build
+    are not reused."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     files = sorted([*(root / "detection").rglob("*.py"), *(root / "detection").rglob("*.yaml"),
-                    root / "connector.py", *(root.parent / "connectors").glob("*.py")])
+                    root / "connector.py", root / "facts.py", root / "state.py",
+                    *(root.parent / "connectors").rglob("*.py")])
     for file in files:
         with open(file, "rb") as handle:
-            digest.update(file.name.encode() + b"\0" + handle.read())
+            digest.update(str(file.relative_to(root.parent)).encode() + b"\0" + handle.read())
     return digest.hexdigest()[:16]
 
 
@@ -189,9 +194,12 @@ class State:
     def record(self, target: str, scan: ResourceScan) -> None:
         """Remember a resource's scan (one with notifications or facts is read again next time)."""
         change = change_key(scan.resource)
-        if change is None or scan.notifications or scan.facts:
+        if change is None or scan.notifications:
             return
-        self._recorded.append((target, self._hash(scan.resource.uri), change, self.run, json.dumps(_payload(scan))))
+        payload = _payload(scan)
+        if payload is None:
+            return
+        self._recorded.append((target, self._hash(scan.resource.uri), change, self.run, json.dumps(payload)))
         if len(self._recorded) >= WRITE_BATCH:
             self._flush()
         self._maybe_commit()
@@ -234,8 +242,14 @@ class State:
 # -- payloads: counters, masked evidence, keyed hashes ------------------------------------------------
 
 
-def _payload(scan: ResourceScan) -> dict[str, Any]:
+def _payload(scan: ResourceScan) -> dict[str, Any] | None:
+    """What is kept of a scan; None when a fact cannot be kept (see :func:`scanner.facts.encode_fact`)."""
     out: dict[str, Any] = {"b": scan.bytes_scanned, "l": scan.lines_scanned, "i": scan.items_examined}
+    if scan.facts:
+        facts = [encode_fact(f) for f in scan.facts]
+        if None in facts:
+            return None
+        out["f"] = facts
     if scan.skipped:
         out["s"] = scan.skipped
     if scan.protected:
@@ -259,4 +273,5 @@ def _scan_from(resource: Resource, data: dict[str, Any]) -> ResourceScan:
     scan.distinct = {entity: set(hashes) for entity, hashes in data.get("d", {}).items()}
     scan.matches = [Match(e, s, end, line, score, ev, vh, Protection(p), f)
                     for e, s, end, line, score, ev, vh, p, f in data.get("x", ())]
+    scan.facts = [decode_fact(resource.uri, f) for f in data.get("f", ())]
     return scan
