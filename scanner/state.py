@@ -43,10 +43,11 @@ from scanner.facts import decode_fact, encode_fact
 from scanner.model import Level, Match, Notification, Protection, Resource, ResourceScan
 
 #: the state database's format; a state of another format is replaced (and the scan says so)
-FORMAT = 2
+FORMAT = 3
 DB_NAME = "state.sqlite"
 COMMIT_EVERY = 2.0  # seconds: what a kill can lose
 WRITE_BATCH = 1000  # rows written per statement
+GROUP_ROWS = 50_000  # a group (directory) with more stored rows is looked up row by row, not held
 
 
 class StateError(ValueError):
@@ -106,46 +107,61 @@ def detection_key(policy: Any, min_score: float, ner_model: str | None) -> str:
 
 
 class State:
-    """An open state directory for one run (see the module docstring)."""
+    """An open state directory for one run (see the module docstring).
+
+    Resources are stored by *group* (the resource's parent: a directory, a prefix, a schema), and a
+    group's rows are read in one query when its first resource is looked up: a walk meets a directory's
+    files one after another, so an unchanged rerun costs a dictionary lookup per file, not a query.
+    """
 
     def __init__(self, path: Path, key: bytes) -> None:
         check_directory(path)
         self.path = path
         self._key = key
         file = path / DB_NAME
-        fresh = not file.exists()
-        fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        self.fresh = not file.exists()
+        os.close(os.open(file, os.O_RDWR | os.O_CREAT, 0o600))
+        self.notifications: list[Notification] = []
         try:
             self.db = sqlite3.connect(file, isolation_level=None)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.executescript("""
-                CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
-                CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started REAL, finished REAL);
-                CREATE TABLE IF NOT EXISTS resources (target TEXT, key TEXT, change TEXT, run INTEGER,
-                                                      payload TEXT, PRIMARY KEY (target, key)) WITHOUT ROWID;
-            """)
+            self._create()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"--state {path}: {DB_NAME} is not a state database ({exc}); remove it or give "
                              "another directory") from None
-        self.notifications: list[Notification] = []
-        self.fresh = fresh
         self.reused = 0
         self.run = 0
         self.full = False
+        self.resuming = False
         self._last_commit = time.monotonic()
         self._recorded: list[tuple[Any, ...]] = []  # rows not yet written (see _flush)
-        self._touched: list[tuple[Any, ...]] = []
+        self._group: tuple[str, str] | None = None  # (target, group) whose rows are in _rows
+        self._rows: dict[str, tuple[str, int, str]] | None = None  # None: too many to hold, query by key
+        self._seen: list[str] = []  # keys of the current group carried in this run, not yet marked
+
+    def _create(self) -> None:
+        """The tables; a state of another format is replaced (and the scan says so)."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        stored = self.db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        if stored is not None and stored[0] != str(FORMAT):
+            self.notifications.append(Notification(
+                f"The state in {self.path} has another format ({stored[0]}, this scanner writes {FORMAT}); its "
+                "results are not reused: every resource is read again.",
+                str(self.path), level=Level.NOTE, kind="state-not-reused"))
+            self.db.executescript("DROP TABLE IF EXISTS resources; DROP TABLE IF EXISTS runs; DELETE FROM meta;")
+        self.db.executescript("""
+            CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, started REAL, finished REAL);
+            CREATE TABLE IF NOT EXISTS resources (target TEXT, grp TEXT, key TEXT, change TEXT, run INTEGER,
+                                                  payload TEXT, PRIMARY KEY (target, grp, key)) WITHOUT ROWID;
+        """)
 
     # -- the run ----------------------------------------------------------------------------------
 
     def begin(self, detection: str, full: bool) -> None:
         """Start (or resume) a run; forget stored results made under other settings (saying so)."""
-        meta = dict(self.db.execute("SELECT name, value FROM meta"))
-        stored_format = meta.get("format")
-        if (stored_format is not None and stored_format != str(FORMAT)) or (
-                meta.get("detection") not in (None, detection)):
+        stored = self.db.execute("SELECT value FROM meta WHERE name = 'detection'").fetchone()
+        if stored is not None and stored[0] != detection:
             self.notifications.append(Notification(
                 f"The state in {self.path} was written by another policy, detector or scanner version or other "
                 "detection settings; its results are not reused: every resource is read again.",
@@ -159,7 +175,6 @@ class State:
             self.run, self.resuming = last[0], True
         else:
             self.run = self.db.execute("INSERT INTO runs (started) VALUES (?)", (time.time(),)).lastrowid or 0
-            self.resuming = False
         self.db.execute("BEGIN")
 
     def target_key(self, target: str, options: Any) -> str:
@@ -178,28 +193,57 @@ class State:
         change = change_key(resource)
         if change is None:
             return None
-        key = self._hash(resource.uri)
-        row = self.db.execute("SELECT change, run, payload FROM resources WHERE target = ? AND key = ?",
-                              (target, key)).fetchone()
+        group, key = self._keys(resource.uri)
+        if self._group != (target, group):
+            self._load_group(target, group)
+        if self._rows is not None:
+            row = self._rows.get(key)
+        else:
+            row = self.db.execute("SELECT change, run, payload FROM resources WHERE target = ? AND grp = ? AND "
+                                  "key = ?", (target, group, key)).fetchone()
         if row is None or row[0] != change or (self.full and row[1] != self.run):
             return None
         self.reused += 1
         if row[1] != self.run:
-            self._touched.append((self.run, target, key))
-            if len(self._touched) >= WRITE_BATCH:
-                self._flush()
+            self._seen.append(key)
         self._maybe_commit()
         return _scan_from(resource, json.loads(row[2]))
 
+    def _keys(self, uri: str) -> tuple[str, str]:
+        """The keyed hashes of a resource's group (its parent) and of the resource."""
+        parent = uri.rpartition("/")[0]
+        return self._hash(parent), self._hash(uri)
+
+    def _load_group(self, target: str, group: str) -> None:
+        """Mark the last group's carried rows as seen in this run, and read this group's rows."""
+        self._mark_seen()
+        self._group = (target, group)
+        rows = self.db.execute("SELECT key, change, run, payload FROM resources WHERE target = ? AND grp = ? "
+                               "LIMIT ?", (target, group, GROUP_ROWS + 1)).fetchall()
+        self._rows = {k: (c, r, p) for k, c, r, p in rows} if len(rows) <= GROUP_ROWS else None
+
+    def _mark_seen(self) -> None:
+        """The rows carried from the current group belong to this run (finish forgets the others)."""
+        if not self._seen or self._group is None:
+            return
+        target, group = self._group
+        if self._rows is not None and len(self._seen) == sum(1 for r in self._rows.values() if r[1] != self.run):
+            self.db.execute("UPDATE resources SET run = ? WHERE target = ? AND grp = ?", (self.run, target, group))
+        else:
+            self.db.executemany("UPDATE resources SET run = ? WHERE target = ? AND grp = ? AND key = ?",
+                                [(self.run, target, group, key) for key in self._seen])
+        self._seen.clear()
+
     def record(self, target: str, scan: ResourceScan) -> None:
-        """Remember a resource's scan (one with notifications or facts is read again next time)."""
+        """Remember a resource's scan (one with notifications is read again next time)."""
         change = change_key(scan.resource)
         if change is None or scan.notifications:
             return
         payload = _payload(scan)
         if payload is None:
             return
-        self._recorded.append((target, self._hash(scan.resource.uri), change, self.run, json.dumps(payload)))
+        group, key = self._keys(scan.resource.uri)
+        self._recorded.append((target, group, key, change, self.run, json.dumps(payload)))
         if len(self._recorded) >= WRITE_BATCH:
             self._flush()
         self._maybe_commit()
@@ -208,16 +252,14 @@ class State:
         """Write the rows gathered since the last flush, one statement each (a statement per resource
         cost more than reading the resource for small files)."""
         if self._recorded:
-            self.db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)", self._recorded)
+            self.db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?, ?)", self._recorded)
             self._recorded.clear()
-        if self._touched:
-            self.db.executemany("UPDATE resources SET run = ? WHERE target = ? AND key = ?", self._touched)
-            self._touched.clear()
 
     def _maybe_commit(self) -> None:
         now = time.monotonic()
         if now - self._last_commit >= COMMIT_EVERY:
             self._flush()
+            self._mark_seen()
             self.db.execute("COMMIT")
             self.db.execute("BEGIN")
             self._last_commit = now
@@ -226,6 +268,7 @@ class State:
         """The run completed: forget resources of fully listed targets that were not seen in it (vanished,
         renamed, excluded now), and mark the run finished so the next one starts afresh."""
         self._flush()
+        self._mark_seen()
         for target in complete_targets:
             self.db.execute("DELETE FROM resources WHERE target = ? AND run != ?", (target, self.run))
         self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), self.run))
@@ -234,6 +277,7 @@ class State:
 
     def close(self) -> None:
         self._flush()
+        self._mark_seen()
         if self.db.in_transaction:
             self.db.execute("COMMIT")
         self.db.close()
