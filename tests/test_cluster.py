@@ -233,3 +233,92 @@ def test_cluster_from_the_environment(planted: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PRIVAUDIT_CLUSTER", "tcp://127.0.0.1:8786")
     result = run(["scan", str(planted), "-q"])
     assert result.exit_code == 2 and "task payloads are pickles" in result.stderr
+
+
+# -- the scan config's cluster: command line over config over PRIVAUDIT_CLUSTER --------------------------
+
+
+class _Planned(Exception):
+    """Raised instead of scanning: carries the options the scan would have run with."""
+
+
+def _extra_of(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Result, dict[str, Any]]:
+    import scanner.review.scan_command as scan_command
+
+    seen: dict[str, Any] = {}
+
+    def capture(targets: Any, options: ScanOptions, *rest: Any, **kwargs: Any) -> Any:
+        seen.update(options.extra, planned=True)
+        raise _Planned
+
+    monkeypatch.setattr(scan_command, "scan_with_progress", capture)
+    result = CliRunner().invoke(main, args, prog_name="privaudit")
+    return result, seen
+
+
+def _config(tmp_path: Path, cluster: str) -> Path:
+    (tmp_path / "share").mkdir(exist_ok=True)
+    for name in ("ca.pem", "client.pem", "client.key", "other-ca.pem"):
+        (tmp_path / name).write_text("not a real certificate\n")
+    path = tmp_path / "privaudit.yaml"
+    path.write_text("version: 1\ntargets:\n  - path: share\n" + cluster)
+    return path
+
+
+CONFIG_TLS = ("cluster:\n  address: tls://scheduler.internal:8786\n"
+              "  tls: {ca: ca.pem, cert: client.pem, key: client.key}\n")
+CONFIG_PLACED = ("cluster: {address: 'local:2'}\nplacement:\n  - targets: 'postgresql://*@db.core*'\n"
+                 "    resources: {zone-core: 1}\nplacement_timeout: 30\ndatabase_sessions: 3\n")
+
+
+@pytest.mark.parametrize(("cluster", "env", "args", "expected"), [
+    # the config's address over the environment's, even a plain-TCP one that alone would be refused
+    ("cluster: {address: 'local:2'}\n", "tcp://10.0.0.9:8786", [], {"cluster": "local:2"}),
+    # the command line over the config
+    ("cluster: {address: 'local:2'}\n", None, ["--cluster", "local:3"], {"cluster": "local:3"}),
+    # no cluster in the config: the environment
+    ("", "local:3", [], {"cluster": "local:3"}),
+    ("", None, [], {}),
+    # TLS files from the config (resolved against its directory), each overridable on the command line
+    (CONFIG_TLS, None, [], {"cluster": "tls://scheduler.internal:8786", "cluster_tls_ca": "{dir}/ca.pem",
+                            "cluster_tls_cert": "{dir}/client.pem", "cluster_tls_key": "{dir}/client.key"}),
+    (CONFIG_TLS, None, ["--cluster-tls-ca", "{dir}/other-ca.pem"],
+     {"cluster": "tls://scheduler.internal:8786", "cluster_tls_ca": "{dir}/other-ca.pem",
+      "cluster_tls_cert": "{dir}/client.pem", "cluster_tls_key": "{dir}/client.key"}),
+    ("cluster: {address: 'tcp://10.0.0.9:8786', insecure: true}\n", None, [],
+     {"cluster": "tcp://10.0.0.9:8786", "cluster_insecure": True}),
+    (CONFIG_PLACED, None, [], {"cluster": "local:2", "cluster_placement": [["postgresql://*@db.core*",
+                                                                             {"zone-core": 1}]],
+                               "cluster_placement_timeout": 30.0, "cluster_database_sessions": 3}),
+])
+def test_cluster_settings_command_line_over_config_over_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: str, env: str | None, args: list[str],
+        expected: dict[str, Any]) -> None:
+    config = _config(tmp_path, cluster)
+    if env:
+        monkeypatch.setenv("PRIVAUDIT_CLUSTER", env)
+    else:
+        monkeypatch.delenv("PRIVAUDIT_CLUSTER", raising=False)
+    args = [a.replace("{dir}", str(tmp_path)) for a in args]
+    result, extra = _extra_of(["scan", "--config", str(config), "-q", *args], monkeypatch)
+    assert extra.pop("planned", False), result.output
+    got = {k: v for k, v in extra.items() if k.startswith("cluster")}
+    assert got == json.loads(json.dumps(expected).replace("{dir}", str(tmp_path)))
+
+
+@pytest.mark.parametrize(("cluster", "args", "expected"), [
+    # a config's plain TCP without insecure: true, named as the config names it (file:line)
+    ("cluster: {address: 'tcp://10.0.0.9:8786'}\n", [], "privaudit.yaml:4: cluster.address: tcp://10.0.0.9:8786 is "
+                                                        "plain TCP"),
+    # the command line's plain TCP is refused even with a config that has a cluster
+    (CONFIG_TLS, ["--cluster", "tcp://10.0.0.9:8786"], "--cluster-insecure"),
+    # a TLS file named by the config that is not there
+    ("cluster:\n  address: tls://s:8786\n  tls: {ca: missing.pem, cert: client.pem, key: client.key}\n", [],
+     "privaudit.yaml:6: cluster.tls.ca: file"),
+])
+def test_bad_cluster_settings_in_a_config_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster: str,
+                                                 args: list[str], expected: str) -> None:
+    monkeypatch.delenv("PRIVAUDIT_CLUSTER", raising=False)
+    result, _ = _extra_of(["scan", "--config", str(_config(tmp_path, cluster)), "-q", *args], monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr

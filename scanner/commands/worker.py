@@ -59,7 +59,7 @@ def command(address: str | None, resources: tuple[str, ...], nworkers: int, name
             memory_limit: str | None, tls_ca: str | None, tls_cert: str | None, tls_key: str | None,
             insecure: bool) -> None:
     """Run Dask worker processes for `privaudit scan --cluster` (one thread each, nanny on, no dashboard)."""
-    from scanner.executor_dask import INSECURE_WARNING
+    from scanner.executor_dask import insecure_warning
 
     if not address:
         raise click.UsageError("give the scheduler ADDRESS, e.g. `privaudit worker tls://scheduler:8786`.")
@@ -68,9 +68,9 @@ def command(address: str | None, resources: tuple[str, ...], nworkers: int, name
         raise click.UsageError(f"ADDRESS {address!r} is not a scheduler address; give tls://host:port or "
                                "tcp://host:port (with --insecure).")
     if scheme == "tcp" and not insecure:
-        raise click.UsageError(f"ADDRESS {address} is plain TCP: {INSECURE_WARNING}.".replace(
-            "--cluster-insecure", "--insecure").replace("--cluster-tls-ca/--cluster-tls-cert/--cluster-tls-key",
-                                                        "--tls-ca/--tls-cert/--tls-key"))
+        names = {"address": "ADDRESS", "ca": "--tls-ca", "cert": "--tls-cert", "key": "--tls-key",
+                 "insecure": "--insecure"}
+        raise click.UsageError(f"ADDRESS {address} is plain TCP: {insecure_warning(names)}.")
     if scheme == "tls" and not (tls_ca and tls_cert and tls_key):
         raise click.UsageError(f"ADDRESS {address} needs mutual TLS files: give --tls-ca, --tls-cert and --tls-key.")
     for resource in resources:

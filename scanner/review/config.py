@@ -41,6 +41,8 @@ _ENV_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _FILE = {"type": "string", "minLength": 1}
 _GLOBS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _COMMON = {"include": _GLOBS, "exclude": _GLOBS}
+#: a Dask worker resource name (``privaudit worker --resources NAME=N``)
+_RESOURCE_NAME = "^[A-Za-z_][A-Za-z0-9_.-]*$"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,37 @@ SCHEMA: dict[str, Any] = {
             },
         },
         "targets": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+        # a Dask cluster (--cluster, docs/cluster.md): the command line wins, then this, then PRIVAUDIT_CLUSTER
+        "cluster": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["address"],
+            "properties": {
+                "address": {"type": "string", "minLength": 1},
+                "tls": {"type": "object", "additionalProperties": False,
+                        "properties": {"ca": _FILE, "cert": _FILE, "key": _FILE}},
+                "insecure": {"type": "boolean"},
+            },
+        },
+        # targets whose URI matches a glob run on workers offering these resources (their network zone)
+        "placement": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["targets", "resources"],
+                "properties": {
+                    "targets": {"type": "string", "minLength": 1},
+                    "resources": {"type": "object", "minProperties": 1,
+                                  "propertyNames": {"pattern": _RESOURCE_NAME},
+                                  "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
+                },
+            },
+        },
+        # seconds to wait for a worker offering a placement's resources before its items are not scanned
+        "placement_timeout": {"type": "number", "exclusiveMinimum": 0},
+        # concurrent sessions per database across the cluster (a distributed.Semaphore)
+        "database_sessions": {"type": "integer", "minimum": 1},
     },
 }
 @dataclass(frozen=True)
@@ -165,6 +198,22 @@ class OutputConfig:
     format: str
 
 
+@dataclass(frozen=True)
+class ClusterConfig:
+    """``cluster:``, ``placement:``, ``placement_timeout:`` and ``database_sessions:`` of a config
+    (TLS files resolved against the config's directory); see docs/cluster.md."""
+
+    address: str | None = None
+    tls_ca: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    insecure: bool = False
+    placement: tuple[tuple[str, dict[str, float]], ...] = ()
+    placement_timeout: float | None = None
+    database_sessions: int | None = None
+    references: tuple[Reference, ...] = ()
+
+
 @dataclass
 class ScanConfig:
     """A validated ``privaudit.yaml``; relative paths are resolved against the file's directory."""
@@ -182,6 +231,7 @@ class ScanConfig:
     fail_on_new_only: bool = False
     ner_model: str | None = None
     ner_model_where: str = ""
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def ner_model_problem(self) -> str | None:
         """Why the configured NER model cannot be loaded here (not installed, no metadata), or None.
@@ -200,7 +250,7 @@ class ScanConfig:
     def reference_problems(self) -> list[str]:
         """Credential references that cannot be resolved here (unset variables, missing files)."""
         problems = []
-        for target in self.targets:
+        for target in (*self.targets, self.cluster):
             for ref in target.references:
                 problem = ref.problem()
                 if problem:
@@ -247,6 +297,7 @@ def parse_config(data: Any, lines: dict[tuple, int], source: str, base: Path,
             errors += [friendly(e, _PATTERN_MEANINGS) for e in exc.errors]
     if isinstance(cleaned, dict):
         errors += _output_errors(cleaned, lines, source)
+        errors += _cluster_errors(cleaned, lines, source)
     if errors:
         raise ConfigError(source, by_line(errors, source))
     return _build(cleaned, lines, source, base)
@@ -255,6 +306,7 @@ def parse_config(data: Any, lines: dict[tuple, int], source: str, base: Path,
 _PATTERN_MEANINGS = {
     _ENV_NAME["pattern"]: "expected the name of an environment variable (letters, digits and _, not starting "
                           "with a digit), e.g. PRIVAUDIT_DB_PASSWORD",
+    _RESOURCE_NAME: "expected a worker resource name (letters, digits, _, . and -), e.g. zone-core",
 }
 
 
@@ -370,6 +422,36 @@ def _output_errors(data: dict, lines: dict[tuple, int], source: str) -> list[str
     return errors
 
 
+def _cluster_errors(data: dict, lines: dict[tuple, int], source: str) -> list[str]:
+    """What the schema cannot say about ``cluster:``: the address form, TLS files for ``tls://``,
+    ``insecure: true`` for ``tcp://`` (task payloads are pickles), no credentials in the address."""
+    from scanner.executor_dask import CONFIG_NAMES, ClusterSpec
+
+    cluster = data.get("cluster")
+    if not isinstance(cluster, dict) or not isinstance(cluster.get("address"), str):
+        return []
+    tls = cluster.get("tls") if isinstance(cluster.get("tls"), dict) else {}
+    spec = ClusterSpec(cluster["address"], tls.get("ca"), tls.get("cert"), tls.get("key"),
+                       cluster.get("insecure") is True)
+    problem = spec.problem(CONFIG_NAMES)
+    return [f"{_where(lines, source, ('cluster', 'address'))}: {problem}"] if problem else []
+
+
+def _build_cluster(data: dict, lines: dict[tuple, int], source: str, base: Path) -> ClusterConfig:
+    cluster = data.get("cluster") or {}
+    tls = cluster.get("tls") or {}
+    files = {name: _resolve(base, tls[name]) for name in ("ca", "cert", "key") if name in tls}
+    references = tuple(Reference("file", path, _where(lines, source, ("cluster", "tls", name)))
+                       for name, path in files.items())
+    return ClusterConfig(
+        address=cluster.get("address"), tls_ca=files.get("ca"), tls_cert=files.get("cert"),
+        tls_key=files.get("key"), insecure=bool(cluster.get("insecure", False)),
+        placement=tuple((p["targets"], dict(p["resources"])) for p in data.get("placement", ())),
+        placement_timeout=data.get("placement_timeout"), database_sessions=data.get("database_sessions"),
+        references=references,
+    )
+
+
 def _resolve(base: Path, value: str) -> str:
     expanded = Path(os.path.expanduser(value))
     return str(expanded if expanded.is_absolute() else (base / expanded))
@@ -422,6 +504,7 @@ def _build(data: dict, lines: dict[tuple, int], source: str, base: Path) -> Scan
         fail_on_new_only=bool(data.get("fail_on_new_only", False)),
         ner_model=ner_model,
         ner_model_where=_where(lines, source, ("ner_model",)),
+        cluster=_build_cluster(data, lines, source, base),
     )
 
 

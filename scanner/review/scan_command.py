@@ -68,7 +68,8 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     cli_options: dict[str, Any] = {
         "include": params["include"], "exclude": params["exclude"], "jobs": settings.jobs,
         "follow_symlinks": params["follow_symlinks"], "min_score": settings.min_score,
-        "extra": {**remote_extra(params), **({"ner_model": settings.ner_model} if settings.ner_model else {})},
+        "extra": {**remote_extra(params), **_cluster(ctx, config),
+                  **({"ner_model": settings.ner_model} if settings.ner_model else {})},
     }
     cli_options.update(size_limits(params))
     planned: list[str | tuple[str, ScanOptions]] = [
@@ -84,6 +85,13 @@ def run_review_scan(ctx: click.Context, now: dt.datetime | None = None) -> NoRet
     echo_notifications(report, params["quiet"])
     _write_outputs(report, outputs, params["quiet"])
     sys.exit(review_exit_code(report, settings.fail_on, settings.new_only))
+
+
+def _cluster(ctx: click.Context, config: Any) -> dict[str, Any]:
+    """The cluster settings: command line over the config's ``cluster:`` over ``PRIVAUDIT_CLUSTER``."""
+    from scanner.executor_dask import cluster_settings
+
+    return cluster_settings(ctx, config)
 
 
 def _given(ctx: click.Context) -> Callable[[str], bool]:
