@@ -23,7 +23,9 @@ TLS (``tls://``) by default and plain TCP only when asked for explicitly.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -32,15 +34,38 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scanner import executor as _executor
-from scanner.executor import Batch, Job, Outcome, lost, run_batch
+from scanner.connector import store_of
+from scanner.executor import Batch, Job, Outcome, WorkItem, counters_of, lost, run_batch
 from scanner.fingerprint import FingerprintKeyError, keyed_hash
+from scanner.model import Level, Notification, ResourceScan
+
+#: seconds to wait for a worker that offers a placement's resources (config ``placement_timeout:``)
+PLACEMENT_TIMEOUT = 300.0
+#: concurrent sessions per database across the cluster (config ``database_sessions:``)
+DATABASE_SESSIONS = 2
+#: how often, while placed work waits, the client asks the scheduler which resources its workers offer
+PLACEMENT_POLL = 0.25
+#: batches waiting for their resources, per slot of the cluster, before discovery is held back
+PARKED_PER_SLOT = 64
 
 #: The constant whose HMAC proves two processes share the fingerprint key without sending it.
 KEY_PROBE = "privaudit/cluster-key-check/v1"
 
-INSECURE_WARNING = ("task payloads are pickles: whoever reaches the scheduler runs code on the workers; use "
-                    "tls:// with --cluster-tls-ca/--cluster-tls-cert/--cluster-tls-key, or pass --cluster-insecure "
-                    "on a network only the scan's machines can reach")
+#: how the settings of a cluster are named where they were given: the command line or the scan config
+CLI_NAMES = {"address": "--cluster", "ca": "--cluster-tls-ca", "cert": "--cluster-tls-cert",
+             "key": "--cluster-tls-key", "insecure": "--cluster-insecure"}
+CONFIG_NAMES = {"address": "", "ca": "cluster.tls.ca", "cert": "cluster.tls.cert",
+                "key": "cluster.tls.key", "insecure": "cluster.insecure: true"}
+
+
+def insecure_warning(names: dict[str, str] = CLI_NAMES) -> str:
+    """Why plain TCP needs an explicit opt-in, with the settings that fix it named as the user gave them."""
+    return ("task payloads are pickles: whoever reaches the scheduler runs code on the workers; use tls:// with "
+            f"{names['ca']}/{names['cert']}/{names['key']}, or give {names['insecure']} on a network only the "
+            "scan's machines can reach")
+
+
+INSECURE_WARNING = insecure_warning()
 
 
 class ClusterError(FingerprintKeyError):
@@ -61,28 +86,33 @@ class ClusterSpec:
     tls_key: str | None = None
     insecure: bool = False
 
-    def problem(self) -> str | None:
-        """Why this spec cannot be used, or ``None``: checked before the scan, so the CLI exits 2."""
-        address = self.address
+    def problem(self, names: dict[str, str] = CLI_NAMES) -> str | None:
+        """Why this spec cannot be used, or ``None``: checked before the scan, so the CLI exits 2.
+        ``names``: the settings as the user gave them (:data:`CLI_NAMES` or :data:`CONFIG_NAMES`)."""
+        address, option = self.address, names["address"]
+        option = f"{option} " if option else ""  # a config's message already names cluster.address
         if address.startswith("local:"):
             count = address.removeprefix("local:")
             if not count.isdigit() or int(count) < 1:
-                return f"--cluster {address!r}: local:N needs a worker count N ≥ 1, e.g. local:4"
+                return f"{option}{address!r}: local:N needs a worker count N ≥ 1, e.g. local:4"
             return None
-        parts = urlsplit(address)
-        if parts.scheme not in ("tls", "tcp") or not parts.hostname:
-            return (f"--cluster {address!r} is not a cluster address; give local:N, tls://host:port or "
-                    "tcp://host:port (with --cluster-insecure)")
+        try:
+            parts = urlsplit(address)
+            hostname = parts.hostname
+        except ValueError:
+            parts, hostname = urlsplit(""), None
+        if parts.scheme not in ("tls", "tcp") or not hostname:
+            return (f"{option}{address!r} is not a cluster address; give local:N, tls://host:port or "
+                    f"tcp://host:port (with {names['insecure']})")
         if parts.username or parts.password:
-            return f"--cluster {parts.scheme}://…@{parts.hostname}: the address must not hold credentials"
+            return f"{option}{parts.scheme}://…@{hostname}: the address must not hold credentials"
         if parts.scheme == "tcp" and not self.insecure:
-            return f"--cluster {address} is plain TCP: {INSECURE_WARNING}"
+            return f"{option}{address} is plain TCP: {insecure_warning(names)}"
         if parts.scheme == "tls":
-            files = (("--cluster-tls-ca", self.tls_ca), ("--cluster-tls-cert", self.tls_cert),
-                     ("--cluster-tls-key", self.tls_key))
+            files = ((names["ca"], self.tls_ca), (names["cert"], self.tls_cert), (names["key"], self.tls_key))
             missing = [name for name, value in files if not value]
             if missing:
-                return f"--cluster {address} needs mutual TLS files: give {', '.join(missing)}"
+                return f"{option}{address} needs mutual TLS files: give {', '.join(missing)}"
         return None
 
     def security(self) -> Any:
@@ -156,8 +186,12 @@ class JobPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
         _jobs.pop(self.token, None)
 
 
-def run_cluster_batch(token: str, check: str, batch: Batch) -> list[Outcome]:
-    """A task: check the key, set up this worker for the job once (detector, fresh connectors), scan."""
+def run_cluster_batch(token: str, check: str, batch: Batch, sessions: Any = None) -> list[Outcome]:
+    """A task: check the key, set up this worker for the job once (detector, fresh connectors), scan.
+
+    ``sessions``: the ``distributed.Semaphore`` of the batch's database, held while its tables are
+    sampled; the database's connections are closed before it is released, so the number of leases is
+    the number of sessions the database sees from the whole cluster."""
     global _token
     mine = key_check()
     if mine != check:
@@ -171,7 +205,35 @@ def run_cluster_batch(token: str, check: str, batch: Batch) -> list[Outcome]:
             _executor.close_connectors()  # another scan's connectors: other targets under the same indices
             _executor._prepare(job)
             _token = token
-        return run_batch(batch)
+        with sessions if sessions is not None else contextlib.nullcontext():
+            try:
+                return run_batch(batch)
+            finally:
+                close_database_connectors()
+
+
+def close_database_connectors() -> None:
+    """Close this worker's database connections after every batch: in cluster mode a session must not
+    outlive the semaphore lease it was opened under (files, S3 and SFTP keep theirs between tasks)."""
+    for key, connector in list(_executor._connectors.items()):
+        if connector.store == "database":
+            with contextlib.suppress(Exception):
+                connector.close()
+            del _executor._connectors[key]
+
+
+def not_scanned(item: WorkItem, resources: dict[str, float], timeout: float) -> Outcome:
+    """The outcome of an item no worker could take: its placement's resources were not offered in time."""
+    resource = item.resource
+    wanted = ", ".join(f"{name}={amount:g}" for name, amount in sorted(resources.items()))
+    flags = " ".join(f"--resources {name}={amount:g}" for name, amount in sorted(resources.items()))
+    scan = ResourceScan(resource=resource)
+    scan.notifications.append(Notification(
+        f"{resource.display_name}: not scanned: no worker of the cluster offered the resources its placement "
+        f"requires ({wanted}) within {timeout:g} s; start `privaudit worker ADDRESS {flags}` "
+        "in the target's network zone, or raise placement_timeout.",
+        resource.uri, level=Level.ERROR, kind="not-scanned"))
+    return Outcome(scan, [], counters_of(scan))
 
 
 def _worker_name() -> str:
@@ -214,6 +276,16 @@ class DaskExecutor:
     that merely shared the dying worker can get it too) is retried one item at a time, each with nothing
     else of this scan in flight, as the local pool does: the item that kills its worker then becomes a
     ``worker-lost`` error notification and the rest of the scan goes on.
+
+    Placement (``cluster_placement`` in the scan's options: ``[glob over target URIs, resources]``, the
+    first match wins): a target's items are submitted with those worker resources, so a database is
+    sampled from a worker in its network zone. A batch of the scan pipeline may mix targets; it is split
+    here by placement and by database. When no worker offers a placement's resources for
+    ``cluster_placement_timeout`` seconds (from the first batch that needed them, or from the moment
+    the last such worker left), the batches waiting for them come back as ``not-scanned`` errors.
+
+    Every database target has a ``distributed.Semaphore`` of ``cluster_database_sessions`` leases (named
+    by a keyed hash of its URI, never the URI), held by a worker while it samples that database's tables.
     """
 
     def __init__(self, job: Job, spec: ClusterSpec, *, timeout: float = 30.0) -> None:
@@ -228,6 +300,18 @@ class DaskExecutor:
 
         self.job, self.spec = job, spec
         self.cluster: Any = None
+        options = getattr(job.ctx, "options", None) or {}
+        placement = [(str(glob), dict(resources)) for glob, resources in options.get("cluster_placement") or ()]
+        # resources of each target (by index into the job): the first placement whose glob matches its URI
+        self.resources = [next((r for glob, r in placement if fnmatch.fnmatchcase(target, glob)), None)
+                          for target, _ in job.targets]
+        self.placement_timeout = float(options.get("cluster_placement_timeout") or PLACEMENT_TIMEOUT)
+        self.sessions = int(options.get("cluster_database_sessions") or DATABASE_SESSIONS)
+        self._semaphores: dict[int, Any] = {}
+        self._offered: dict[tuple, bool] = {}
+        self._missing_since: dict[tuple, float] = {}
+        self._offers_at = 0.0
+        self._worker_resources: list[dict[str, float]] = []
         self.check = key_check()
         if self.check.startswith("unusable: "):
             raise ClusterError(self.check.removeprefix("unusable: "))
@@ -266,12 +350,91 @@ class DaskExecutor:
         threads = sum(self.client.nthreads().values())
         return max(2, 2 * threads)
 
+    # -- placement and database sessions --------------------------------------------------------
+
+    def _split(self, batch: Batch) -> list[Batch]:
+        """A batch per placement and per database target (each database has its own semaphore)."""
+        groups: dict[tuple, Batch] = {}
+        for item in batch.items:
+            database = store_of(item.resource.connector) == "database"
+            group = groups.setdefault((item.target if database else -1, self._key(item.target)), Batch())
+            group.items.append(item)
+            group.weight += item.resource.size or 0
+        return list(groups.values()) if len(groups) > 1 else [batch]
+
+    def _key(self, target: int) -> tuple:
+        return tuple(sorted((self.resources[target] or {}).items()))
+
+    def _batch_resources(self, batch: Batch) -> dict[str, float] | None:
+        return self.resources[batch.items[0].target] if batch.items else None
+
+    def _semaphore(self, batch: Batch) -> Any:
+        """The database's semaphore, or None for a batch of files (a batch holds one database at most)."""
+        if not batch.items or store_of(batch.items[0].resource.connector) != "database":
+            return None
+        target = batch.items[0].target
+        if target not in self._semaphores:
+            from distributed import Semaphore
+
+            # the name tells scans of one database apart without showing its URI; the cap is part of it
+            # because the scheduler refuses one name with two different numbers of leases
+            digest = keyed_hash("cluster-database-sessions:" + self.job.targets[target][0])[:24]
+            self._semaphores[target] = Semaphore(max_leases=self.sessions,
+                                                 name=f"privaudit-db-{digest}-{self.sessions}")
+        return self._semaphores[target]
+
+    def _offers(self, resources: dict[str, float] | None, now: float) -> bool:
+        """Whether a worker of the cluster offers ``resources`` (asked at most every PLACEMENT_POLL s);
+        records since when none does, for the placement timeout."""
+        if not resources:
+            return True
+        if now - self._offers_at >= PLACEMENT_POLL:
+            workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+            self._worker_resources = [dict(w.get("resources") or {}) for w in workers.values()]
+            self._offers_at, self._offered = now, {}
+        key = tuple(sorted(resources.items()))
+        if key not in self._offered:
+            self._offered[key] = any(all(offer.get(name, 0) >= amount for name, amount in resources.items())
+                                     for offer in self._worker_resources)
+            if self._offered[key]:
+                self._missing_since.pop(key, None)
+            else:
+                self._missing_since.setdefault(key, now)
+        return self._offered[key]
+
+    def _expired(self, resources: dict[str, float] | None, now: float) -> bool:
+        since = self._missing_since.get(tuple(sorted((resources or {}).items())))
+        return since is not None and now - since >= self.placement_timeout
+
+    def _placement(self, parked: list[Batch], pending: dict[Any, Batch],
+                   submit: Any) -> Iterator[tuple[Batch, list[Outcome]]]:
+        """Submit parked batches whose resources a worker now offers; give up on those (parked or in
+        flight) whose resources no worker has offered for the placement timeout."""
+        now = time.monotonic()
+        for batch in list(parked):
+            resources = self._batch_resources(batch)
+            if self._offers(resources, now):
+                parked.remove(batch)
+                submit(batch)
+            elif self._expired(resources, now):
+                parked.remove(batch)
+                yield batch, [not_scanned(item, resources or {}, self.placement_timeout) for item in batch.items]
+        for future, batch in list(pending.items()):
+            resources = self._batch_resources(batch)
+            if resources and not self._offers(resources, now) and self._expired(resources, now):
+                future.cancel()
+                del pending[future]
+                yield batch, [not_scanned(item, resources, self.placement_timeout) for item in batch.items]
+
+    # -- running --------------------------------------------------------------------------------
+
     def run(self, batches: Iterator[Batch]) -> Iterator[tuple[Batch, list[Outcome]]]:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        queue = iter(batches)
+        queue = (part for batch in batches for part in self._split(batch))
         suspects: deque[Batch] = deque()  # items of batches whose workers died, each to be run alone
+        parked: list[Batch] = []  # batches waiting for a worker that offers their placement's resources
         pending: dict[Any, Batch] = {}
         alone: Any = None  # the future of a suspect running with nothing else of ours in flight
         done = as_completed()
@@ -279,24 +442,39 @@ class DaskExecutor:
         limit = self._slots()
 
         def submit(batch: Batch) -> Any:
-            future = self.client.submit(run_cluster_batch, self.token, self.check, batch, pure=False)
+            future = self.client.submit(run_cluster_batch, self.token, self.check, batch, self._semaphore(batch),
+                                        pure=False, resources=self._batch_resources(batch))
             pending[future] = batch
             done.add(future)
             return future
 
         while True:
-            while not suspects and not exhausted and len(pending) < limit:
+            while not suspects and not exhausted and len(pending) < limit and len(parked) < limit * PARKED_PER_SLOT:
                 batch = next(queue, None)
                 if batch is None:
                     exhausted = True
                     break
-                submit(batch)
+                if self._offers(self._batch_resources(batch), time.monotonic()):
+                    submit(batch)
+                else:
+                    parked.append(batch)
+            placed = bool(parked) or any(self._batch_resources(b) for b in pending.values())
+            if placed:
+                yield from self._placement(parked, pending, submit)
             if not pending:
-                if not suspects:
+                if suspects:
+                    alone = submit(suspects.popleft())  # nothing else in flight: if its worker dies, it is the culprit
+                elif parked or not exhausted:
+                    time.sleep(PLACEMENT_POLL)
+                    continue
+                else:
                     return
-                alone = submit(suspects.popleft())  # nothing else in flight: if its worker dies, it is the culprit
-            future = next(done)
-            batch = pending.pop(future)
+            future = _next(done, PLACEMENT_POLL if placed else None)
+            if future is None:
+                continue
+            batch = pending.pop(future, None)
+            if batch is None:
+                continue  # cancelled: its items were reported as not scanned
             try:
                 outcomes = future.result()
             except KilledWorker:
@@ -322,15 +500,34 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def cluster_extra(params: dict[str, Any]) -> dict[str, Any]:
+def _next(done: Any, timeout: float | None) -> Any:
+    """The next finished future of ``done`` (a ``distributed.as_completed``), or None after ``timeout`` s."""
+    if timeout is None:
+        return next(done)
+    deadline = time.monotonic() + timeout
+    while not done.has_ready():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        with done.thread_condition:
+            done.thread_condition.wait(timeout=min(remaining, 0.05))
+    return next(done)
+
+
+def cluster_extra(params: dict[str, Any], *, resolved: bool = False) -> dict[str, Any]:
     """``ScanOptions.extra`` keys from the ``--cluster*`` options, checked now so a bad address, missing
     TLS files, plain TCP without ``--cluster-insecure`` or a target URI with a password exit 2 before
-    anything is listed or scanned."""
+    anything is listed or scanned.
+
+    With a scan config (``config_path``) nothing is decided here unless ``resolved``: the config's
+    ``cluster:`` may give the address or the TLS files, and :func:`cluster_settings` merges the two."""
     import click
 
+    if params.get("config_path") and not resolved:
+        return {}
     spec = ClusterSpec(params["cluster"], params.get("cluster_tls_ca"), params.get("cluster_tls_cert"),
                        params.get("cluster_tls_key"), bool(params.get("cluster_insecure")))
-    problem = spec.problem()
+    problem = spec.problem(params.get("_cluster_names") or CLI_NAMES)
     if problem:
         raise click.UsageError(problem + ".")
     refused = password_targets([str(t) for t in params.get("targets") or ()])
@@ -347,6 +544,36 @@ def cluster_extra(params: dict[str, Any]) -> dict[str, Any]:
             extra[name] = str(params[name])
     if spec.insecure:
         extra["cluster_insecure"] = True
+    return extra
+
+
+def cluster_settings(ctx: Any, config: Any) -> dict[str, Any]:
+    """``ScanOptions.extra`` of the cluster of ``privaudit scan --config``: each setting (address, each
+    TLS file, insecure) from the command line, else the config's ``cluster:``, else ``PRIVAUDIT_CLUSTER``
+    (the address only); then the config's ``placement:``, ``placement_timeout:``, ``database_sessions:``.
+
+    The command line wins as for every other setting; the environment comes last because it is the
+    machine's default, while the config is the review's own, archived with its evidence."""
+    from click.core import ParameterSource
+
+    params = dict(ctx.params)
+    cluster = getattr(config, "cluster", None)
+    if cluster is not None and cluster.address:
+        if ctx.get_parameter_source("cluster") is not ParameterSource.COMMANDLINE:
+            params["cluster"] = cluster.address
+            params["_cluster_names"] = CONFIG_NAMES
+        for name, value in (("cluster_tls_ca", cluster.tls_ca), ("cluster_tls_cert", cluster.tls_cert),
+                            ("cluster_tls_key", cluster.tls_key)):
+            params[name] = params.get(name) or value
+        params["cluster_insecure"] = bool(params.get("cluster_insecure") or cluster.insecure)
+    extra = cluster_extra(params, resolved=True) if params.get("cluster") else {}
+    if cluster is not None:
+        if cluster.placement:
+            extra["cluster_placement"] = [[glob, dict(resources)] for glob, resources in cluster.placement]
+        if cluster.placement_timeout is not None:
+            extra["cluster_placement_timeout"] = float(cluster.placement_timeout)
+        if cluster.database_sessions is not None:
+            extra["cluster_database_sessions"] = int(cluster.database_sessions)
     return extra
 
 
