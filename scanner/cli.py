@@ -159,8 +159,8 @@ def main() -> None:
               envvar=["PRIVAUDIT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"],
               help="S3-compatible endpoint (MinIO, Ceph RGW), e.g. https://minio.internal:9000 "
                    "(env PRIVAUDIT_S3_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).")
-@click.option("--s3-state-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Incremental S3 scans: object summaries keyed by ETag; unchanged objects are not read again.")
+@click.option("--s3-state-file", type=click.Path(dir_okay=False), default=None, metavar="FILE", hidden=True,
+              help="Replaced by --state DIR (refused with how to move).")
 @click.option("--known-hosts", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
               help="known_hosts file for sftp:// targets (default ~/.ssh/known_hosts); unknown keys are refused.")
 @click.option("--ssh-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",

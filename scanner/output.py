@@ -242,10 +242,9 @@ def remote_extra(params: dict[str, Any]) -> dict[str, Any]:
                   "credentials (they come from the AWS credential chain).")
         extra["s3_endpoint_url"] = endpoint
     if params.get("s3_state_file"):
-        state = Path(params["s3_state_file"])
-        if not state.absolute().parent.is_dir():
-            _fail(f"--s3-state-file {state}: its directory does not exist; create it or choose another path.")
-        extra["s3_state_file"] = str(state)
+        from connectors.s3.connector import STATE_FILE_REPLACED
+
+        _fail(f"--s3-state-file: {STATE_FILE_REPLACED}.")
     if params.get("known_hosts"):
         extra["known_hosts"] = str(params["known_hosts"])
     if params.get("ssh_key"):

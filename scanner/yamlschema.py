@@ -423,6 +423,8 @@ def _describe(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
             return [(path, error.message)]
         return [((*path, key), f"unknown key {_shown(key)}; expected one of: {', '.join(allowed)}")
                 for key in extra or ["?"]]
+    if error.validator == "not" and error.validator_value == {} and error.schema.get("description"):
+        return [(path, error.schema["description"])]  # a key no longer accepted: its description says what instead
     if error.validator == "required":
         return [(path, error.message.replace("is a required property", "is required but missing"))]
     if error.validator == "enum":

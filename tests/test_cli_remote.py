@@ -63,28 +63,23 @@ def public_bucket(s3_server: S3Server, aws_env: None) -> str:
 # -- S3 -----------------------------------------------------------------------------------------
 
 
-def test_s3_endpoint_url_and_state_file_options(s3_server: S3Server, public_bucket: str, tmp_path: Path) -> None:
-    out, state = tmp_path / "s3.sarif", tmp_path / "state" / "s3.json"
-    state.parent.mkdir()
-    args = [f"s3://{public_bucket}", "--s3-endpoint-url", s3_server.endpoint_url, "--s3-state-file", str(state),
+def test_s3_endpoint_url_and_state_options(s3_server: S3Server, public_bucket: str, tmp_path: Path) -> None:
+    out, state = tmp_path / "s3.sarif", tmp_path / "state"
+    args = [f"s3://{public_bucket}", "--s3-endpoint-url", s3_server.endpoint_url, "--state", str(state),
             "-j", "1", "-o", str(out)]
     first = run(args)
     assert first.exit_code == 1, first.stderr  # a public bucket with C2 data is an error-level finding
     rule_ids = {r["ruleId"] for r in results(out)}
     assert {"s3_bucket_public_with_pii", "s3_bucket_unencrypted_with_pii"} <= rule_ids
-    saved = json.loads(state.read_text("utf-8"))
-    from connectors.s3 import _state_key
-
-    assert _state_key(public_bucket, "exports/customers.csv") in saved["objects"]
-    assert "exports/customers.csv" not in state.read_text("utf-8")
-    assert RESIDENT_ID not in state.read_text("utf-8")
+    assert RESIDENT_ID.encode() not in (state / "state.sqlite").read_bytes()
     assert validate_sarif(out) == []
     logical = {loc["fullyQualifiedName"] for r in results(out) for loc in r["locations"][0]["logicalLocations"]}
     assert f"s3://{public_bucket}" in logical
     fingerprints = {json.dumps(r["partialFingerprints"], sort_keys=True) for r in results(out)}
 
-    second = run(args)  # unchanged objects come from the state file: same findings, same fingerprints
+    second = run(args)  # the unchanged object is carried from the state: same findings, same fingerprints
     assert second.exit_code == 1
+    assert "1 unchanged resource carried from the state" in second.stderr
     assert {json.dumps(r["partialFingerprints"], sort_keys=True) for r in results(out)} == fingerprints
 
 
@@ -100,7 +95,7 @@ def test_s3_endpoint_from_the_environment(s3_server: S3Server, public_bucket: st
 @pytest.mark.parametrize(("args", "message"), [
     (["--s3-endpoint-url", "minio.internal:9000"], "is not an endpoint URL"),
     (["--s3-endpoint-url", "https://key:secret@minio.internal"], "without credentials"),
-    (["--s3-state-file", "/nonexistent-dir/state.json"], "its directory does not exist"),
+    (["--s3-state-file", "/var/lib/privaudit/s3-state.json"], "was replaced by --state DIR"),
 ])
 def test_s3_option_mistakes_exit_2(args: list[str], message: str, aws_env: None) -> None:
     result = run(["s3://bucket", *args])

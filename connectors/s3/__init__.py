@@ -49,12 +49,15 @@ is also capped *after* decompression at the same ``s3_max_object_bytes`` (a 4 Mi
 would otherwise expand to hundreds of MiB), with a notification when the cap cuts it. ZIP objects up
 to ``extra["s3_max_zip_bytes"]`` are read whole and scanned member by member.
 
-Incremental scans: with ``extra["s3_state_file"]`` the summary of each scanned object (ETag,
-per-entity counts, encryption, public ACL flag — never a value) is stored under a keyed hash
-(``scanner.fingerprint.keyed_hash``) of bucket and key, never the key itself: keys are named after
-customers too (``kyc/<ID number>.pdf``). On the next scan an
-object whose ETag has not changed is not downloaded again and its stored summary stands in for
-it, so the findings (and SARIF fingerprints) stay the same while the GETs are saved.
+Incremental scans: with ``--state DIR`` (:mod:`scanner.state`, one state for every connector) an object
+whose version is unchanged since the last run is not read again; its results are carried and the rules
+judge them afresh with the bucket's posture, which is read every run. What says "unchanged" is the
+object's ``metadata["change"]`` (:meth:`S3Connector._change`: ETag, size, LastModified, VersionId when
+listed, the sample caps and the bucket's ACL switches), never its key: the state hashes the URI, since
+keys are named after customers too (``kyc/<ID number>.pdf``). Sampling is deterministic (the first
+objects of each prefix in the listing's key order), so a carried object and a re-read one are the same
+sample. The S3-only state file of earlier versions (``--s3-state-file``, ``state_file:``) is refused
+with how to move to ``--state`` (:data:`STATE_FILE_REPLACED`).
 
 Nothing here writes: only ``List*``/``Get*``/``Head*`` calls are made, and :attr:`permissions`
 lists exactly the IAM actions needed (``docs/s3-iam-policy.json``); ``tests/connectors/test_s3.py``
@@ -70,9 +73,8 @@ from connectors.s3.connector import (
     ENV_AWS_ENDPOINT,
     ENV_ENDPOINT,
     SERVICE_ENDPOINT_ENV,
-    STATE_VERSION,
+    STATE_FILE_REPLACED,
     S3Connector,
-    _state_key,
     object_uri,
     parse_target,
 )
@@ -87,6 +89,6 @@ from connectors.s3.posture import (
 
 __all__ = [
     "API_CALL_OBSERVERS", "ENV_AWS_ENDPOINT", "ENV_ENDPOINT", "OPERATION_PERMISSIONS", "SERVICE_ENDPOINT_ENV",
-    "STATE_VERSION", "S3Connector", "_state_key", "acl_other_grantees", "acl_public_permissions", "analyze_policy",
+    "STATE_FILE_REPLACED", "S3Connector", "acl_other_grantees", "acl_public_permissions", "analyze_policy",
     "combine_bpa", "encryption_label", "object_encryption_label", "object_uri", "parse_target",
 ]

@@ -1,5 +1,6 @@
-"""The S3 connector: listing, sampling and reading objects, gathering each bucket's posture, and the
-state of the last run (ETags) so unchanged objects are not read again. See the package docstring."""
+"""The S3 connector: listing, sampling and reading objects, and gathering each bucket's posture; each
+object says what identifies its version (``metadata["change"]``) so ``--state`` carries unchanged ones.
+See the package docstring."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import io
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,7 +39,6 @@ from connectors.s3.posture import (
     object_encryption_label,
 )
 from scanner.connector import (
-    FILE_PATH,
     POSITIVE,
     Connector,
     ContentSkipped,
@@ -67,7 +65,13 @@ DEFAULT_MAX_OBJECTS_PER_PREFIX = 20
 DEFAULT_MAX_OBJECT_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_ZIP_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_OBJECTS_PER_BUCKET = 5000
-STATE_VERSION = 2  # 2: objects keyed by a keyed hash of bucket and key (no raw object keys on disk)
+#: why a config's ``state_file:`` and ``--s3-state-file`` are refused (exit 2): the S3-only state file is gone
+STATE_FILE_REPLACED = (
+    "the S3 state file was replaced by --state DIR (state: DIR in a scan config), one state for every "
+    "connector, in which an object with the same ETag, size and version is not read again; remove the state "
+    "file option and give --state DIR. The old file cannot be converted (it holds summaries, not what --state "
+    "keeps): the first run with --state reads every sampled object once, after which the old file can be deleted")
+
 
 def _aws_endpoint_env(variable: str) -> str | None:
     """An ``AWS_ENDPOINT_URL*`` variable, unless ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` is true (boto3's rule)."""
@@ -136,7 +140,8 @@ class S3Connector(Connector):
         "max_objects_per_bucket": TargetOption(POSITIVE, extra="s3_max_objects_per_bucket"),
         "max_object_bytes": TargetOption(POSITIVE, extra="s3_max_object_bytes"),
         "max_zip_bytes": TargetOption(POSITIVE, extra="s3_max_zip_bytes"),
-        "state_file": TargetOption(FILE_PATH, extra="s3_state_file", path=True),
+        # refused with what replaced it (scanner.yamlschema: a "not {}" schema's description is the message)
+        "state_file": TargetOption({"not": {}, "description": STATE_FILE_REPLACED}),
         "aws_profile": TargetOption({"type": "string", "pattern": r"^[A-Za-z0-9_.+=,@-]+$"}, extra="s3_profile",
                                     credential="profile"),
     }
@@ -161,8 +166,6 @@ class S3Connector(Connector):
         self.max_attempts = int(extra.get("s3_max_attempts", 5))
         self.posture_threads = int(extra.get("s3_posture_threads", 8))
         self.page_size = int(extra.get("s3_page_size", 1000))  # ListObjectsV2 MaxKeys (S3's maximum is 1,000)
-        state = extra.get("s3_state_file")
-        self.state_file: Path | None = Path(state) if state else None
         self._session: Any = None
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._client_lock = threading.Lock()
@@ -170,9 +173,6 @@ class S3Connector(Connector):
         self._own_account: str | None = None
         self._account_checked = False
         self._account_bpa: dict[str, bool] | None = None
-        self._discovered = False
-        self._carried: dict[str, dict[str, Any]] = {}
-        self._state_handle: Any = None
 
     @property
     def display_target(self) -> str:
@@ -318,8 +318,6 @@ class S3Connector(Connector):
     # -- discovery and posture ----------------------------------------------------------------
 
     def discover(self) -> Iterator[Resource | Notification]:
-        self._discovered = True
-        self._prepare_state()
         yield from self._account_posture()
         buckets: list[str]
         if self.bucket:
@@ -461,7 +459,7 @@ class S3Connector(Connector):
             return
         uri = f"s3://{bucket}"
         per_prefix: dict[str, int] = {}
-        listed = sampled = beyond = archived = carried = 0
+        listed = sampled = beyond = archived = 0
         prefix = self.prefix if self.bucket else ""
         client = self.client("s3", region)
         try:
@@ -488,17 +486,13 @@ class S3Connector(Connector):
                         continue
                     per_prefix[folder] = per_prefix.get(folder, 0) + 1
                     sampled += 1
-                    resource = self._object_resource(bucket, key, item, posture, region)
-                    if resource.metadata.get("cached"):
-                        carried += 1
-                    yield resource
+                    yield self._object_resource(bucket, key, item, posture, region)
         except Exception as exc:  # the paginator raises botocore errors directly
             if _unreachable(exc):  # listing is essential: an S3 that cannot be reached fails the target
                 raise ReadError(f"{self.endpoint_url or 'S3'} cannot be used: {exc}", kind="unreachable") from None
             yield self._notify(_classify(exc), "s3", "ListObjectsV2", f"The object list of bucket {bucket}", uri)
         posture["objects_listed"] = listed
         posture["objects_sampled"] = sampled
-        posture["objects_unchanged"] = carried
         if beyond:
             yield Notification(
                 f"Bucket {bucket}: {beyond} objects were not sampled (limit {self.max_per_prefix} per prefix, "
@@ -515,20 +509,20 @@ class S3Connector(Connector):
                          region: str | None) -> Resource:
         etag = str(item.get("ETag", "")).strip('"')
         modified = item.get("LastModified")
+        size = int(item.get("Size") or 0)
+        acls_enabled = posture.get("acls_enabled") is not False
+        ignore_public_acls = bool(posture.get("effective_bpa", {}).get("IgnorePublicAcls"))
         metadata: dict[str, Any] = {
             "bucket": bucket,
             "key": key,
             "etag": etag,
             "storage_class": item.get("StorageClass"),
             "region": region,
-            "acls_enabled": posture.get("acls_enabled") is not False,
-            "ignore_public_acls": bool(posture.get("effective_bpa", {}).get("IgnorePublicAcls")),
+            "acls_enabled": acls_enabled,
+            "ignore_public_acls": ignore_public_acls,
         }
-        state_key = _state_key(bucket, key)
-        previous = self._previous_state().get(state_key)
-        if previous and etag and previous.get("etag") == etag:
-            metadata["cached"] = previous
-            self._carried[state_key] = previous
+        if etag:
+            metadata["change"] = self._change(etag, size, item, acls_enabled, ignore_public_acls)
         return Resource(
             uri=object_uri(bucket, key),
             kind="object",
@@ -536,10 +530,25 @@ class S3Connector(Connector):
             connector=self.name,
             root_uri=f"s3://{bucket}/",
             relative_path=key,
-            size=int(item.get("Size") or 0),
+            size=size,
             mtime=modified.timestamp() if isinstance(modified, dt.datetime) else None,
             metadata=metadata,
         )
+
+    def _change(self, etag: str, size: int, item: Mapping[str, Any], acls_enabled: bool,
+                ignore_public_acls: bool) -> tuple[Any, ...]:
+        """What says an object's scan still holds (:func:`scanner.state.change_key`), never its key (the state
+        hashes the URI): the version — ETag (the content's digest, or the parts' for a multipart upload), size,
+        LastModified (an in-place copy that only changes encryption keeps the ETag of SSE-S3 objects) and the
+        VersionId when the listing gives one (``ListObjectsV2`` on AWS does not) — and what decided how it was
+        read and judged: the sample caps (a carried sample must be the one reading it now would take), whether
+        the bucket's ACLs count and whether Block Public Access ignores public ACLs (the object fact's
+        ``acl_public_effective``; those are read every run with the bucket's posture). An object's own ACL can
+        change without a new version: it is carried from the run that read the object (until it changes)."""
+        modified = item.get("LastModified")
+        stamp = modified.isoformat() if isinstance(modified, dt.datetime) else str(modified or "")
+        return ("s3", etag, size, stamp, item.get("VersionId") or "", self.max_object_bytes, self.max_zip_bytes,
+                int(acls_enabled), int(ignore_public_acls))
 
     # -- content --------------------------------------------------------------------------------
 
@@ -598,10 +607,8 @@ class S3Connector(Connector):
             info["expanded_cut"] = self.max_object_bytes
 
     def scan_resource(self, resource: Resource, detector: Any, part: WorkPart | None = None) -> ResourceScan:
-        """Read one sampled object (or reuse its unchanged summary) and add its object-level facts."""
-        cached = resource.metadata.get("cached")
-        if cached:
-            return _scan_from_state(resource, cached)
+        """Read one sampled object and add its object-level facts (an unchanged one is carried by ``--state``
+        before it gets here: :mod:`scanner.state`)."""
         scan = ResourceScan(resource=resource)
         info: dict[str, Any] = {}
         if not detect_chunks(scan, self._read(resource, info), detector):
@@ -622,7 +629,6 @@ class S3Connector(Connector):
         if scan.occurrences and resource.metadata.get("acls_enabled"):
             object_fact.update(self._object_acl(resource, scan))
         scan.facts.append(ObjectPosture.from_record(resource.uri, object_fact))
-        self._record_state(resource, scan, object_fact)
         return scan
 
     def _object_acl(self, resource: Resource, scan: ResourceScan) -> dict[str, Any]:
@@ -640,89 +646,7 @@ class S3Connector(Connector):
             "acl_public_effective": bool(public) and not resource.metadata.get("ignore_public_acls"),
         }
 
-    # -- incremental state ----------------------------------------------------------------------
-
-    def _parts_dir(self) -> Path:
-        assert self.state_file is not None
-        return self.state_file.with_name(self.state_file.name + ".parts")
-
-    def _previous_state(self) -> dict[str, dict[str, Any]]:
-        if not hasattr(self, "_previous"):
-            self._previous: dict[str, dict[str, Any]] = {}
-            if self.state_file and self.state_file.is_file():
-                try:
-                    data = json.loads(self.state_file.read_text("utf-8"))
-                except (OSError, ValueError):
-                    data = {}
-                if data.get("version") == STATE_VERSION and data.get("fingerprint") == self._state_fingerprint():
-                    self._previous = data.get("objects", {})
-        return self._previous
-
-    def _state_fingerprint(self) -> str:
-        """Cached summaries are only valid for the same detector version and settings."""
-        from scanner import __version__
-
-        return f"{__version__}/{self.options.min_score}"
-
-    def _prepare_state(self) -> None:
-        if not self.state_file:
-            return
-        parts = self._parts_dir()
-        if parts.is_dir():
-            for stale in parts.glob("*.jsonl"):
-                stale.unlink(missing_ok=True)
-        self._previous_state()
-
-    def _record_state(self, resource: Resource, scan: ResourceScan, object_fact: Mapping[str, Any]) -> None:
-        if not self.state_file or not resource.metadata.get("etag"):
-            return
-        entry = {
-            "key": _state_key(resource.metadata["bucket"], resource.metadata["key"]),
-            "etag": resource.metadata["etag"],
-            "occurrences": dict(scan.occurrences),
-            "masked": dict(scan.masked),
-            "bytes": scan.bytes_scanned,
-            "lines": scan.lines_scanned,
-            "protected": scan.protected,
-            "skipped": scan.skipped,
-            "object": {k: v for k, v in object_fact.items() if k not in ("bucket", "key")},
-        }
-        if self._state_handle is None:
-            parts = self._parts_dir()
-            parts.mkdir(parents=True, exist_ok=True)
-            self._state_handle = open(parts / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-        self._state_handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        self._state_handle.flush()
-
-    def _write_state(self) -> None:
-        """Merge the workers' records with the unchanged objects into the new state file."""
-        assert self.state_file is not None
-        objects: dict[str, dict[str, Any]] = dict(self._carried)
-        parts = self._parts_dir()
-        if parts.is_dir():
-            for path in sorted(parts.glob("*.jsonl")):
-                for line in path.read_text("utf-8").splitlines():
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue
-                    objects[entry.pop("key")] = entry
-                path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                parts.rmdir()
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_name(self.state_file.name + f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"version": STATE_VERSION, "fingerprint": self._state_fingerprint(),
-                                   "objects": dict(sorted(objects.items()))}, indent=1), "utf-8")
-        os.replace(tmp, self.state_file)
-
     def close(self) -> None:
-        if self._state_handle is not None:
-            self._state_handle.close()
-            self._state_handle = None
-        if self._discovered and self.state_file:
-            self._write_state()
-            self._discovered = False
         for client in self._clients.values():
             with contextlib.suppress(Exception):
                 client.close()
@@ -789,26 +713,3 @@ def _default_encryption(answer: Any) -> dict[str, Any]:
         return {"encryption": "none", "kms_key": None}
     encryption, key = encryption_label(answer.get("ServerSideEncryptionConfiguration", {}).get("Rules", []))
     return {"encryption": encryption, "kms_key": key}
-
-
-def _state_key(bucket: str, key: str) -> str:
-    """How the state file names an object: a keyed hash, since object keys carry customers' IDs too."""
-    from scanner.fingerprint import keyed_hash
-
-    return keyed_hash("s3-state/v2", bucket, key)
-
-
-def _scan_from_state(resource: Resource, cached: Mapping[str, Any]) -> ResourceScan:
-    """A scan rebuilt from an unchanged object's stored summary (counts only, no values)."""
-    scan = ResourceScan(resource=resource)
-    scan.occurrences = dict(cached.get("occurrences", {}))
-    scan.masked = dict(cached.get("masked", {}))
-    scan.bytes_scanned = 0
-    scan.lines_scanned = int(cached.get("lines", 0))
-    scan.protected = cached.get("protected")
-    scan.skipped = cached.get("skipped")
-    scan.items_examined = 1
-    fact = {"bucket": resource.metadata["bucket"], "key": resource.metadata["key"], **cached.get("object", {}),
-            "unchanged": True}
-    scan.facts.append(ObjectPosture.from_record(resource.uri, fact))
-    return scan

@@ -259,7 +259,7 @@ def test_ownership_enforced_disables_acls(s3_server: S3Server) -> None:
     assert "s3_acls_enabled" not in rule_ids(report, bucket)
 
 
-# -- content: sampling, ranges, archives, incremental state -------------------------------------
+# -- content: sampling, ranges, archives --------------------------------------------------------
 
 
 def test_sampling_per_prefix_and_byte_ranges(s3_server: S3Server) -> None:
@@ -305,37 +305,6 @@ def test_zip_object_scanned_member_by_member(s3_server: S3Server) -> None:
     s3_server.client().put_object(Bucket=bucket, Key="exports/2024.zip", Body=buffer.getvalue())
     report = scan(s3_server, f"s3://{bucket}")
     assert "s3_bucket_unencrypted_with_pii" in rule_ids(report, bucket)
-
-
-def test_incremental_state_skips_unchanged_objects(s3_server: S3Server, tmp_path: Path) -> None:
-    bucket = new_bucket(s3_server, "incr")
-    client = s3_server.client()
-    client.put_object(Bucket=bucket, Key="a/customers.csv", Body=CUSTOMERS_CSV)
-    client.put_object(Bucket=bucket, Key="a/notes.txt", Body=HARMLESS)
-    state = tmp_path / "s3-state.json"
-
-    first = scan(s3_server, f"s3://{bucket}", jobs=2, s3_state_file=str(state))
-    saved = json.loads(state.read_text())
-    assert set(saved["objects"]) == {s3c._state_key(bucket, "a/customers.csv"), s3c._state_key(bucket, "a/notes.txt")}
-    assert saved["objects"][s3c._state_key(bucket, "a/customers.csv")]["occurrences"] == {
-        "CN_MOBILE_NUMBER": 2, "CN_RESIDENT_ID": 2}
-    assert RESIDENT_ID not in state.read_text() and "13812345678" not in state.read_text()
-
-    calls: list[tuple[str, str]] = []
-    s3c.API_CALL_OBSERVERS.append(lambda service, op: calls.append((service, op)))
-    try:
-        second = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
-        assert ("s3", "GetObject") not in calls
-        assert {f.fingerprint for f in second.findings} == {f.fingerprint for f in first.findings}
-
-        client.put_object(Bucket=bucket, Key="a/notes.txt", Body=HARMLESS + f"call 139{'12345678'}\n".encode())
-        calls.clear()
-        third = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
-        assert calls.count(("s3", "GetObject")) == 1
-        [unencrypted] = [f for f in third.findings if f.rule_id == "s3_bucket_unencrypted_with_pii"]
-        assert f"s3://{bucket}/a/notes.txt" in unencrypted.properties["objects"]
-    finally:
-        s3c.API_CALL_OBSERVERS.clear()
 
 
 def test_object_age_feeds_retention(s3_server: S3Server, tmp_path: Path) -> None:
@@ -601,43 +570,6 @@ def test_a_posture_api_the_endpoint_lacks_is_a_notification_and_listing_goes_on(
     assert not report.targets[0].failed
     assert report.targets[0].bytes_scanned == len(CUSTOMERS_CSV)  # the object was listed and read
     assert "CN_RESIDENT_ID" in {f.entity_type for f in report.findings}
-
-
-PLANTED_ID = "110101199003070011"
-
-
-def test_the_state_file_holds_no_object_key(s3_server: S3Server, tmp_path: Path) -> None:
-    """Object keys are named after customers too (``kyc/<ID>.pdf``): the state file keys objects by a
-    keyed hash, and an unchanged object is still recognised on the next run."""
-    bucket = new_bucket(s3_server, "statekey")
-    s3_server.client().put_object(Bucket=bucket, Key=f"kyc/{PLANTED_ID}/13812345678.csv", Body=CUSTOMERS_CSV)
-    state = tmp_path / "state.json"
-    first = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
-    text = state.read_text("utf-8")
-    assert PLANTED_ID not in text and "13812345678" not in text and "kyc" not in text and RESIDENT_ID not in text
-    assert json.loads(text)["version"] == s3c.STATE_VERSION == 2
-    assert not (tmp_path / "state.json.parts").exists()
-    second = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
-    assert [f.fingerprint for f in second.findings] == [f.fingerprint for f in first.findings]
-    assert second.targets[0].bytes_scanned == 0  # read from the state, not the bucket
-
-
-def test_a_version_1_state_file_is_ignored_and_replaced(s3_server: S3Server, tmp_path: Path) -> None:
-    """Version 1 keyed objects by ``bucket/key``: such a file is not trusted, and the next scan
-    writes a version 2 file in its place, without the raw keys the old one held."""
-    bucket = new_bucket(s3_server, "oldstate")
-    key = f"kyc/{PLANTED_ID}.csv"
-    s3_server.client().put_object(Bucket=bucket, Key=key, Body=CUSTOMERS_CSV)
-    etag = s3_server.client().head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
-    state = tmp_path / "state.json"
-    fingerprint = s3c.S3Connector(f"s3://{bucket}", ScanOptions())._state_fingerprint()
-    old_entry = {"etag": etag, "occurrences": {}, "masked": {}, "bytes": 0, "lines": 0, "object": {}}
-    state.write_text(json.dumps({"version": 1, "fingerprint": fingerprint, "objects": {f"{bucket}/{key}": old_entry}}))
-    report = scan(s3_server, f"s3://{bucket}", s3_state_file=str(state))
-    assert report.targets[0].bytes_scanned == len(CUSTOMERS_CSV)  # read again: the old summary was not used
-    assert "CN_RESIDENT_ID" in {f.entity_type for f in report.findings}
-    text = state.read_text("utf-8")
-    assert json.loads(text)["version"] == 2 and PLANTED_ID not in text and len(json.loads(text)["objects"]) == 1
 
 
 def csv_lines(count: int) -> bytes:
