@@ -34,7 +34,7 @@ from scanner import executor as _executor
 from scanner.connector import Connector, ScanOptions, WorkPart, merge_parts
 from scanner.executor import Batch, Job, Outcome, WorkItem, _frozen_heap, evaluate_resource, executor_for, notable
 from scanner.fingerprint import key_warnings, load_key
-from scanner.model import Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
+from scanner.model import CarriedGroup, Level, Notification, Resource, ResourceScan, ScanReport, TargetSummary
 from scanner.policy import Policy, load_policy
 from scanner.registry import CONNECTORS, RULES
 from scanner.results import PHASE_RESOURCE, PHASE_SCAN, PHASE_TARGET, ResultStore
@@ -137,6 +137,7 @@ class _Run:
                                                                     connector=cls.name), options)
             if self.state is not None:
                 entry.state_key = self.state.target_key(target, options)
+                connector.groups = self.state.groups(entry.state_key)
             self.targets.append(entry)
 
     def batches(self) -> Iterator[Batch]:
@@ -186,6 +187,9 @@ class _Run:
                 if isinstance(found, Notification):
                     self._listing_note(entry, found)
                     continue
+                if isinstance(found, CarriedGroup):
+                    self._carried_group(entry, found)
+                    continue
                 self.progress.found += 1
                 if self.state is not None:
                     carried = self.state.lookup(entry.state_key, found)
@@ -207,6 +211,17 @@ class _Run:
                 f"Target {entry.connector.display_target} could not be scanned: {exc}.",
                 entry.connector.display_target, level=Level.ERROR, kind="target-failed",
                 exception=type(exc).__name__)])
+
+    def _carried_group(self, entry: _Target, group: CarriedGroup) -> None:
+        """An unchanged group's clean resources, carried from the state as counters."""
+        entry.summary.resources += group.resources
+        entry.summary.bytes_scanned += group.bytes_scanned
+        entry.summary.items_examined += group.items_examined
+        self.progress.found += group.resources
+        self.progress.done += group.resources
+        self.progress.reused += group.resources
+        self.progress.bytes += group.bytes_scanned
+        self._report_progress()
 
     def _facts(self, entry: _Target) -> None:
         notes = []
@@ -256,6 +271,8 @@ class _Run:
         """A whole resource is done: its counters, findings, notifications and (with something in it) its
         scan for the target-level rules go to the store."""
         _summarize(entry.summary, scan)
+        if any(n.kind == "not-scanned" for n in scan.notifications):
+            entry.summary.failed = True  # no worker could take it (cluster placement): exit 3, baseline "not covered"
         for finding in findings:
             finding.properties.setdefault("target", entry.summary.target)
         self.store.add_findings(findings)
