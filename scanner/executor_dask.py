@@ -442,8 +442,11 @@ class DaskExecutor:
         limit = self._slots()
 
         def submit(batch: Batch) -> Any:
+            resources = self._batch_resources(batch)
+            # the key names the placement, so an operator's dashboard (and a test) sees where batches ran
+            zone = "+".join(sorted(resources)) if resources else "any"
             future = self.client.submit(run_cluster_batch, self.token, self.check, batch, self._semaphore(batch),
-                                        pure=False, resources=self._batch_resources(batch))
+                                        key=f"privaudit-batch-{zone}-{uuid.uuid4().hex}", resources=resources)
             pending[future] = batch
             done.add(future)
             return future

@@ -322,3 +322,106 @@ def test_bad_cluster_settings_in_a_config_exit_2(tmp_path: Path, monkeypatch: py
     result, _ = _extra_of(["scan", "--config", str(_config(tmp_path, cluster)), "-q", *args], monkeypatch)
     assert result.exit_code == 2, result.output
     assert expected in result.stderr
+
+
+# -- placement: a target's batches go to workers offering its resources --------------------------------------
+
+
+def _zone_worker(cluster: Any, name: str, resources: str) -> Any:
+    """A ``privaudit worker --resources`` process (as an operator starts one in a database's network zone)."""
+    import os
+    import sys
+
+    from tests.servers import ManagedProcess
+
+    worker = ManagedProcess(f"privaudit worker {name}", [
+        sys.executable, "-m", "scanner", "worker", cluster.address, "--name", name, "--insecure",
+        "--resources", resources], cluster.base / f"worker-{name}.log", env=dict(os.environ))
+    worker.start()
+    return worker
+
+
+def _tasks_by_worker(address: str) -> dict[str, list[str]]:
+    """The privaudit batch keys each worker has run (from the workers' transition logs)."""
+    from distributed import Client
+
+    def keys(dask_worker: Any) -> list[str]:
+        return sorted({str(entry[0]) for entry in list(dask_worker.state.log)
+                       if str(entry[0]).startswith("privaudit-batch-")})
+
+    with Client(address, timeout=30) as client:
+        names = {a: w["name"] for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+        return {str(names[a]): v for a, v in client.run(keys).items()}
+
+
+def placed_config(tmp_path: Path, address: str, tree: Path, timeout: float) -> Path:
+    config = tmp_path / "privaudit.yaml"
+    config.write_text(f"version: 1\ntargets:\n  - path: {tree}\ncluster:\n  address: {address}\n  insecure: true\n"
+                      f"placement:\n  - targets: '{tree.parent}/*'\n    resources: {{zone-test: 1}}\n"
+                      f"placement_timeout: {timeout}\n")
+    return config
+
+
+def test_no_worker_for_a_placement_leaves_its_items_not_scanned_and_the_baseline_not_covered(
+        dask_cluster: Any, planted: Path, tmp_path: Path) -> None:
+    """Nobody offers zone-test: after placement_timeout every item of the target is a not-scanned error, the
+    target is incomplete (exit 3) and the previous review's results are carried as not covered."""
+    previous = tmp_path / "previous.sarif"
+    assert run(["scan", str(planted), "-q", "--jobs", "2", "-o", str(previous)]).exit_code == 1
+    now = tmp_path / "now.sarif"
+    result = run(["scan", "--config", str(placed_config(tmp_path, dask_cluster.address, planted, 0.5)), "-q",
+                  "--baseline", str(previous), "-o", str(now)])
+    assert result.exit_code == 3, result.stderr
+    sarif = json.loads(now.read_text())["runs"][0]
+    notes = sarif["invocations"][0]["toolExecutionNotifications"]
+    missing = [n["message"]["text"] for n in notes if "not scanned: no worker" in n["message"]["text"]]
+    assert len(missing) == 15  # every resource of the planted tree
+    assert all("(zone-test=1)" in m and "--resources zone-test=1" in m and m.endswith(".") for m in missing)
+    assert any(m.startswith("customers.csv") or "customers.csv:" in m for m in missing)
+    results = sarif["results"]
+    assert results and all(r["baselineState"] == "unchanged" and r["properties"].get("notCovered") for r in results)
+    assert not any(value in now.read_text() for value in RAW_VALUES)
+
+
+def test_placement_runs_a_target_on_the_workers_offering_its_resources(dask_cluster: Any, planted: Path,
+                                                                        tmp_path: Path) -> None:
+    """`privaudit worker --resources zone-test=1` registers the resource; the placed target's batches all run
+    there, and the scan equals the local pool's."""
+    from distributed import Client
+
+    zone = _zone_worker(dask_cluster, "zone", "zone-test=1")
+    try:
+        dask_cluster.wait_for_workers(3)
+        with Client(dask_cluster.address, timeout=30) as client:
+            offered = {w["name"]: w["resources"] for w in client.scheduler_info(n_workers=-1)["workers"].values()}
+        assert offered["zone"] == {"zone-test": 1} and offered["w1"] == {}
+        options = ScanOptions(jobs=2, extra={"cluster": dask_cluster.address, "cluster_insecure": True,
+                                             "cluster_placement": [[f"{planted.parent}/*", {"zone-test": 1}]]})
+        remote = run_scan([str(planted)], options)
+        assert summary(remote) == summary(run_scan([str(planted)], ScanOptions(jobs=2)))
+        ran = _tasks_by_worker(dask_cluster.address)
+        assert ran["zone"] and all(k.startswith("privaudit-batch-zone-test-") for k in ran["zone"])
+        assert not any(k.startswith("privaudit-batch-zone-test-") for name in ("w1", "w2") for k in ran[name])
+    finally:
+        zone.stop()
+        dask_cluster.wait_for_workers(2)
+
+
+def test_batches_are_split_by_placement_and_by_database() -> None:
+    """The scan pipeline's batches mix targets; a cluster batch holds one placement and one database at most."""
+    from scanner.executor import WorkItem
+    from scanner.model import Resource
+
+    executor = object.__new__(executor_dask.DaskExecutor)
+    executor.resources = [None, {"zone-a": 1}, {"zone-a": 1}, None]
+    def resource(uri: str, connector: str) -> Resource:
+        return Resource(uri=uri, kind="file" if connector == "files" else "table", display_name=uri[-2:],
+                        connector=connector, size=1 if connector == "files" else None)
+
+    items = [WorkItem(0, resource("file:///s/a", "files")), WorkItem(1, resource("postgresql://h/db1#t1", "postgresql")),
+             WorkItem(3, resource("file:///t/b", "files")), WorkItem(2, resource("postgresql://h/db2#t1", "postgresql")),
+             WorkItem(1, resource("postgresql://h/db1#t2", "postgresql"))]
+    parts = executor._split(Batch(items))
+    assert [[(i.target, i.resource.uri[-2:]) for i in p.items] for p in parts] == [
+        [(0, "/a"), (3, "/b")], [(1, "t1"), (1, "t2")], [(2, "t1")]]
+    assert executor._split(Batch(items[:1])) == [Batch(items[:1])]
