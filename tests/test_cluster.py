@@ -418,9 +418,10 @@ def test_batches_are_split_by_placement_and_by_database() -> None:
         return Resource(uri=uri, kind="file" if connector == "files" else "table", display_name=uri[-2:],
                         connector=connector, size=1 if connector == "files" else None)
 
-    items = [WorkItem(0, resource("file:///s/a", "files")), WorkItem(1, resource("postgresql://h/db1#t1", "postgresql")),
-             WorkItem(3, resource("file:///t/b", "files")), WorkItem(2, resource("postgresql://h/db2#t1", "postgresql")),
-             WorkItem(1, resource("postgresql://h/db1#t2", "postgresql"))]
+    pg = "postgresql"
+    items = [WorkItem(0, resource("file:///s/a", "files")), WorkItem(1, resource("postgresql://h/db1#t1", pg)),
+             WorkItem(3, resource("file:///t/b", "files")), WorkItem(2, resource("postgresql://h/db2#t1", pg)),
+             WorkItem(1, resource("postgresql://h/db1#t2", pg))]
     parts = executor._split(Batch(items))
     assert [[(i.target, i.resource.uri[-2:]) for i in p.items] for p in parts] == [
         [(0, "/a"), (3, "/b")], [(1, "t1"), (1, "t2")], [(2, "t1")]]
