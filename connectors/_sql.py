@@ -19,6 +19,12 @@ Each connector keeps only what its dialect decides: the catalog queries, identif
 bounded sample is read, and which driver errors mean a vanished table, a denied privilege, a timeout
 or a dropped connection.
 
+With ``--state`` (:mod:`scanner.state`) a table whose change key (:func:`with_change`) is the same as at the
+last run is not sampled again: the key is a keyed hash of what the catalog says about the table (everything
+its scan reads: columns, types, comments, privileges) and of what says its rows changed (row-count
+estimate, the statistics' last-analysed time, and what else the server counts). Grants and server settings
+are not part of it: :meth:`Connector.facts` reads them on every run.
+
 This module is private (leading underscore): the registry does not load it as a connector.
 """
 
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import json
 import re
 from abc import abstractmethod
 from collections import Counter
@@ -46,6 +53,7 @@ from scanner.connector import (
 from scanner.detection.fields import classify_field, names_share
 from scanner.detection.protected import classify_protected as shared_classify_protected
 from scanner.facts import ColumnVerdict
+from scanner.fingerprint import keyed_hash
 from scanner.migrations.schema import MIN_ENCODED_LENGTH, protected_name
 from scanner.model import Chunk, Level, Match, Notification, Resource, ResourceScan
 
@@ -148,6 +156,31 @@ def table_resource(connector: str, uri: str, database: str, schema: str, table: 
         metadata={"schema": schema, "table": table, "database": database,
                   "columns": columns_metadata(columns), **metadata},
     )
+
+
+#: what a table's change key covers; another version's key never matches (its tables are sampled again)
+CHANGE_VERSION = "table/1"
+
+
+def with_change(resource: Resource, stats: Any, options_extra: Mapping[str, Any]) -> Resource:
+    """Set ``resource.metadata["change"]`` (read by :func:`scanner.state.change_key`): unchanged while the
+    table's description and ``stats`` are, so an unchanged table is not sampled again under ``--state``.
+
+    The description is the resource's whole metadata (columns with their types, comments, binary/enum
+    flags and column privileges; the table's comment, kind, row estimate and what else the connector put
+    there): everything the classification reads. ``stats`` is what the server says about the rows (JSON
+    values, dates and decimals as text); None when it says nothing that follows them (a view's rows live
+    in other tables): then no key is set and the table is sampled on every run. The sample size is part
+    of the key (a larger ``sample_rows`` reads the table again). Names are in it, so it is a keyed hash
+    (:func:`scanner.fingerprint.keyed_hash`): the state never holds a raw table or column name.
+    """
+    if stats is None:
+        return resource
+    described = {k: v for k, v in resource.metadata.items() if k != "change"}
+    text = json.dumps([described, stats, sample_rows(options_extra)], sort_keys=True, ensure_ascii=True,
+                      default=str, separators=(",", ":"))
+    resource.metadata["change"] = (CHANGE_VERSION, keyed_hash("table-change", text))
+    return resource
 
 
 # -- protected values ------------------------------------------------------------------------------

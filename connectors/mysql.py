@@ -18,6 +18,9 @@ MySQL docs "Grant Tables"), so they cover every account, not just the scanning o
 ``mysql.roles_mapping`` (MariaDB) or ``mysql.role_edges`` (MySQL 8). Accounts whose host part lets
 them log in from any host (``%``, ``0.0.0.0/0``; not a subnet such as ``10.0.0.%``) are marked, by the
 same test check-migrations uses (:func:`scanner.migrations.schema.mysql_any_host`).
+
+With ``--state`` a table is sampled again only when its description or its statistics changed
+(:meth:`MySQLConnector._row_stats`); the grant tables and server variables are read on every run.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from connectors._sql import (
     statement_timeout_ms,
     table_resource,
     table_uri,
+    with_change,
 )
 from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
 from scanner.facts import Observation, ReadAccess, Transport
@@ -61,6 +65,8 @@ PK_RANGE_MIN_ROWS = 10_000
 VANISHED_ERRORS = (1146, 1049)  # ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR
 DENIED_ERRORS = (1142, 1143)  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
 TIMEOUT_ERRORS = (1969, 3024)  # MariaDB max_statement_time, MySQL max_execution_time exceeded
+#: a table written this recently gets no change key (UPDATE_TIME counts whole seconds: see _row_stats)
+HOT_SECONDS = 1
 
 
 def _q(*parts: str) -> str:
@@ -195,6 +201,10 @@ class MySQLConnector(SQLConnector):
                 cur.execute("SET SESSION max_statement_time = %s", (timeout / 1000,))
             else:
                 cur.execute("SET SESSION max_execution_time = %s", (timeout,))
+                # MySQL 8 caches TABLE_ROWS/UPDATE_TIME/AUTO_INCREMENT for a day (information_schema_stats_expiry):
+                # the change keys need them as they are now
+                with contextlib.suppress(pymysql.MySQLError):
+                    cur.execute("SET SESSION information_schema_stats_expiry = 0")
             cur.execute("SET SESSION TRANSACTION READ ONLY")
         self._conn = conn
         return conn
@@ -216,11 +226,47 @@ class MySQLConnector(SQLConnector):
         return f"TABLE_SCHEMA NOT IN ({marks})", SYSTEM_SCHEMAS
 
     def _tables(self) -> list[tuple]:
+        """Schema, name, type, row estimate and comment of the selected tables, then what says their rows
+        changed (:meth:`_row_stats`)."""
         where, params = self._schemas_clause()
         rows = self._rows(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_ROWS, 0), TABLE_COMMENT "
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_ROWS, 0), TABLE_COMMENT, "
+            "ENGINE, CREATE_OPTIONS, CREATE_TIME, UPDATE_TIME, DATA_LENGTH, AUTO_INCREMENT, "
+            f"COALESCE(UPDATE_TIME >= NOW() - INTERVAL {HOT_SECONDS} SECOND, 0) "
             f"FROM information_schema.TABLES WHERE {where} ORDER BY TABLE_SCHEMA, TABLE_NAME", params)
         return [r for r in rows if selected(r[0], r[1], self.options.include, self.options.exclude)]
+
+    def _innodb_stats(self) -> dict[tuple[str, str], list[list[Any]]]:
+        """``mysql.innodb_table_stats`` (persistent statistics: ``last_update``, ``n_rows``) by table, its
+        partitions (``t#P#p0``) folded into it; empty when the account may not read it."""
+        import pymysql
+
+        where, params = self._schemas_clause()
+        stats: dict[tuple[str, str], list[list[Any]]] = {}
+        with contextlib.suppress(pymysql.MySQLError):
+            for schema, table, last_update, n_rows in self._rows(
+                "SELECT database_name, table_name, last_update, n_rows FROM mysql.innodb_table_stats "
+                f"WHERE {where.replace('TABLE_SCHEMA', 'database_name')} ORDER BY database_name, table_name",
+                params,
+            ):
+                stats.setdefault((schema, table.split("#P#")[0].split("#p#")[0]), []).append(
+                    [table, str(last_update), int(n_rows)])
+        return stats
+
+    @staticmethod
+    def _row_stats(row: tuple, innodb: list[list[Any]] | None) -> list[Any] | None:
+        """What says a table's rows changed, for its change key (:func:`connectors._sql.with_change`):
+        ``information_schema.TABLES`` ``TABLE_ROWS``, ``DATA_LENGTH``, ``AUTO_INCREMENT`` (moves on every
+        insert), ``CREATE_TIME`` (TRUNCATE and ALTER make the table again), ``UPDATE_TIME`` (last insert,
+        update or delete; InnoDB keeps it in memory, so it is NULL again after a restart), engine and
+        options, and the persistent statistics' ``last_update``. None, i.e. no key and sampled on every
+        run, for a view (its rows live in other tables) and for a table written in the last
+        :data:`HOT_SECONDS` seconds: ``UPDATE_TIME`` counts whole seconds, so a write later in the same
+        second as the sample would leave the key as it was."""
+        table_type, hot = row[2], row[11]
+        if table_type == "VIEW" or hot:
+            return None
+        return [int(row[3]), *row[5:11], innodb or []]
 
     def discover(self) -> Iterator[Resource | Notification]:
         tables = self._tables()
@@ -237,14 +283,17 @@ class MySQLConnector(SQLConnector):
                 ColumnInfo(name, column_type, comment or None, data_type in BINARY_TYPES, data_type in NUMERIC_TYPES))
             if key == "PRI":
                 keys.setdefault((schema, table), []).append((name, data_type))
-        for schema, table, table_type, estimate, comment in tables:
+        innodb = self._innodb_stats() if tables else {}
+        for row in tables:
+            schema, table, table_type, estimate, comment = row[:5]
             pk = keys.get((schema, table), [])
             integer_pk = pk[0][0] if len(pk) == 1 and pk[0][1] in INTEGER_TYPES else None
-            yield table_resource(
+            resource = table_resource(
                 self.name, self._uri(schema, table), schema, schema, table,
                 "view" if table_type == "VIEW" else "table", columns.get((schema, table), []),
                 row_estimate=int(estimate), comment=comment or None, integer_pk=integer_pk,
             )
+            yield with_change(resource, self._row_stats(row, innodb.get((schema, table))), self.options.extra)
 
     # -- sampling -------------------------------------------------------------------------------
 

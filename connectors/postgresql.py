@@ -21,6 +21,9 @@ to roles the scanning user is not a member of): ``relacl``/``attacl``/``nspacl``
 predefined ``pg_read_all_data``, default privileges (``pg_default_acl``) and row-level security
 flags (``relrowsecurity``/``relforcerowsecurity``). They become typed facts (:mod:`scanner.facts`) that the rules in
 ``scanner/rules/databases`` join with the column classifications.
+
+With ``--state`` a table is sampled again only when its description or its statistics changed
+(:meth:`PostgreSQLConnector._row_stats`); grants, RLS flags and server settings are read on every run.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from connectors._sql import (
     statement_timeout_ms,
     table_resource,
     table_uri,
+    with_change,
 )
 from scanner.connector import FILE_PATH, ReadError, ScanOptions, TargetOption
 from scanner.facts import DefaultPrivilege, HbaLine, Observation, ReadAccess, TableSecurity, Transport
@@ -56,6 +60,9 @@ TABLESAMPLE_MIN_ROWS = 10_000
 #: above this, SYSTEM (page-level) sampling: BERNOULLI reads every page
 SYSTEM_SAMPLE_MIN_ROWS = 1_000_000
 READ_ALL_ROLES = ("pg_read_all_data",)
+#: relations whose statistics follow their rows (tables with their partitions and children, materialized views)
+#: get a change key; a view or a foreign table is sampled on every run (its rows live elsewhere)
+STATS_RELKINDS = ("r", "p", "m")
 
 
 @CONNECTORS.register
@@ -181,12 +188,47 @@ class PostgreSQLConnector(SQLConnector):
                 columns.setdefault(oid, []).append(
                     ColumnInfo(name, typ, comment, bool(binary), bool(numeric), bool(readable), bool(enum)))
         kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized-view", "f": "foreign-table"}
+        stats = self._row_stats(conn, [t[0] for t in tables if t[3] in STATS_RELKINDS])
         for oid, schema, table, relkind, estimate, comment, rls_applies in tables:
-            yield table_resource(
+            resource = table_resource(
                 self.name, self._uri(schema, table), self.database, schema, table, kinds[relkind],
                 columns.get(oid, []), row_estimate=int(estimate), comment=comment, relkind=relkind,
                 rls_applies=bool(rls_applies),
             )
+            yield with_change(resource, stats.get(oid), self.options.extra)
+
+    @staticmethod
+    def _row_stats(conn: Any, oids: list[int]) -> dict[int, list[list[Any]]]:
+        """What says a relation's rows changed, for its change key (:func:`connectors._sql.with_change`): per
+        relation and every partition or inheritance child its sample reads (``pg_inherits``, recursively),
+        the row estimate (``pg_class.reltuples``), the statistics' last-analysed time
+        (``greatest(last_analyze, last_autoanalyze)``), the cumulative insert/update/delete counters of
+        ``pg_stat_all_tables`` (so rows written but not yet analysed are seen too) and ``relfilenode``
+        (TRUNCATE, VACUUM FULL and REFRESH MATERIALIZED VIEW give the relation a new file; docs "Database
+        File Layout"). The counters reach the view when a session flushes its statistics, after its
+        transaction: a run that reads the catalog in between samples the new rows under the old key, and
+        the next run reads the table again — never the other way round."""
+        if not oids:
+            return {}
+        stats: dict[int, list[list[Any]]] = {}
+        for root, *row in conn.execute(
+            """
+            WITH RECURSIVE tree (root, rel) AS (
+                SELECT oid, oid FROM pg_class WHERE oid = ANY(%s)
+                UNION
+                SELECT t.root, i.inhrelid FROM tree t JOIN pg_inherits i ON i.inhparent = t.rel
+            )
+            SELECT t.root, c.oid, c.relfilenode, c.reltuples, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
+                   greatest(s.last_analyze, s.last_autoanalyze)
+              FROM tree t JOIN pg_class c ON c.oid = t.rel LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+             ORDER BY t.root, c.oid
+            """,
+            (oids,),
+        ):
+            stats.setdefault(root, []).append([int(row[0]), int(row[1]), float(row[2]),
+                                               *(None if v is None else int(v) for v in row[3:6]),
+                                               None if row[6] is None else row[6].isoformat()])
+        return stats
 
     # -- sampling -------------------------------------------------------------------------------
 

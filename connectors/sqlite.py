@@ -33,6 +33,7 @@ from connectors._sql import (
     selected,
     statement_timeout_ms,
     table_resource,
+    with_change,
 )
 from scanner.connector import ReadError, ScanOptions
 from scanner.facts import DatabaseFile, Observation
@@ -140,17 +141,39 @@ class SQLiteConnector(SQLConnector):
         finally:
             conn.set_progress_handler(None, 0)
 
+    def _file_key(self) -> list[list[int]] | None:
+        """The database file's change key and its write-ahead log's (committed rows may live only there):
+        device, inode, size, mtime_ns and ctime_ns, as :mod:`scanner.state` keys files. Taken before the
+        file is opened, so a write during the scan makes the next run read the tables again; None when
+        the file cannot be stat'ed (then the open fails and says why)."""
+        key = []
+        for path in (self.path, self.path + "-wal"):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                if path == self.path:
+                    return None
+                continue
+            except OSError:
+                return None
+            key.append([st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+        return key
+
     def discover(self) -> Iterator[Resource | Notification]:
+        """Tables and views of ``main``; with ``--state`` each is keyed by the file's change key and its own
+        schema SQL: a file that changed is sampled again, table by table (SQLite keeps no per-table
+        statistics of writes)."""
+        file_key = self._file_key()
         try:
             tables = self._bounded(
-                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' "
-                "ESCAPE '\\' ORDER BY name")
+                "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
         except sqlite3.DatabaseError as exc:
             yield Notification(f"{self.path}: not a readable SQLite database ({exc}).", self.target, kind="unreadable")
             return
         yield from self._notes
         self._notes.clear()
-        for table, kind in tables:
+        for table, kind, schema_sql in tables:
             if not selected(SCHEMA, table, self.options.include, self.options.exclude):
                 continue
             columns = [
@@ -158,8 +181,9 @@ class SQLiteConnector(SQLConnector):
                            any(t in (typ or "").upper() for t in ("INT", "REAL", "NUM", "DEC", "FLOA", "DOUB")))
                 for name, typ in self._bounded("SELECT name, type FROM pragma_table_info(?)", (table,))
             ]
-            yield table_resource(self.name, self._uri(table), os.path.basename(self.path), SCHEMA, table, kind,
-                                 columns, path=self.path)
+            resource = table_resource(self.name, self._uri(table), os.path.basename(self.path), SCHEMA, table,
+                                      kind, columns, path=self.path)
+            yield with_change(resource, None if file_key is None else [file_key, schema_sql], self.options.extra)
 
     def _sample(self, conn: sqlite3.Connection, resource: Resource, columns: list[ColumnInfo]) -> list[tuple]:
         select = ", ".join(_q(c.name) for c in columns)
