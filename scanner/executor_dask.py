@@ -205,11 +205,25 @@ def run_cluster_batch(token: str, check: str, batch: Batch, sessions: Any = None
             _executor.close_connectors()  # another scan's connectors: other targets under the same indices
             _executor._prepare(job)
             _token = token
+        if sessions is not None:
+            _import_drivers(batch)  # a first import (seconds on a busy host) must not hold the database's lease
         with sessions if sessions is not None else contextlib.nullcontext():
             try:
                 return run_batch(batch)
             finally:
                 close_database_connectors()
+
+
+def _import_drivers(batch: Batch) -> None:
+    """Import the connectors and client libraries (psycopg, PyMySQL) a batch needs."""
+    import importlib
+
+    from scanner.registry import CONNECTORS
+
+    for name in {item.resource.connector for item in batch.items}:
+        for module in CONNECTORS.get(name).requires:
+            with contextlib.suppress(ImportError):  # reported by the connector when it is used
+                importlib.import_module(module)
 
 
 def close_database_connectors() -> None:

@@ -426,3 +426,109 @@ def test_batches_are_split_by_placement_and_by_database() -> None:
     assert [[(i.target, i.resource.uri[-2:]) for i in p.items] for p in parts] == [
         [(0, "/a"), (3, "/b")], [(1, "t1"), (1, "t2")], [(2, "t1")]]
     assert executor._split(Batch(items[:1])) == [Batch(items[:1])]
+
+
+# -- a database sees at most database_sessions sessions from the whole cluster ---------------------------------
+
+CAPPED_DB = "ps_cluster_sessions"
+SLOW_VIEWS = 12
+
+
+@pytest.fixture(scope="module")
+def capped_database(postgres_server: Any) -> Iterator[tuple[Any, str]]:
+    """A database of 12 views, each taking ~0.15 s to sample (so sessions overlap unless capped), over a table
+    of made-up customers; PGPASSWORD in the environment, as the workers' credentials would be."""
+    import psycopg
+
+    with postgres_server.admin_connect() as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {CAPPED_DB} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {CAPPED_DB}")
+    with psycopg.connect(postgres_server.dsn(CAPPED_DB), password=postgres_server.password,
+                         autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id int, name text, id_card text, mobile text)")
+        conn.execute("INSERT INTO customers VALUES (1, 'Zhang Wei', '110101199003070011', '13812345678'), "
+                     "(2, 'Li Na', '440304199007010020', '13923456789')")
+        conn.execute("CREATE FUNCTION slowly(value text) RETURNS text VOLATILE LANGUAGE sql AS "
+                     "$$ SELECT pg_sleep(0.075); SELECT value $$")
+        for i in range(SLOW_VIEWS):
+            conn.execute(f"CREATE VIEW export_{i:02d} AS SELECT id, slowly(id_card) AS id_card, "
+                         "slowly(mobile) AS mobile FROM customers LIMIT 1")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PGPASSWORD", postgres_server.password)
+        mp.setenv("PGSSLMODE", "disable")
+        yield postgres_server, postgres_server.dsn(CAPPED_DB)
+
+
+@pytest.fixture(scope="module")
+def four_workers(capped_database: tuple[Any, str]) -> Iterator[str]:
+    """A LocalCluster of four single-threaded worker processes (started with PGPASSWORD in their environment),
+    each with its detector built (as after a first scan), so the tests time the scans, not the start-up."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1",
+                      scheduler_port=0) as cluster, Client(cluster) as client:
+        client.run(_warm_worker)
+        yield cluster.scheduler_address
+
+
+def _warm_worker() -> None:
+    from scanner import executor
+
+    executor._prepare(Job([], [], None, ScanOptions().min_score))
+
+
+class SessionWatch:
+    """Polls pg_stat_activity from a thread: the most privaudit sessions the workers held at once (the
+    client's own discovery session, whose backend pids are recorded as it connects, is not counted)."""
+
+    def __init__(self, server: Any, client_pids: set[int]) -> None:
+        import threading
+
+        self.server, self.client_pids, self.most = server, client_pids, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        with self.server.admin_connect() as admin:
+            while not self.stop.is_set():
+                pids = {row[0] for row in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = 'privaudit' "
+                    "AND pid <> pg_backend_pid()", (CAPPED_DB,))}
+                self.most = max(self.most, len(pids - self.client_pids))
+                self.stop.wait(0.005)
+
+    def __enter__(self) -> SessionWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize(("cap", "at_most", "at_least"), [(1, 1, 1), (2, 2, 2), (8, 8, 3)])
+def test_database_sessions_cap_the_sessions_of_the_whole_cluster(
+        capped_database: tuple[Any, str], four_workers: str, monkeypatch: pytest.MonkeyPatch, cap: int, at_most: int,
+        at_least: int) -> None:
+    """Four workers, twelve slow views: the semaphore lets ``cap`` of them sample at once (8: the four workers
+    overlap, so the watch can see more than the caps below), and the findings are the local pool's."""
+    from connectors.postgresql import PostgreSQLConnector
+
+    server, target = capped_database
+    client_pids: set[int] = set()
+    connect = PostgreSQLConnector._connect
+
+    def recording(self: Any) -> Any:
+        conn = connect(self)
+        client_pids.add(conn.info.backend_pid)
+        return conn
+
+    expected = run_scan([target], ScanOptions(jobs=2))  # before the client's connections are recorded
+    assert expected.findings and expected.targets[0].resources == SLOW_VIEWS + 1
+    monkeypatch.setattr(PostgreSQLConnector, "_connect", recording)  # this process only: the client
+    options = ScanOptions(extra={"cluster": four_workers, "cluster_insecure": True, "cluster_database_sessions": cap})
+    with SessionWatch(server, client_pids) as watch:
+        report = run_scan([target], options)
+    assert at_least <= watch.most <= at_most
+    assert summary(report) == summary(expected)
