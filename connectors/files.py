@@ -19,6 +19,7 @@ import codecs
 import csv
 import grp
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -53,7 +54,7 @@ from scanner.connector import (
 from scanner.detection.fields import looks_like_value
 from scanner.detection.protected import looks_encrypted_file
 from scanner.globs import matches
-from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, Chunk, Level, Notification, Resource
+from scanner.model import ARCHIVE_MEMBER, ARCHIVE_SEPARATOR, CarriedGroup, Chunk, Level, Notification, Resource
 from scanner.registry import CONNECTORS
 
 BLOCK_SIZE = 1 * 1024 * 1024
@@ -113,6 +114,25 @@ def account_name(lookup: Callable[[int], tuple], number: int) -> str:
         return str(number)
 
 
+def _group_signature(entries: list[os.DirEntry], settings: bytes) -> str | None:
+    """What says a directory's listing is as it was: every entry's name and kind, and every file's
+    device, inode, size, mode, mtime_ns and ctime_ns (ctime: a file changed back within the same second
+    is still seen), plus the walk's settings. None for a directory holding a symlink (what it points
+    to can change without any of this changing)."""
+    digest = hashlib.blake2b(settings, digest_size=20)
+    for entry in entries:
+        if entry.is_symlink():
+            return None
+        name = os.fsencode(entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            digest.update(b"d\0%b\n" % name)
+            continue
+        st = entry.stat(follow_symlinks=False)
+        digest.update(b"f\0%b\0%d:%d:%d:%d:%d:%d\n" % (name, st.st_dev, st.st_ino, st.st_size, st.st_mode,
+                                                        st.st_mtime_ns, st.st_ctime_ns))
+    return digest.hexdigest()
+
+
 def file_uri(path: Path | str) -> str:
     """``Path.as_uri()`` of an absolute POSIX path without pathlib's parsing (called once per file walked):
     ``file://`` and the name's bytes percent-encoded, ``/`` kept."""
@@ -166,7 +186,7 @@ class FilesConnector(Connector):
 
     # -- discovery ------------------------------------------------------------------------------
 
-    def discover(self) -> Iterator[Resource | Notification]:
+    def discover(self) -> Iterator[Resource | Notification | CarriedGroup]:
         if not self.root.exists():
             yield Notification(
                 message=f"Target {self.root} does not exist.", resource_uri=self.root.as_uri(),
@@ -194,32 +214,80 @@ class FilesConnector(Connector):
 
     def _walk(
         self, stack: list[tuple[Path, int]], seen_dirs: set[tuple[int, int]]
-    ) -> Iterator[Resource | Notification]:
+    ) -> Iterator[Resource | Notification | CarriedGroup]:
+        settings = self._walk_settings()
         while stack:
             directory, depth = stack.pop()
             entries = yield from self._list(directory, seen_dirs)
             subdirs: list[tuple[Path, int]] = []
-            prefix = len(str(self.root).rstrip("/")) + 1
-            for entry in entries:
-                path = entry.path
-                relative = path[prefix:]
-                try:
-                    yield from self._entry(entry, path, relative, depth, subdirs)
-                except OSError as exc:
-                    yield Notification(
-                        message=f"{relative} could not be examined: {exc.strerror or exc}.",
-                        resource_uri=file_uri(path), kind="unreadable", exception=type(exc).__name__,
-                    )
-                except Exception as exc:  # one odd entry never costs the rest of the target
-                    yield Notification(
-                        message=f"{relative} could not be listed: {type(exc).__name__}: {exc}.",
-                        resource_uri=file_uri(path), level=Level.ERROR, kind="internal-error",
-                        exception=type(exc).__name__,
-                    )
+            signature = _group_signature(entries, settings) if self.groups is not None else None
+            group_uri = file_uri(directory)
+            carried = self.groups.unchanged(group_uri, signature) if self.groups and signature else None
+            if carried is not None:
+                yield carried.summary
+                yield from self._carried_entries(entries, depth, subdirs, carried)
+            else:
+                plain = yield from self._entries(entries, depth, subdirs, group_uri)
+                if signature is not None and plain is not None and self.groups is not None:
+                    self.groups.walked(group_uri, signature, plain)
             stack.extend(reversed(subdirs))
 
+    def _walk_settings(self) -> bytes:
+        """What decides which of a directory's files are resources, besides the files themselves."""
+        options = self.options
+        return repr((options.include, options.exclude, self._ignored, options.third_party, options.max_file_size,
+                     options.follow_symlinks, str(self.root))).encode("utf-8", "surrogateescape")
+
+    def _entries(self, entries: list[os.DirEntry], depth: int, subdirs: list[tuple[Path, int]],
+                 group_uri: str) -> Generator[Resource | Notification, None, int | None]:
+        """List a directory's entries; return how many plain files became resources, or None when
+        anything else came of its files (a note, an archive, a file left out as third-party) — such a
+        directory is listed in full every time."""
+        plain: int | None = 0
+        prefix = len(str(self.root).rstrip("/")) + 1
+        for position, entry in enumerate(entries):
+            skipped = self._third_party_skipped + self._packaged_skipped
+            is_file = not entry.is_dir()
+            for found in self._guarded_entry(entry, prefix, depth, subdirs, position):
+                if is_file and plain is not None and (isinstance(found, Notification) or found.kind != "file"
+                                                      or found.uri.rpartition("/")[0] != group_uri):
+                    plain = None
+                elif is_file and plain is not None:
+                    plain += 1
+                yield found
+            if is_file and skipped != self._third_party_skipped + self._packaged_skipped:
+                plain = None
+        return plain
+
+    def _carried_entries(self, entries: list[os.DirEntry], depth: int, subdirs: list[tuple[Path, int]],
+                         carried: Any) -> Iterator[Resource | Notification]:
+        """An unchanged directory: its subdirectories, and only the files that had something in them
+        (by their position in the listing, which the unchanged signature guarantees)."""
+        prefix = len(str(self.root).rstrip("/")) + 1
+        for position, entry in enumerate(entries):
+            if position in carried.positions or entry.is_dir():
+                yield from self._guarded_entry(entry, prefix, depth, subdirs, position)
+
+    def _guarded_entry(self, entry: os.DirEntry, prefix: int, depth: int, subdirs: list[tuple[Path, int]],
+                       position: int) -> Iterator[Resource | Notification]:
+        path = entry.path
+        relative = path[prefix:]
+        try:
+            yield from self._entry(entry, path, relative, depth, subdirs, position)
+        except OSError as exc:
+            yield Notification(
+                message=f"{relative} could not be examined: {exc.strerror or exc}.",
+                resource_uri=file_uri(path), kind="unreadable", exception=type(exc).__name__,
+            )
+        except Exception as exc:  # one odd entry never costs the rest of the target
+            yield Notification(
+                message=f"{relative} could not be listed: {type(exc).__name__}: {exc}.",
+                resource_uri=file_uri(path), level=Level.ERROR, kind="internal-error",
+                exception=type(exc).__name__,
+            )
+
     def _entry(self, entry: os.DirEntry, path: str, relative: str, depth: int,
-               subdirs: list[tuple[Path, int]]) -> Iterator[Resource | Notification]:
+               subdirs: list[tuple[Path, int]], position: int) -> Iterator[Resource | Notification]:
         """One directory entry: a subdirectory to walk, a file's resources, or why neither."""
         kind = self._entry_kind(entry)
         if self._is_third_party(path, kind == "dir"):
@@ -246,7 +314,7 @@ class FilesConnector(Connector):
         if self.options.third_party and path in self._installed:
             self._packaged_skipped += 1
             return
-        yield from self._file_resources(path, relative)
+        yield from self._file_resources(path, relative, position)
 
     def _list(
         self, directory: Path, seen_dirs: set[tuple[int, int]]
@@ -296,7 +364,8 @@ class FilesConnector(Connector):
             return False
         return not _glob_match(relative, self.options.exclude + self._ignored)
 
-    def _file_resources(self, path: Path | str, relative: str) -> Iterator[Resource | Notification]:
+    def _file_resources(self, path: Path | str, relative: str,
+                        position: int | None = None) -> Iterator[Resource | Notification]:
         try:
             st = os.stat(path)
         except OSError as exc:
@@ -325,7 +394,7 @@ class FilesConnector(Connector):
             owner=account_name(pwd.getpwuid, st.st_uid),
             group=account_name(grp.getgrgid, st.st_gid),
             # what --state compares to tell an unchanged file (scanner.state.change_key)
-            metadata={"uid": st.st_uid, "gid": st.st_gid,
+            metadata={"uid": st.st_uid, "gid": st.st_gid, "position": position,
                       "change": (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)},
         )
         if st.st_size > self.options.max_file_size:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from scanner.model import Chunk, Fact, Level, Match, Notification, Resource, ResourceScan
 
@@ -127,8 +127,29 @@ def store_of(connector_name: str) -> str | None:
     return CONNECTORS.get(connector_name).store if connector_name in CONNECTORS else None
 
 
+class GroupCarry(Protocol):
+    """What a state directory offers a connector that lists resources in groups (a directory's files):
+    an unchanged group need not be listed file by file (see :class:`scanner.state.TargetGroups`)."""
+
+    def unchanged(self, group_uri: str, signature: str) -> Any:
+        """None, or the carried group: ``summary`` (a :class:`~scanner.model.CarriedGroup` to yield) and
+        ``positions``: where in the group's listing the resources that must still be listed are (they had
+        something in them; a connector that carries groups sets ``Resource.metadata["position"]``)."""
+        ...
+
+    def walked(self, group_uri: str, signature: str, resources: int) -> None:
+        """The group was listed in full: ``resources`` plain resources, nothing else."""
+        ...
+
+
 class Connector(ABC):
-    """Base class of all connectors; subclasses register with ``@CONNECTORS.register``."""
+    """Base class of all connectors; subclasses register with ``@CONNECTORS.register``.
+
+    ``groups``: set by the scan when it has a state directory; a connector may use it to skip the
+    unchanged groups of an unchanged rerun (the files connector does, per directory).
+    """
+
+    groups: GroupCarry | None = None
 
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]

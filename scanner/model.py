@@ -98,6 +98,17 @@ class Resource:
 DISTINCT_CAP = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class CarriedGroup:
+    """A group of resources (a directory's files) a connector did not list because the state directory
+    says the group is unchanged since it was read (:mod:`scanner.state`): its clean resources, as the
+    counters their scans gave. The group's resources with anything in them are still listed, one by one."""
+
+    resources: int
+    bytes_scanned: int
+    items_examined: int
+
+
 @dataclass(slots=True)
 class Chunk:
     """A piece of a resource's content, as UTF-8 bytes.

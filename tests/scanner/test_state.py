@@ -196,3 +196,73 @@ def test_the_summary_line_says_how_many_resources_were_carried(tmp_path: Path) -
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 0, again.output
     assert "in 1 target, 14 unchanged resources carried from the state; written to" in again.stderr
+
+
+# -- unchanged directories are carried whole ----------------------------------------------------------
+
+
+def nested(tmp_path: Path) -> Path:
+    share = tree(tmp_path)
+    sub = share / "orders" / "2026"
+    sub.mkdir(parents=True)
+    for i in range(30):
+        (sub / f"o{i:03d}.txt").write_text(f"order {i} packed\n", encoding="utf-8")
+    (sub / "kyc.csv").write_text(f"id_card\n{RID}\n", encoding="utf-8")
+    return share
+
+
+@pytest.fixture
+def files_listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file the files connector turned into a resource (stat, owner lookup, URI) in this test."""
+    from connectors.files import FilesConnector
+
+    listed: list[str] = []
+    original = FilesConnector._file_resources
+
+    def counting(self: Any, path: Any, relative: str, position: int | None = None) -> Any:
+        listed.append(relative)
+        return original(self, path, relative, position)
+
+    monkeypatch.setattr(FilesConnector, "_file_resources", counting)
+    return listed
+
+
+def test_an_unchanged_directory_lists_only_its_files_with_something_in_them(tmp_path: Path,
+                                                                            files_listed: list[str]) -> None:
+    share, state = nested(tmp_path), tmp_path / "state"
+    first = scan(share, state)
+    files_listed.clear()
+    again = scan(share, state)
+    assert rendered(again) == rendered(first)
+    assert reused(again) == first.targets[0].resources == 45
+    # the six in share/ with a value or a personal name, the one in orders/2026; never the 38 clean files
+    assert sorted(files_listed) == sorted(["f00.csv", "f03.csv", "f06.csv", "f09.csv", "app.log", f"kyc_{RID2}.txt",
+                                           "orders/2026/kyc.csv"])
+
+
+GROUP_CHANGES = [
+    # (what changes between the runs, options of the second run)
+    ("a file appears in a carried directory",
+     lambda s: (s / "orders" / "2026" / "new.csv").write_text(f"id_card\n{RID}\n"), {}),
+    ("a clean file before a file with a value vanishes (positions shift)",
+     lambda s: (s / "orders" / "2026" / "o000.txt").unlink(), {}),
+    ("an exclude pattern is added", lambda s: None, {"exclude": ("*.txt",)}),
+    ("an include pattern is added", lambda s: None, {"include": ("orders/**",)}),
+    ("a symlink joins a directory", lambda s: (s / "orders" / "2026" / "link.csv").symlink_to(s / "f00.csv"), {}),
+    ("an ignore file is added", lambda s: (s / ".privauditignore").write_text("orders/\n"), {}),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "second"), GROUP_CHANGES, ids=[c[0] for c in GROUP_CHANGES])
+def test_carried_directories_give_what_a_fresh_scan_gives(tmp_path: Path, case: str, change: Any,
+                                                          second: dict[str, Any]) -> None:
+    share, state = nested(tmp_path), tmp_path / "state"
+    scan(share, state)
+    change(share)
+
+    def again(target_state: Path | None) -> Any:
+        return run_scan([str(share)], ScanOptions(jobs=1, **second), state=target_state)
+
+    incremental = again(state)
+    assert rendered(incremental) == rendered(again(None)), case
+    assert rendered(again(state)) == rendered(incremental), case  # and the run after it, from the updated state
