@@ -199,12 +199,15 @@ class State:
 
     def lookup(self, target: str, resource: Resource) -> ResourceScan | None:
         """The stored result of ``resource`` when it is unchanged (and may be carried), else None."""
+        group = self._group_of(resource.uri)
+        if self._group != (target, group):
+            self._load_group(target, group)
+        if not self._rows and self._rows is not None:
+            return None  # nothing stored in this group (a first run): no key to compute
         change = change_key(resource)
         if change is None:
             return None
-        group, key = self._keys(resource.uri)
-        if self._group != (target, group):
-            self._load_group(target, group)
+        key = self._hash(resource.uri)
         if self._rows is not None:
             row = self._rows.get(key)
         else:
@@ -225,10 +228,13 @@ class State:
 
     def _keys(self, uri: str) -> tuple[str, str]:
         """The keyed hashes of a resource's group (its parent) and of the resource."""
+        return self._group_of(uri), self._hash(uri)
+
+    def _group_of(self, uri: str) -> str:
         parent = uri.rpartition("/")[0]
         if parent != self._parent[0]:
             self._parent = (parent, self._hash(parent))
-        return self._parent[1], self._hash(uri)
+        return self._parent[1]
 
     def _load_group(self, target: str, group: str) -> None:
         """Mark the last group's carried rows as seen in this run, and read this group's rows."""
@@ -263,7 +269,7 @@ class State:
         """A group whose listing (names and every file's change key: its ``signature``) is as when it was
         last listed in full, and whose every resource was recorded then; None otherwise."""
         self._flush()
-        group = self._keys(group_uri + "/")[0]
+        group = self._group_of(group_uri + "/")
         row = self.db.execute("SELECT signature, resources, run FROM groups WHERE target = ? AND grp = ?",
                               (target, group)).fetchone()
         if row is None or row[0] != self._hash("group", signature) or (self.full and row[2] != self.run):
@@ -287,7 +293,7 @@ class State:
 
     def group_walked(self, target: str, group_uri: str, signature: str, resources: int) -> None:
         """Remember a group listed in full (its resources are recorded as their scans come back)."""
-        self._groups.append((target, self._keys(group_uri + "/")[0], self._hash("group", signature), resources,
+        self._groups.append((target, self._group_of(group_uri + "/"), self._hash("group", signature), resources,
                              self.run))
 
     def record(self, target: str, scan: ResourceScan) -> None:
