@@ -304,3 +304,38 @@ def test_password_comes_from_the_environment_and_is_never_shown(sshd_server: SSH
     [note] = [n for n in report.notifications if n.kind == "target-failed"]
     assert "authentication as" in note.message and "(password)" in note.message
     assert "Not-The-Password-42" not in json.dumps(build_sarif(report))
+
+
+SFTP_CHANGES = [
+    # (what changes on the server between the runs, files read again)
+    ("nothing", lambda share: None, 0),
+    ("a file gains an ID (new size and mtime)",
+     lambda share: (share / "notes.txt").write_bytes(f"id_no {RESIDENT_ID}\n".encode()), 1),
+    ("a file vanishes", lambda share: (share / "export" / "customers.csv").unlink(), 0),
+    ("a file is touched (same content, new mtime)",
+     lambda share: os.utime(share / "export" / "customers.csv", (1_700_000_000, 1_700_000_000)), 1),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "read_again"), SFTP_CHANGES, ids=[c[0] for c in SFTP_CHANGES])
+def test_state_carries_unchanged_remote_files(sshd_server: SSHServer, share: Path, tmp_path: Path, case: str,
+                                              change: Any, read_again: int) -> None:
+    """SFTP gives size and mtime (seconds) only: with --state a file with both unchanged is not read again;
+    the results equal a fresh scan's after each change."""
+    write(share / "export" / "customers.csv", CUSTOMERS, 0o644)
+    write(share / "notes.txt", b"meeting at ten\n", 0o600)
+    write(share / "logs" / "app.log", b"login mobile=13812345678\n", 0o640)
+    state = tmp_path / "state"
+    uri = target(sshd_server, share)
+
+    def scanned(with_state: Path | None) -> ScanReport:
+        return run_scan([uri], options(sshd_server), state=with_state, command_line=["privaudit", "scan"])
+
+    first = scanned(state)
+    assert not [n for n in first.notifications if n.kind == "state-reused"]
+    change(share)
+    again, fresh = scanned(state), scanned(None)
+    carried = sum(n.count for n in again.notifications if n.kind == "state-reused")
+    assert carried == fresh.targets[0].resources - read_again, case
+    assert sorted((f.rule_id, f.message) for f in again.findings) == sorted(
+        (f.rule_id, f.message) for f in fresh.findings), case
