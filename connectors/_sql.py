@@ -37,7 +37,7 @@ import re
 from abc import abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -91,9 +91,12 @@ class ColumnInfo:
     enum: bool = False
 
 
+_COLUMN_FIELDS = tuple(f.name for f in fields(ColumnInfo))
+
+
 def columns_metadata(columns: Sequence[ColumnInfo]) -> list[dict[str, Any]]:
     """Columns as plain dicts for :attr:`Resource.metadata` (pickled to worker processes)."""
-    return [asdict(c) for c in columns]
+    return [{name: getattr(c, name) for name in _COLUMN_FIELDS} for c in columns]  # asdict: 10x the cost
 
 
 def columns_from_metadata(resource: Resource) -> list[ColumnInfo]:
