@@ -186,11 +186,12 @@ class JobPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
         _jobs.pop(self.token, None)
 
 
-def run_cluster_batch(token: str, check: str, batch: Batch, sessions: Any = None) -> list[Outcome]:
+def run_cluster_batch(token: str, check: str, batch: Batch,
+                      sessions: tuple[str, int] | None = None) -> list[Outcome]:
     """A task: check the key, set up this worker for the job once (detector, fresh connectors), scan.
 
-    ``sessions``: the ``distributed.Semaphore`` of the batch's database, held while its tables are
-    sampled; the database's connections are closed before it is released, so the number of leases is
+    ``sessions``: name and leases of the ``distributed.Semaphore`` of the batch's database, held while
+    its tables are sampled; the database's connections are closed before it is released, so the number of leases is
     the number of sessions the database sees from the whole cluster."""
     global _token
     mine = key_check()
@@ -205,13 +206,26 @@ def run_cluster_batch(token: str, check: str, batch: Batch, sessions: Any = None
             _executor.close_connectors()  # another scan's connectors: other targets under the same indices
             _executor._prepare(job)
             _token = token
+        lease: Any = contextlib.nullcontext()
         if sessions is not None:
             _import_drivers(batch)  # a first import (seconds on a busy host) must not hold the database's lease
-        with sessions if sessions is not None else contextlib.nullcontext():
+            lease = _semaphore(*sessions)
+        with lease:
             try:
                 return run_batch(batch)
             finally:
                 close_database_connectors()
+
+
+_semaphores: dict[str, Any] = {}  # name -> this worker's distributed.Semaphore (registered once)
+
+
+def _semaphore(name: str, leases: int) -> Any:
+    from distributed import Semaphore
+
+    if name not in _semaphores:
+        _semaphores[name] = Semaphore(max_leases=leases, name=name)
+    return _semaphores[name]
 
 
 def _import_drivers(batch: Batch) -> None:
@@ -382,19 +396,18 @@ class DaskExecutor:
     def _batch_resources(self, batch: Batch) -> dict[str, float] | None:
         return self.resources[batch.items[0].target] if batch.items else None
 
-    def _semaphore(self, batch: Batch) -> Any:
-        """The database's semaphore, or None for a batch of files (a batch holds one database at most)."""
+    def _semaphore(self, batch: Batch) -> tuple[str, int] | None:
+        """The name and leases of the batch's database semaphore, or None for files (a batch holds one
+        database at most). The worker makes the ``distributed.Semaphore`` itself: one made here would be
+        bound to whichever client is this process's default."""
         if not batch.items or store_of(batch.items[0].resource.connector) != "database":
             return None
         target = batch.items[0].target
         if target not in self._semaphores:
-            from distributed import Semaphore
-
             # the name tells scans of one database apart without showing its URI; the cap is part of it
             # because the scheduler refuses one name with two different numbers of leases
             digest = keyed_hash("cluster-database-sessions:" + self.job.targets[target][0])[:24]
-            self._semaphores[target] = Semaphore(max_leases=self.sessions,
-                                                 name=f"privaudit-db-{digest}-{self.sessions}")
+            self._semaphores[target] = (f"privaudit-db-{digest}-{self.sessions}", self.sessions)
         return self._semaphores[target]
 
     def _offers(self, resources: dict[str, float] | None, now: float) -> bool:

@@ -532,3 +532,78 @@ def test_database_sessions_cap_the_sessions_of_the_whole_cluster(
         report = run_scan([target], options)
     assert at_least <= watch.most <= at_most
     assert summary(report) == summary(expected)
+
+
+# -- a worker killed mid-scan ------------------------------------------------------------------------------------
+
+
+class SlowRule:
+    """Takes 30 ms per resource with something in it, so a scan of 96 such files lasts a few seconds."""
+
+    id = "test-slow"
+
+    def evaluate(self, scan: Any, ctx: Any) -> list[Any]:
+        import time
+
+        time.sleep(0.03)
+        return []
+
+
+@pytest.fixture(scope="module")
+def slow_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("slow") / "exports"
+    for i in range(96):
+        folder = root / f"d{i % 8}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"export-{i:03d}.csv").write_text(f"id,mobile,id_card\n{i},13812345678,110101199003070011\n")
+    return root
+
+
+def test_sigkill_of_a_worker_mid_scan_changes_nothing(dask_cluster: Any, slow_tree: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the first batches have come back, SIGKILL a worker process (not its nanny) that is running one of
+    ours: the scheduler reschedules its tasks, the nanny starts a new worker, and the findings and
+    notifications are the local pool's."""
+    import os
+    import signal
+
+    from distributed import Client
+
+    import scanner.scan as scan_module
+
+    expected = run_scan([str(slow_tree)], ScanOptions(jobs=2))
+    assert len(expected.findings) >= 96
+    real_for, real_run = scan_module.executor_for, executor_dask.DaskExecutor.run
+    killed: dict[str, Any] = {"after": 0}
+
+    def slow(job: Job, jobs: int) -> Any:
+        job.rules = [*job.rules, SlowRule()]
+        return real_for(job, jobs)
+
+    def killing(self: Any, batches: Any) -> Iterator[Any]:
+        for batch, outcomes in real_run(self, batches):
+            if "pid" not in killed:
+                with Client(dask_cluster.address, timeout=30) as client:
+                    busy = [w for w, keys in client.processing().items()
+                            if any(str(k).startswith("privaudit-batch-") for k in keys)]
+                    pids = client.run(os.getpid, workers=busy[:1])
+                    nannies = {w["nanny"] for w in client.scheduler_info(n_workers=-1)["workers"].values()}
+                (address, pid), = pids.items()
+                assert pid not in {p.pid for p in dask_cluster.workers} and address not in nannies
+                os.kill(pid, signal.SIGKILL)
+                killed["pid"] = pid
+            else:
+                killed["after"] += 1
+            yield batch, outcomes
+
+    monkeypatch.setattr(scan_module, "executor_for", slow)
+    monkeypatch.setattr(executor_dask.DaskExecutor, "run", killing)
+    try:
+        report = run_scan([str(slow_tree)], cluster_options(dask_cluster.address))
+    finally:
+        dask_cluster.wait_for_workers(2)  # the nanny has started a new worker
+    assert killed["after"] >= 3, "the worker must die while the scan still had batches to run"
+    assert not any(n.kind == "worker-lost" for n in report.notifications)
+    assert summary(report) == summary(expected)
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed["pid"], 0)
