@@ -140,6 +140,7 @@ class State:
         self._group: tuple[str, str] | None = None  # (target, group) whose rows are in _rows
         self._rows: dict[str, tuple[Any, ...]] | None = None  # None: too many to hold, query by key
         self._groups: list[tuple[Any, ...]] = []  # groups walked in full, not yet written
+        self._rows_partial = False  # _rows holds only a carried group's listed resources
         self._seen: list[str] = []  # keys of the current group carried in this run, not yet marked
         self._parent = ("", "")  # the last parent URI and its group key
         self._moved: list[tuple[Any, ...]] = []  # carried rows whose position in their group changed
@@ -160,7 +161,7 @@ class State:
                                                   b INTEGER, l INTEGER, i INTEGER, pos INTEGER, payload TEXT,
                                                   PRIMARY KEY (target, grp, key)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS groups (target TEXT, grp TEXT, signature TEXT, resources INTEGER,
-                                               run INTEGER, PRIMARY KEY (target, grp)) WITHOUT ROWID;
+                                               run INTEGER, carried INTEGER, PRIMARY KEY (target, grp)) WITHOUT ROWID;
         """)
 
     # -- the run ----------------------------------------------------------------------------------
@@ -243,6 +244,7 @@ class State:
         rows = self.db.execute("SELECT key, change, run, b, l, i, pos, payload FROM resources WHERE target = ? AND "
                                "grp = ? LIMIT ?", (target, group, GROUP_ROWS + 1)).fetchall()
         self._rows = {row[0]: row[1:] for row in rows} if len(rows) <= GROUP_ROWS else None
+        self._rows_partial = False
 
     def _mark_seen(self) -> None:
         """The rows carried from the current group belong to this run (finish forgets the others)."""
@@ -252,7 +254,8 @@ class State:
         if not self._seen or self._group is None:
             return
         target, group = self._group
-        if self._rows is not None and len(self._seen) == sum(1 for r in self._rows.values() if r[1] != self.run):
+        if (self._rows is not None and not self._rows_partial
+                and len(self._seen) == sum(1 for r in self._rows.values() if r[1] != self.run)):
             self.db.execute("UPDATE resources SET run = ? WHERE target = ? AND grp = ?", (self.run, target, group))
         else:
             self.db.executemany("UPDATE resources SET run = ? WHERE target = ? AND grp = ? AND key = ?",
@@ -280,13 +283,16 @@ class State:
             (target, group)).fetchone()
         if count != row[1]:
             return None  # a resource was not recorded (it raised a notification): list the group again
-        notable = [pos for (pos,) in self.db.execute(
-            "SELECT pos FROM resources WHERE target = ? AND grp = ? AND payload IS NOT NULL", (target, group))]
+        listed = self.db.execute("SELECT key, change, run, b, l, i, pos, payload FROM resources WHERE target = ? AND "
+                                 "grp = ? AND payload IS NOT NULL", (target, group)).fetchall()
+        notable = [row[6] for row in listed]
         if None in notable:
             return None  # the connector did not say where in the group they are
-        self.db.execute("UPDATE resources SET run = ? WHERE target = ? AND grp = ? AND payload IS NULL",
-                        (self.run, target, group))
-        self.db.execute("UPDATE groups SET run = ? WHERE target = ? AND grp = ?", (self.run, target, group))
+        self._mark_seen()
+        self._group, self._rows = (target, group), {row[0]: row[1:] for row in listed}  # what lookup will ask
+        self._rows_partial = True
+        self.db.execute("UPDATE groups SET run = ?, carried = ? WHERE target = ? AND grp = ?",
+                        (self.run, self.run, target, group))
         self.reused += clean
         self._maybe_commit()
         return CarriedGroupRows(CarriedGroup(clean, int(done), int(items)), frozenset(notable))
@@ -320,7 +326,7 @@ class State:
                                 self._recorded)
             self._recorded.clear()
         if self._groups:
-            self.db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)", self._groups)
+            self.db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, NULL)", self._groups)
             self._groups.clear()
 
     def _maybe_commit(self) -> None:
@@ -338,7 +344,9 @@ class State:
         self._flush()
         self._mark_seen()
         for target in complete_targets:
-            self.db.execute("DELETE FROM resources WHERE target = ? AND run != ?", (target, self.run))
+            # a carried group's clean rows keep the run that wrote them: they were not touched, not lost
+            self.db.execute("DELETE FROM resources WHERE target = ? AND run != ? AND grp NOT IN (SELECT grp FROM "
+                            "groups WHERE target = ? AND carried = ?)", (target, self.run, target, self.run))
             self.db.execute("DELETE FROM groups WHERE target = ? AND run != ?", (target, self.run))
         self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), self.run))
         self.db.execute("DELETE FROM runs WHERE id < ?", (self.run,))
