@@ -219,7 +219,6 @@ class BucketPosture(Observation):
     unknown: tuple[str, ...] = ()
     objects_listed: int = 0
     objects_sampled: int = 0
-    objects_unchanged: int = 0
 
     @classmethod
     def from_posture(cls, posture: dict[str, Any]) -> BucketPosture:
@@ -230,8 +229,7 @@ class BucketPosture(Observation):
 @dataclass(frozen=True, kw_only=True)
 class ObjectPosture(Observation):
     """A sampled S3 object's encryption and, when it holds personal data and ACLs count, its public
-    ACL grants (``acl_public`` None: the ACL could not be read). ``unchanged``: carried from the state
-    of the last run (same ETag), not read again."""
+    ACL grants (``acl_public`` None: the ACL could not be read)."""
 
     kind = "s3_object"
     bucket: str
@@ -241,7 +239,6 @@ class ObjectPosture(Observation):
     truncated: bool = False
     acl_public: tuple[str, ...] | None = None
     acl_public_effective: bool = False
-    unchanged: bool = False
 
 
 # -- Windows file shares (SMB) ----------------------------------------------------------------------

@@ -1,23 +1,31 @@
 """``--state DIR``: what a scan remembers between runs, to resume an interrupted run and to re-read only
-what changed since the last one. Never a raw value, and never a raw name.
+what changed since the last one. Never a raw personal value, in content or in a name.
 
 The directory is private (mode 0700, owned by the user running the scan: it describes where personal data
 is) and holds one SQLite database, ``state.sqlite`` (0600), whose format is versioned (``meta.format``).
 Per resource it keeps:
 
-* ``key``: a keyed hash (HMAC-SHA256 under the fingerprint key, :mod:`scanner.fingerprint`) of the
-  target and the resource URI — names carry customers' IDs (``kyc/110101199003070011.pdf``);
-* ``change``: what says the resource is unchanged — for files device, inode, size, mtime_ns and ctime_ns
-  (ctime cannot be set back by a user, so a file changed back within the same second is still seen as
-  changed), for SFTP size and mtime;
-* ``payload``: what detection learned, as counters, masked evidence and keyed value hashes (field names
-  masked as in every output, :func:`scanner.redaction.mask_text`); never content.
+* ``grp``/``key``: keyed hashes (BLAKE2b keyed with a key derived from the fingerprint key,
+  :mod:`scanner.fingerprint`) of the resource's parent (its directory, prefix or schema) and of its URI —
+  names carry customers' IDs (``kyc/110101199003070011.pdf``);
+* ``change``: what says the resource is unchanged, as its connector states it — for files device, inode,
+  size, mtime_ns and ctime_ns (ctime cannot be set back by a user, so a file changed back within the same
+  second is still seen as changed), for SFTP size and mtime, for S3 the ETag, size, LastModified and
+  version, for a database table a keyed hash of its description and statistics;
+* the counters of a clean resource, or, for one with something in it, a ``payload`` of what detection
+  learned: masked evidence and keyed value hashes (field names masked as in every output,
+  :func:`scanner.redaction.mask_text`) and its typed facts (:func:`scanner.facts.encode_fact`: a table's
+  column verdicts, an object's posture; kept only when no name in them holds a personal value, else the
+  resource is read again next time); never content.
+
+Per *group* (a directory) it keeps a keyed hash of the group's listing — every entry's name and kind,
+every file's change key, the walk's settings — and how many resources it gave: a rerun that finds the
+same listing carries the group whole (its clean resources as counters, without looking at each) and lists
+only the resources that had something in them.
 
 The rules run again on carried results every time (file modes, retention and the policy are judged
-fresh), so a carried resource gives exactly the findings reading it again would. Its typed facts (a
-table's column verdicts, an object's posture) are kept with it (:func:`scanner.facts.encode_fact`); a
-resource whose scan raised a notification, or whose facts cannot be kept without a raw name, is read
-again next time.
+fresh), so a carried resource gives exactly the findings reading it again would. A resource whose scan
+raised a notification is read again next time.
 
 *Resume* and *incremental* are the same mechanism: every finished resource is recorded as it finishes
 (committed every two seconds), so a run that was killed leaves its work behind, and the next run with the
