@@ -52,7 +52,7 @@ from scanner.facts import decode_fact, encode_fact
 from scanner.model import CarriedGroup, Level, Match, Notification, Protection, Resource, ResourceScan
 
 #: the state database's format; a state of another format is replaced (and the scan says so)
-FORMAT = 3
+FORMAT = 4
 DB_NAME = "state.sqlite"
 COMMIT_EVERY = 2.0  # seconds: what a kill can lose
 WRITE_BATCH = 1000  # rows written per statement
