@@ -288,6 +288,9 @@ def setup_worker() -> None:
     import logging
 
     import scanner.executor  # noqa: F401  (the task code, imported once)
+    from scanner.registry import CONNECTORS
+
+    CONNECTORS.load()  # every connector's module (seconds on a busy host), before the first task waits for it
 
     check = key_check()
     if check.startswith("unusable: "):
