@@ -532,6 +532,16 @@ fail_on_new_only: false
 # Worker processes (0 = all cores).
 concurrency: 2
 
+# Optional: run on a Dask cluster (docs/cluster.md); --cluster and PRIVAUDIT_CLUSTER also name one.
+# cluster:
+#   address: tls://scheduler.internal:8786
+#   tls: {ca: tls/ca.pem, cert: tls/client.pem, key: tls/client.key}
+# placement:                        # a database's tables sampled by workers in its network zone
+#   - targets: "postgresql://*@db.internal*"
+#     resources: {zone-core: 1}     # privaudit worker ADDRESS --resources zone-core=1
+# placement_timeout: 300
+# database_sessions: 2              # sessions per database from the whole cluster
+
 # Optional: an installed spaCy model (package name, or the path of a saved pipeline) that adds
 # PERSON/LOCATION findings. It is never downloaded; text is analysed in the model's language.
 # ner_model: zh_core_web_lg

@@ -145,3 +145,23 @@ def test_ner_model_goes_to_every_target(tmp_path: Path, value: str, expected: st
     assert config.ner_model_where == f"{path}:2: ner_model"
     assert [t.options(ner_model=config.ner_model).extra["ner_model"] for t in config.targets] == [config.ner_model] * 2
     assert "ner_model" not in config.targets[0].options().extra
+
+
+def test_the_examples_commented_cluster_section_validates(tmp_path: Path) -> None:
+    """Uncommenting the example's cluster:, placement:, placement_timeout: and database_sessions: gives a
+    valid config whose TLS files are resolved against the config's directory and checked like credentials."""
+    import re
+
+    lines = EXAMPLE.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# cluster:"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("#"))
+    text = "\n".join([*lines[:start], *(re.sub(r"^# ?", "", line) for line in lines[start:end]), *lines[end:]])
+    path = tmp_path / "privaudit.yaml"
+    path.write_text(text, encoding="utf-8")
+    cluster = load_config(path).cluster
+    assert cluster.address == "tls://scheduler.internal:8786"
+    assert cluster.tls_ca == str(tmp_path / "tls/ca.pem") and cluster.tls_key == str(tmp_path / "tls/client.key")
+    assert cluster.placement == (("postgresql://*@db.internal*", {"zone-core": 1}),)
+    assert (cluster.placement_timeout, cluster.database_sessions) == (300, 2)
+    problems = load_config(path).reference_problems()
+    assert [p.split(": ", 2)[1] for p in problems] == ["cluster.tls.ca", "cluster.tls.cert", "cluster.tls.key"]
