@@ -80,6 +80,14 @@ def name_hash(raw: bytes) -> str:
 def mask_text(text: str) -> str:
     """``text`` with every personal value inside a name token masked (see the module docstring), and
     undecodable bytes of POSIX names (surrogate escapes) shown as ``\xff``: outputs are valid UTF-8."""
+    if not _MAYBE_IDENTIFIER.search(text) and not _SURROGATE.search(text):
+        return text
+    return _mask_text(text, load_key())
+
+
+@lru_cache(maxsize=16384)
+def _mask_text(text: str, key: bytes) -> str:
+    """:func:`mask_text`, remembered per key: a report repeats its roots, targets and rule texts."""
     if _SURROGATE.search(text):
         text = _without_surrogates(text)
     if not _MAYBE_IDENTIFIER.search(text):
@@ -213,7 +221,23 @@ def redact(value: T, *, human: bool = False, keep_newlines: bool = False) -> T:
     return _walk(value, text)  # type: ignore[no-any-return]
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+@lru_cache(maxsize=256)
+def _masked_fields(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass the walk masks (None: not a dataclass instance's type)."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init and f.name not in KEYED_FIELDS)
+
+
 def _walk(value: Any, text: Any) -> Any:
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is str:
+        return text(value)
     if isinstance(value, str):
         return value if isinstance(value, enum.Enum) else text(value)
     if isinstance(value, dict):
@@ -221,8 +245,7 @@ def _walk(value: Any, text: Any) -> Any:
     if isinstance(value, list | tuple):
         walked = [_walk(v, text) for v in value]
         return walked if isinstance(value, list) else tuple(walked)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: _walk(getattr(value, f.name), text)
-                   for f in dataclasses.fields(value) if f.init and f.name not in KEYED_FIELDS}
-        return dataclasses.replace(value, **changes)
+    names = _masked_fields(kind)
+    if names is not None:
+        return dataclasses.replace(value, **{name: _walk(getattr(value, name), text) for name in names})
     return value  # numbers, enums, classes (the report's rules), None
