@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -318,11 +319,11 @@ class Policy:
         return max(graded, key=lambda g: g.rank) if graded else None
 
     def is_log(self, relative_path: str) -> bool:
-        return any(_glob(relative_path, g) for g in self.log_globs)
+        return _any_glob(relative_path, tuple(self.log_globs))
 
     def is_third_party(self, path: str) -> bool:
         """Third-party software or documentation (``locations.third_party``), matched on the full path."""
-        return any(_glob(path, g) for g in self.third_party_globs)
+        return _any_glob(path, tuple(self.third_party_globs))
 
     def rule_enabled(self, rule_id: str, default: bool = True) -> bool:
         return bool(self.rules.get(rule_id, {}).get("enabled", default))
@@ -338,6 +339,13 @@ class Policy:
         if self.rules.get(rule_id, {}).get("level"):
             return self.rule_level(rule_id, grade, default)
         return self.volume.level(self.rule_level(rule_id, grade, default), distinct, path)
+
+
+@lru_cache(maxsize=65536)
+def _any_glob(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether any one of ``patterns`` matches (each on its own); remembered, as several rules ask about
+    the same file."""
+    return any(_glob(path, g) for g in patterns)
 
 
 def _glob(relative: str, pattern: str) -> bool:
