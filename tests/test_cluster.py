@@ -567,8 +567,6 @@ def test_sigkill_of_a_worker_mid_scan_changes_nothing(dask_cluster: Any, slow_tr
     import os
     import signal
 
-    from distributed import Client
-
     import scanner.scan as scan_module
 
     expected = run_scan([str(slow_tree)], ScanOptions(jobs=2))
@@ -583,11 +581,13 @@ def test_sigkill_of_a_worker_mid_scan_changes_nothing(dask_cluster: Any, slow_tr
     def killing(self: Any, batches: Any) -> Iterator[Any]:
         for batch, outcomes in real_run(self, batches):
             if "pid" not in killed:
-                with Client(dask_cluster.address, timeout=30) as client:
-                    busy = [w for w, keys in client.processing().items()
-                            if any(str(k).startswith("privaudit-batch-") for k in keys)]
-                    pids = client.run(os.getpid, workers=busy[:1])
-                    nannies = {w["nanny"] for w in client.scheduler_info(n_workers=-1)["workers"].values()}
+                client = self.client  # the scan's own client: a second one in this process would share its loop
+                processing = client.processing()
+                busy = [w for w, keys in processing.items()
+                        if any(str(k).startswith("privaudit-batch-") for k in keys)]
+                # one running a batch of ours; else (all queued at the scheduler) any of them
+                pids = client.run(os.getpid, workers=(busy or sorted(processing))[:1])
+                nannies = {w["nanny"] for w in client.scheduler_info(n_workers=-1)["workers"].values()}
                 (address, pid), = pids.items()
                 assert pid not in {p.pid for p in dask_cluster.workers} and address not in nannies
                 os.kill(pid, signal.SIGKILL)
@@ -602,8 +602,8 @@ def test_sigkill_of_a_worker_mid_scan_changes_nothing(dask_cluster: Any, slow_tr
         report = run_scan([str(slow_tree)], cluster_options(dask_cluster.address))
     finally:
         dask_cluster.wait_for_workers(2)  # the nanny has started a new worker
-    assert killed["after"] >= 3, "the worker must die while the scan still had batches to run"
-    assert not any(n.kind == "worker-lost" for n in report.notifications)
+    assert killed["after"] >= 3, f"the worker must die while the scan still had batches to run: {killed}"
+    assert not [n.message for n in report.notifications if n.kind == "worker-lost"]
     assert summary(report) == summary(expected)
     with pytest.raises(ProcessLookupError):
         os.kill(killed["pid"], 0)
