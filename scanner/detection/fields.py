@@ -563,7 +563,8 @@ def names_share(values: Iterable[str]) -> float:
 @lru_cache(maxsize=1)
 def _vocabulary() -> dict[str, Any]:
     text = resources.files("scanner.detection").joinpath("field_names.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    # libyaml's loader when PyYAML was built with it: ~12x faster on this file, read by every process
+    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return data
 
 
