@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import unquote
 
 F = TypeVar("F", bound="Observation")
 
@@ -232,8 +233,16 @@ class ObjectPosture(Observation):
     ACL grants (``acl_public`` None: the ACL could not be read)."""
 
     kind = "s3_object"
+    #: fields the state does not keep: they are the resource URI's (``s3://bucket/<key, percent-encoded>``)
+    from_uri: ClassVar[tuple[str, ...]] = ("bucket", "key")
     bucket: str
     key: str
+
+    @staticmethod
+    def uri_fields(resource_uri: str) -> dict[str, str]:
+        """``bucket`` and ``key`` as the object's resource URI names them."""
+        bucket, _, path = resource_uri.removeprefix("s3://").partition("/")
+        return {"bucket": bucket, "key": unquote(path)}
     encryption: str | None = None
     kms_key: str | None = None
     truncated: bool = False
@@ -305,17 +314,30 @@ def encode_fact(fact: Any) -> list[Any] | None:
     personal value, and a masked name would no longer be the fact, so such a resource is read again."""
     if type(fact) not in _RECORDS:
         return None
+    derived = _from_uri(fact)
     try:
-        return [type(fact).__name__, _encode({f.name: getattr(fact, f.name) for f in fields(fact)
-                                              if f.name != "resource_uri"})]
+        values = _encode({f.name: getattr(fact, f.name) for f in fields(fact)
+                          if f.name != "resource_uri" and f.name not in derived})
     except _NotKept:
         return None
+    return [type(fact).__name__, values, *(["uri"] if derived else [])]
 
 
 def decode_fact(resource_uri: str, data: list[Any]) -> Any:
     """The fact :func:`encode_fact` stored, about ``resource_uri``."""
-    name, values = data
-    return _RECORDS_BY_NAME[name](resource_uri=resource_uri, **_decode(values))
+    cls = _RECORDS_BY_NAME[data[0]]
+    derived = cls.uri_fields(resource_uri) if data[2:] == ["uri"] else {}
+    return cls(resource_uri=resource_uri, **_decode(data[1]), **derived)
+
+
+def _from_uri(fact: Any) -> dict[str, Any]:
+    """The fields of ``fact`` its resource URI gives back exactly (a record's ``from_uri``): not kept, so
+    an object named with a customer's ID is still carried without its name in the state."""
+    names = getattr(type(fact), "from_uri", ())
+    if not names:
+        return {}
+    derived = type(fact).uri_fields(fact.resource_uri)
+    return derived if all(getattr(fact, n) == derived.get(n) for n in names) else {}
 
 
 class _NotKept(Exception):

@@ -135,23 +135,24 @@ def test_carried_objects_are_judged_with_this_runs_bucket_posture(s3_server: S3S
     assert "policy statement Open" in public.message and f"s3://{bucket}/exports/customers.csv" in public.message
 
 
-def test_the_state_holds_no_object_key_and_keys_named_after_customers_are_read_again(
+def test_the_state_holds_no_object_key_and_keys_named_after_customers_are_carried_too(
         s3_server: S3Server, tmp_path: Path, calls: list[tuple[str, str]]) -> None:
-    """The state hashes the URI and the change key is the version only; an object's posture fact names its
-    key, so an object whose key would be masked (``kyc/<ID>.csv``) is not kept and is read again."""
+    """The state hashes the URI, the change key is the version only, and an object's posture fact keeps
+    no bucket or key (they come back from the URI): an object named after a customer (``kyc/<ID>.csv``)
+    is carried like any other, and no key is in the state."""
     named = f"kyc/{PLANTED_ID}/13812345678.csv"
     bucket = new_bucket(s3_server, {named: CUSTOMERS_CSV, "exports/customers.csv": CUSTOMERS_CSV})
     state = tmp_path / "state"
     first = scan(s3_server, bucket, state)
     raw = b"".join(p.read_bytes() for p in state.iterdir())
-    for secret in (PLANTED_ID, "13812345678", RESIDENT_ID, "kyc/"):
+    for secret in (PLANTED_ID, "13812345678", RESIDENT_ID, "kyc/", "customers.csv", bucket):
         assert secret.encode() not in raw, secret
     with sqlite3.connect(state / "state.sqlite") as db:
         changes = [row[0] for row in db.execute("SELECT change FROM resources")]
-    assert len(changes) == 1 and changes[0].startswith("s3:") and "customers" not in changes[0]
+    assert len(changes) == 2 and all(c.startswith("s3:") and "customers" not in c for c in changes)
     calls.clear()
     second = scan(s3_server, bucket, state)
-    assert calls.count(("s3", "GetObject")) == 1 and reused(second) == 1
+    assert calls.count(("s3", "GetObject")) == 0 and reused(second) == 2
     assert rendered(second) == rendered(first)
 
 
