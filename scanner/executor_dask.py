@@ -467,7 +467,7 @@ class DaskExecutor:
         parked: list[Batch] = []  # batches waiting for a worker that offers their placement's resources
         pending: dict[Any, Batch] = {}
         alone: Any = None  # the future of a suspect running with nothing else of ours in flight
-        done = as_completed()
+        done = as_completed(loop=self.client.loop)  # not the default client's loop: another may be the default
         exhausted = False
         limit = self._slots()
 
